@@ -1,0 +1,28 @@
+"""Text cleaning and near-duplicate detection for news and web corpora.
+
+The stages are usable one document at a time (`Decoder().apply(raw)`, `Boilerplate().apply(doc)`)
+or all together with `run()`. The library only adds a NullHandler to its logger.
+"""
+
+import logging
+
+from pipeline.config import PipelineConfig, load_config
+from pipeline.document import Document, Edit, Outcome, RawDocument
+from pipeline.errors import ConfigError, InputError, OutputError, PipelineError
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "Document",
+    "Edit",
+    "InputError",
+    "Outcome",
+    "OutputError",
+    "PipelineConfig",
+    "PipelineError",
+    "RawDocument",
+    "load_config",
+]

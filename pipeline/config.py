@@ -1,0 +1,109 @@
+"""The run configuration: one explicit, validated object loaded from YAML (never a global).
+
+Each stage owns its section's model; unknown or mistyped keys are errors that name the key and
+the nearest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.dedup.config import DedupConfig
+from pipeline.errors import ConfigError
+from pipeline.stages.boilerplate import BoilerplateConfig
+from pipeline.stages.decode import DecodeConfig
+from pipeline.stages.extract import ExtractConfig
+from pipeline.stages.fix_encoding import FixEncodingConfig
+from pipeline.stages.quality import QualityConfig
+from pipeline.stages.spam import SpamConfig
+
+
+class RunConfig(BaseModel):
+    """How the work is split; none of these change the results."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Documents per shard: the unit of parallel work, of crash-safe output and of memory.
+    shard_size: int = Field(2000, ge=1)
+    workers: int = Field(1, ge=1)
+    # Rows per Parquet row group in corpus/ (readers stream by row group).
+    row_group_size: int = Field(10_000, ge=1)
+
+
+class PipelineConfig(BaseModel):
+    """Every tunable of a run. `configs/default.yaml` documents each one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run: RunConfig = RunConfig()
+    decode: DecodeConfig = DecodeConfig()
+    extract: ExtractConfig = ExtractConfig()
+    fix_encoding: FixEncodingConfig = FixEncodingConfig()
+    boilerplate: BoilerplateConfig = BoilerplateConfig()
+    spam: SpamConfig = SpamConfig()
+    quality: QualityConfig = QualityConfig()
+    dedup: DedupConfig = DedupConfig()
+
+    def with_overrides(self, **sections: dict[str, Any]) -> "PipelineConfig":
+        """A copy with some keys of some sections replaced (validated like a file)."""
+        data = self.model_dump()
+        for section, values in sections.items():
+            data.setdefault(section, {}).update(values)
+        return parse_config(data, "<overrides>")
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return []
+        model = field.annotation
+    return list(model.model_fields)
+
+
+def _describe(err: dict, origin: str) -> str:
+    loc = tuple(err["loc"])
+    where = ".".join(str(p) for p in loc)
+    if err["type"] == "extra_forbidden":
+        known = _known_keys(PipelineConfig, loc)
+        near = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean '{'.'.join(map(str, loc[:-1] + (near[0],)))}'?" if near else ""
+        valid = f" (valid: {', '.join(known)})" if known and not near else ""
+        return f"{origin}: unknown config key '{where}'{hint}{valid}"
+    return f"{origin}: config key '{where}': {err['msg']} (got {err.get('input')!r})"
+
+
+def parse_config(data: Any, origin: str = "<config>") -> PipelineConfig:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping of sections at the top level")
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(e, origin) for e in exc.errors())) from None
+
+
+def load_config(path: str | Path | None = None) -> PipelineConfig:
+    """Load and validate a YAML config; None gives the built-in defaults."""
+    if path is None:
+        return PipelineConfig()
+    p = Path(path)
+    try:
+        raw = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: config is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{p}:{at} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return parse_config(data, str(p))

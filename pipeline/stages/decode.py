@@ -1,0 +1,208 @@
+"""decode: raw bytes -> text, trying BOM, the container's declared charset, strict UTF-8, then
+detection (charset-normalizer); every candidate is verified before it is accepted.
+
+The chosen charset and how it was found are recorded in `meta` (`charset`, `charset_via`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.document import Document, Edit, Outcome, RawDocument
+
+NAME = "decode"
+VERSION = "decode_v1"
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before utf-16: the utf-32 LE BOM starts with the utf-16 one
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.I)
+# Control characters that do not occur in real text (tab, LF, CR, FF excluded).
+_BAD_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Magic numbers of common binary formats given to us as "text".
+_BINARY_MAGIC = (
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+    (b"\x7fELF", "elf executable"),
+    (b"MZ", "windows executable"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"(\xb5/\xfd", "zstd"),
+    (b"PAR1", "parquet"),
+    (b"\xca\xfe\xba\xbe", "java class / mach-o"),
+    (b"RIFF", "riff media"),
+    (b"OggS", "ogg"),
+)
+
+
+class DecodeConfig(BaseModel):
+    """How raw bytes become text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Bigger documents are rejected, not truncated: a 50 MB "article" is a dump, not news.
+    max_bytes: int = Field(10_000_000, gt=0)
+    # Share of characters that may be control characters / U+FFFD before we call it binary.
+    max_bad_char_ratio: float = Field(0.01, ge=0, le=1)
+    # Try the charset declared by the container (HTTP header, <meta charset>) before UTF-8.
+    trust_declared_charset: bool = True
+
+
+def _bad_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = len(_BAD_CONTROLS.findall(text)) + text.count("\ufffd")
+    return bad / len(text)
+
+
+def _norm_charset(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def _declared_charsets(raw: RawDocument) -> list[str]:
+    out = []
+    hint = _norm_charset(raw.charset_hint)
+    if hint:
+        out.append(hint)
+    if raw.format == "html" and isinstance(raw.data, bytes):
+        m = _META_CHARSET.search(raw.data[:4096])
+        if m:
+            cs = _norm_charset(m.group(1).decode("ascii", "ignore"))
+            if cs and cs not in out:
+                out.append(cs)
+    return out
+
+
+def _plausible(text: str, max_bad: float) -> bool:
+    return _bad_ratio(text) <= max_bad
+
+
+def _letters_ratio(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 1.0
+    good = sum(1 for ch in sample if ch.isalnum() or ch.isspace() or unicodedata.category(ch)[0] in "PS")
+    return good / len(sample)
+
+
+class Decoder:
+    """Decode one raw record. Binary or undecodable input becomes a dropped outcome with a reason."""
+
+    name = NAME
+    version = VERSION
+
+    def __init__(self, config: DecodeConfig | None = None) -> None:
+        self.config = config or DecodeConfig()
+
+    def decode_bytes(self, data: bytes, declared: list[str]) -> tuple[str, str, str] | str:
+        """Return (text, charset, via) or a rejection reason."""
+        cfg = self.config
+        for bom, enc in _BOMS:
+            if data.startswith(bom):
+                try:
+                    return data.decode(enc), enc.replace("-sig", ""), "bom"
+                except UnicodeDecodeError:
+                    return "undecodable:bad bytes after a byte-order mark"
+        for magic, kind in _BINARY_MAGIC:
+            if data.startswith(magic):
+                return f"binary:{kind}"
+        if b"\x00" in data[:8192]:
+            return "binary:nul bytes"
+        if cfg.trust_declared_charset:
+            for enc in declared:
+                try:
+                    text = data.decode(enc)
+                except (UnicodeDecodeError, LookupError):
+                    continue
+                # A declared single-byte charset decodes anything; only accept it when the
+                # bytes are not also valid UTF-8 (pages that lie about latin-1 are common).
+                if enc not in ("utf-8",) and _is_utf8(data) and not data.isascii():
+                    break
+                if _plausible(text, cfg.max_bad_char_ratio):
+                    return text, enc, "declared"
+        if _is_utf8(data):
+            text = data.decode("utf-8")
+            if _plausible(text, cfg.max_bad_char_ratio):
+                return text, "utf-8", "utf-8"
+            return "binary:control characters"
+        return self._detect(data)
+
+    def _detect(self, data: bytes) -> tuple[str, str, str] | str:
+        from charset_normalizer import from_bytes  # imported lazily: most input is UTF-8
+
+        results = from_bytes(data[:200_000] if len(data) > 200_000 else data)
+        for match in results:
+            enc = match.encoding
+            try:
+                text = data.decode(enc)
+            except (UnicodeDecodeError, LookupError):
+                continue
+            if _plausible(text, self.config.max_bad_char_ratio) and _letters_ratio(text) > 0.9:
+                return text, codecs.lookup(enc).name, "detected"
+        return "undecodable:no charset gives plausible text"
+
+    def apply(self, raw: RawDocument) -> Outcome:  # type: ignore[override]
+        data = raw.data
+        size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+        if size == 0:
+            return Outcome.drop("empty:0 bytes")
+        if size > self.config.max_bytes:
+            return Outcome.drop(f"too_large:{size} bytes > max_bytes {self.config.max_bytes}")
+        meta = dict(raw.meta)
+        if isinstance(data, str):
+            text, charset, via = data, "utf-8", "container"
+            if _bad_ratio(text) > self.config.max_bad_char_ratio:
+                return Outcome.drop("binary:control characters")
+        else:
+            result = self.decode_bytes(data, _declared_charsets(raw))
+            if isinstance(result, str):
+                return Outcome.drop(result)
+            text, charset, via = result
+        # Lone surrogates (from JSON escapes) cannot be written as UTF-8 later: replace them.
+        text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+        meta.update(charset=charset, charset_via=via)
+        doc = Document(
+            id=raw.id,
+            text=text,
+            source=raw.source,
+            format=raw.format,
+            url=raw.url,
+            title=raw.title,
+            date=raw.date,
+            meta=meta,
+        )
+        edits: tuple[Edit, ...] = ()
+        if via in ("declared", "detected") and charset != "utf-8" and charset != "ascii":
+            edits = (Edit(0, 0, "", f"decode:{charset} via {via}"),)
+        return Outcome.keep(doc, edits)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -1,0 +1,106 @@
+"""quality: document-level filters in the Gopher/C4/FineWeb family, tuned to keep short news.
+
+`score(text)` measures signals; `QualityFilter.apply` compares them with config thresholds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.document import Document, Outcome
+
+NAME = "quality"
+VERSION = "quality_v1"
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words: count characters, not words, there.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+class QualityConfig(BaseModel):
+    """Thresholds; a document failing any one is rejected with that signal as the reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Real wire briefs can be ~25 words; below this it is a stub, a caption or a nav page.
+    min_words: int = Field(20, ge=0)
+    max_words: int = Field(200_000, ge=1)
+    # Gopher: mean word length outside [3, 10] means code, tables of numbers or hash soup.
+    min_mean_word_length: float = 2.5
+    max_mean_word_length: float = 12.0
+    # Share of non-space characters that are letters; junk is digits and symbols.
+    min_alpha_ratio: float = Field(0.5, ge=0, le=1)
+    # Gopher: share of lines that are bullets; a document that is all list is navigation.
+    max_bullet_line_ratio: float = Field(0.9, ge=0, le=1)
+    # Share of characters in lines that repeat elsewhere in the same document.
+    max_duplicate_line_char_ratio: float = Field(0.5, ge=0, le=1)
+
+
+@dataclass(frozen=True, slots=True)
+class QualitySignals:
+    words: int
+    mean_word_length: float
+    alpha_ratio: float
+    bullet_line_ratio: float
+    duplicate_line_char_ratio: float
+
+
+def score(text: str) -> QualitySignals:
+    """Measure the signals on one text; pure, no thresholds."""
+    words = _WORD.findall(text)
+    cjk = len(_CJK.findall(text))
+    n_words = len(words) + cjk // 2  # ~2 CJK characters per word
+    mean_len = (sum(map(len, words)) / len(words)) if words else 0.0
+    if cjk > len(words):
+        mean_len = 5.0  # word length is meaningless for unsegmented scripts
+    non_space = sum(1 for ch in text if not ch.isspace())
+    alpha = sum(1 for ch in text if ch.isalpha())
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    bullets = sum(1 for ln in lines if ln[:1] in "•·*-–—▪►●○◦■□➤>")
+    seen: dict[str, int] = {}
+    for ln in lines:
+        seen[ln] = seen.get(ln, 0) + 1
+    dup_chars = sum(len(ln) * (n - 1) for ln, n in seen.items() if n > 1)
+    total_chars = sum(len(ln) for ln in lines)
+    return QualitySignals(
+        words=n_words,
+        mean_word_length=mean_len,
+        alpha_ratio=alpha / non_space if non_space else 0.0,
+        bullet_line_ratio=bullets / len(lines) if lines else 0.0,
+        duplicate_line_char_ratio=dup_chars / total_chars if total_chars else 0.0,
+    )
+
+
+class QualityFilter:
+    """Reject documents that are empty, too short or not prose; never edits text."""
+
+    name = NAME
+    version = VERSION
+
+    def __init__(self, config: QualityConfig | None = None) -> None:
+        self.config = config or QualityConfig()
+
+    def decide(self, s: QualitySignals) -> str | None:
+        c = self.config
+        if s.words == 0:
+            return "quality:empty"
+        if s.words < c.min_words:
+            return f"quality:too_short | {s.words} words < {c.min_words}"
+        if s.words > c.max_words:
+            return f"quality:too_long | {s.words} words > {c.max_words}"
+        if s.alpha_ratio < c.min_alpha_ratio:
+            return f"quality:not_prose | letters {s.alpha_ratio:.2f} < {c.min_alpha_ratio}"
+        if not c.min_mean_word_length <= s.mean_word_length <= c.max_mean_word_length:
+            return f"quality:word_length | mean {s.mean_word_length:.1f}"
+        if s.bullet_line_ratio > c.max_bullet_line_ratio:
+            return f"quality:list_page | bullets {s.bullet_line_ratio:.2f}"
+        if s.duplicate_line_char_ratio > c.max_duplicate_line_char_ratio:
+            return f"quality:repetitive | {s.duplicate_line_char_ratio:.2f} of chars repeated"
+        return None
+
+    def apply(self, doc: Document) -> Outcome:
+        reason = self.decide(score(doc.text))
+        return Outcome.drop(reason) if reason else Outcome.keep(doc)
