@@ -12,9 +12,14 @@ from pipeline.errors import ConfigError, InputError, OutputError, PipelineError
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+from pipeline.runner.chain import CleanResult, Cleaner  # noqa: E402  (after the handler)
+from pipeline.runner.local import run  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "CleanResult",
+    "Cleaner",
     "ConfigError",
     "Document",
     "Edit",
@@ -25,4 +30,5 @@ __all__ = [
     "PipelineError",
     "RawDocument",
     "load_config",
+    "run",
 ]

@@ -33,6 +33,11 @@ class RunConfig(BaseModel):
     workers: int = Field(1, ge=1)
     # Rows per Parquet row group in corpus/ (readers stream by row group).
     row_group_size: int = Field(10_000, ge=1)
+    # Keep each document's decoded input text under stages/01_decode/ so diffs and the report
+    # can show raw and clean side by side (costs about the corpus size again, compressed).
+    store_input: bool = True
+    # Keep OUT/_work (per-shard scratch: kept docs, sketches) after a successful run.
+    keep_work: bool = False
 
 
 class PipelineConfig(BaseModel):

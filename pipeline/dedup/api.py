@@ -101,7 +101,7 @@ def find_duplicates(
             rows.append(DuplicateRow(i, by_exact[e], by_exact[e], 1.0, 1.0, "exact"))
             continue
         by_exact[e] = i
-        m = MinHash(num_perm=config.num_perm, seed=config.seed, hashvalues=s.astype(np.uint64))
+        m = MinHash(num_perm=config.num_perm, seed=config.seed, hashvalues=s.astype(np.uint64), scheme=MinHash(num_perm=config.num_perm, seed=config.seed).scheme)
         cands = sorted(lsh.query(m), key=rank)
         texts = fetch_texts([i, *cands]) if cands else {}
         done = False
@@ -117,3 +117,20 @@ def find_duplicates(
             lsh.insert(i, m)
             sig_of[i] = s
     return rows
+
+
+def sketches_to_table(s: Sketches):
+    import pyarrow as pa
+
+    n, k = s.signatures.shape if s.signatures.ndim == 2 else (0, 0)
+    sig = pa.FixedSizeListArray.from_arrays(pa.array(s.signatures.reshape(-1), type=pa.uint32()), k or 1) if n else pa.array([], type=pa.list_(pa.uint32(), k or 1))
+    return pa.table({"id": pa.array(s.ids, type=pa.string()), "exact": pa.array(s.exact, type=pa.uint64()), "signature": sig})
+
+
+def sketches_from_table(t) -> Sketches:
+    ids = t.column("id").to_pylist()
+    exact = t.column("exact").to_numpy()
+    col = t.column("signature").combine_chunks()
+    k = col.type.list_size
+    sig = col.values.to_numpy().reshape(len(ids), k) if len(ids) else np.zeros((0, k), dtype=np.uint32)
+    return Sketches(ids, exact, sig)

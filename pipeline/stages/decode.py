@@ -147,7 +147,7 @@ class Decoder:
 
         results = from_bytes(data[:200_000] if len(data) > 200_000 else data)
         for match in results:
-            enc = match.encoding
+            enc = _preferred(match.could_be_from_charset or [match.encoding])
             try:
                 text = data.decode(enc)
             except (UnicodeDecodeError, LookupError):
@@ -190,6 +190,20 @@ class Decoder:
         if via in ("declared", "detected") and charset != "utf-8" and charset != "ascii":
             edits = (Edit(0, 0, "", f"decode:{charset} via {via}"),)
         return Outcome.keep(doc, edits)
+
+
+# When several charsets decode the bytes to the same text, take the one most used on the web
+# (charset-normalizer lists them in no useful order: cp1250 before cp1252 for French text).
+_PREFERENCE = ("cp1252", "iso8859_15", "latin_1", "cp1251", "koi8_r", "cp932", "shift_jis", "gb18030", "gb2312",
+               "gbk", "big5", "euc_jp", "euc_kr", "cp1250", "iso8859_2", "cp1253", "cp1254", "cp1255", "cp1256")
+
+
+def _preferred(candidates: list[str]) -> str:
+    names = [codecs.lookup(c).name for c in candidates]
+    for pref in _PREFERENCE:
+        if codecs.lookup(pref).name in names:
+            return pref
+    return candidates[0]
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -5,7 +5,9 @@ One edit per page records how much markup and boilerplate the extractor removed.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,6 +15,18 @@ from pipeline.document import Document, Edit, Outcome
 
 NAME = "extract"
 VERSION = "extract_v1"
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
+
+
+def page_title(markup: str) -> str | None:
+    """The page's <title>, found cheaply in the head (no parse)."""
+    m = _TITLE.search(markup[:50_000])
+    if not m:
+        return None
+    title = " ".join(html.unescape(m.group(1)).split())
+    return title[:500] or None
 
 
 class ExtractConfig(BaseModel):
@@ -58,7 +72,7 @@ class Extract:
             no_fallback=c.no_fallback,
             deduplicate=False,
         )
-        title, date = doc.title, doc.date
+        title, date = doc.title or page_title(doc.text), doc.date
         if c.with_metadata:
             result = trafilatura.bare_extraction(doc.text, with_metadata=True, **common)
             text = getattr(result, "text", None) if result is not None else None
@@ -70,5 +84,7 @@ class Extract:
         if not text or not text.strip():
             return Outcome.drop("extract:no main text found")
         removed = len(doc.text) - len(text)
-        edit = Edit(0, len(doc.text), "", f"extract:html -> text ({removed} chars of markup and page chrome)")
+        # `removed` stays empty (the markup is kept once, in stages/01_decode/input-*); the
+        # replacement is the extracted text so the history replays exactly.
+        edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup and page chrome", None, text)
         return Outcome.keep(doc.with_text(text, format="text", title=title, date=date), (edit,))

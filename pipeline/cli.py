@@ -1,0 +1,202 @@
+"""The `pipeline` command: parses and validates, calls the library, turns our errors into one line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.config import load_config
+from pipeline.errors import PipelineError
+
+
+def friendly(fn):
+    """Turn library errors into a one-line click error; --debug shows the traceback instead."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        try:
+            return fn(*args, **kwargs)
+        except PipelineError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; rerun with --resume to continue") from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks instead of one-line errors.")
+@click.version_option(package_name="newsclean-pipeline")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Clean news and web text and remove near-duplicates, recording every change.
+
+    \b
+    Examples:
+      pipeline run samples/ --out outputs/samples
+      pipeline stats outputs/samples
+      pipeline diff outputs/samples 004_6557ed33d5c9a9db
+    """
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), help="YAML config (default: built-in defaults = configs/default.yaml).")
+@click.option("--workers", "-w", type=click.IntRange(1, 256), help="Worker processes (overrides run.workers).")
+@click.option("--overwrite", is_flag=True, help="Replace a previous run in OUT (only files this pipeline writes).")
+@click.option("--resume", is_flag=True, help="Continue a killed run in OUT, skipping completed shards.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@friendly
+def run(inputs, out, config_path, workers, overwrite, resume, quiet):
+    """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
+
+    \b
+    Inputs: .txt .md .html .htm .jsonl .parquet .warc .wet, optionally .gz/.zst.
+    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, manifest.json.
+
+    \b
+    Examples:
+      pipeline run samples/ --out outputs/samples
+      pipeline run crawl.jsonl.gz pages/ --out outputs/x --config configs/news.yaml --workers 2
+    """
+    from pipeline.runner.local import run as run_local
+
+    cfg = load_config(config_path)
+    if workers:
+        cfg = cfg.with_overrides(run={"workers": workers})
+    show = not quiet and sys.stderr.isatty()
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        if show:
+            click.echo(f"\r{phase}: {done} documents", nl=False, err=True)
+
+    result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
+    if show:
+        click.echo("", err=True)
+    c = result.manifest["counts"]
+    ok = result.manifest["accounting"]["ok"]
+    if not quiet:
+        click.echo(
+            f"{c['input_documents']} documents: {c['kept']} kept, {c['duplicates']} duplicates, "
+            f"{c['rejected']} rejected -> {out}  (accounting {'ok' if ok else 'MISMATCH'})"
+        )
+    if not ok:
+        raise click.ClickException(f"{out}/manifest.json: counts do not add up; see 'accounting'")
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the per-stage stats as JSON.")
+@friendly
+def stats(out, as_json):
+    """The funnel of a finished run: documents and characters in and out of each stage.
+
+    \b
+    Example:
+      pipeline stats outputs/samples
+    """
+    manifest = _manifest(out)
+    stages = manifest["stages"]
+    if as_json:
+        click.echo(json.dumps({"counts": manifest["counts"], "stages": stages}, indent=2))
+        return
+    header = f"{'stage':<16}{'docs in':>9}{'out':>8}{'changed':>9}{'dropped':>9}{'chars in':>12}{'removed':>11}{'sec':>8}"
+    click.echo(header)
+    click.echo("-" * len(header))
+    for name, s in stages.items():
+        click.echo(
+            f"{name:<16}{s['docs_in']:>9}{s['docs_out']:>8}{s['docs_modified']:>9}{s['docs_dropped']:>9}"
+            f"{s['chars_in']:>12}{s['chars_removed']:>11}{s['seconds']:>8.2f}"
+        )
+    c = manifest["counts"]
+    click.echo(
+        f"\n{c['input_documents']} in = {c['kept']} kept + {c['duplicates']} duplicates + {c['rejected']} rejected"
+        f"  ({'ok' if manifest['accounting']['ok'] else 'MISMATCH'})"
+    )
+    reasons = {f"{name}: {r}": n for name, s in stages.items() for r, n in s["reasons"].items()}
+    if reasons:
+        click.echo("\nreasons:")
+        for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            click.echo(f"  {n:>7}  {r}")
+
+
+@main.command()
+@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("doc_id")
+@click.option("--stage", "only_stage", help="Show only this stage (e.g. boilerplate).")
+@click.option("--color/--no-color", default=None, help="Colour output (default: when a terminal).")
+@friendly
+def diff(out, doc_id, only_stage, color):
+    """What each stage did to one document, with the reason beside each removed line.
+
+    \b
+    Example:
+      pipeline diff outputs/samples 004_6557ed33d5c9a9db
+      pipeline diff outputs/samples 001_cbb55a347cb20141 --stage spam
+    """
+    from pipeline.report.diff import render_diff
+    from pipeline.report.history import load_history
+    from pipeline.runner.chain import STAGE_ORDER
+
+    if only_stage and only_stage not in STAGE_ORDER:
+        raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(STAGE_ORDER)})", param_hint="--stage")
+    history = load_history(out, doc_id)
+    use_color = sys.stdout.isatty() if color is None else color
+    click.echo(render_diff(history, only_stage, use_color), color=use_color)
+
+
+@main.command("apply")
+@click.argument("stage")
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), help="YAML config.")
+@click.option("--html", "is_html", is_flag=True, help="Treat the input as an HTML page.")
+@friendly
+def apply_cmd(stage, file, config_path, is_html):
+    """Run the chain up to STAGE on one file (or stdin) and print the text; edits go to stderr.
+
+    \b
+    Examples:
+      pipeline apply boilerplate samples/004_6557ed33d5c9a9db.txt
+      curl -s https://example.org | pipeline apply extract --html
+    """
+    from pipeline.document import RawDocument
+    from pipeline.runner.chain import STAGE_ORDER, Cleaner
+
+    usable = [s for s in STAGE_ORDER if s not in ("repeated_lines", "dedup")]
+    if stage not in usable:
+        raise click.BadParameter(f"'{stage}' is not a per-document stage (one of {', '.join(usable)})", param_hint="STAGE")
+    cleaner = Cleaner(load_config(config_path))
+    names = usable[1 : usable.index(stage) + 1]
+    cleaner.pre = [s for s in cleaner.pre if s.name in names]
+    cleaner.post = [s for s in cleaner.post if s.name in names]
+    name = getattr(file, "name", "stdin")
+    raw = RawDocument(id=Path(str(name)).stem, source=str(name), data=file.read(), format="html" if is_html or str(name).endswith((".html", ".htm")) else "text")
+    result = cleaner.clean(raw)
+    for st, e in result.edits:
+        click.echo(f"[{st}] {e.reason}" + (f" ({e.score:.2f})" if e.score is not None else "") + f": {e.removed.strip()[:120]!r}", err=True)
+    if result.doc is None:
+        raise click.ClickException(f"{name}: dropped by {result.rejected_stage}: {result.rejected_reason}")
+    click.echo(result.doc.text)
+
+
+def _manifest(out: Path) -> dict:
+    p = out / "manifest.json"
+    if not p.exists():
+        raise PipelineError(f"{out}: no manifest.json (not a finished run)")
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PipelineError(f"{p}: unreadable manifest ({exc})") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

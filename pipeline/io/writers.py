@@ -1,0 +1,91 @@
+"""Parquet schemas of the output contract and crash-safe writes (temp name, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CORPUS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("date", pa.string()),
+        pa.field("n_chars", pa.int64()),
+        pa.field("n_words", pa.int64()),
+        pa.field("charset", pa.string()),
+    ]
+)
+
+DUPLICATES_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string()),
+        pa.field("similarity", pa.float64()),
+        pa.field("estimated_similarity", pa.float64()),
+        pa.field("kind", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+REJECTED_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("stage", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("n_chars", pa.int64()),
+        pa.field("preview", pa.string()),
+    ]
+)
+
+EDITS_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("stage", pa.string()),
+        pa.field("action", pa.string()),  # "modified" | "dropped"
+        pa.field("start", pa.int64()),
+        pa.field("end", pa.int64()),
+        pa.field("removed", pa.string()),
+        pa.field("replacement", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("score", pa.float64()),
+    ]
+)
+
+# The text each document had when it entered the pipeline (after decoding), for diffs/reports.
+INPUT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("format", pa.string()),
+        pa.field("text", pa.string()),
+    ]
+)
+
+
+def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> None:
+    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+    os.replace(tmp, path)
+
+
+def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000) -> None:
+    write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size)
+
+
+def write_json(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,146 @@
+"""The embedded runner: one machine, a process pool over shards, no server.
+
+Plan: (1) map phase over fixed-size shards of the input stream (clean + sketch), (2) global
+dedup over the sketches, (3) final phase: join duplicates on id, write corpus/, rejected,
+stats and the manifest with the accounting check.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pipeline.config import PipelineConfig
+from pipeline.document import RawDocument
+from pipeline.errors import OutputError
+from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
+from pipeline.runner import finalize
+from pipeline.runner.shard import WORK, ShardSummary, process_shard, summary_path
+
+log = logging.getLogger(__name__)
+
+# What a run writes into OUT; --overwrite removes exactly these and nothing else.
+OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", WORK)
+
+Progress = Callable[[str, int, int | None], None]  # (phase, done, total or None)
+
+
+@dataclass
+class RunResult:
+    out: Path
+    manifest: dict
+    summaries: list[ShardSummary] = field(default_factory=list)
+
+
+def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not resume:
+        ours = {p.name for p in out.iterdir()}
+        foreign = sorted(ours - set(OUTPUT_NAMES) - {".gitkeep"})
+        if not overwrite:
+            raise OutputError(f"{out}: output folder is not empty; pass --overwrite to replace a previous run or --resume to continue it")
+        if foreign:
+            raise OutputError(f"{out}: holds files this pipeline did not write ({', '.join(foreign[:3])}); refusing to overwrite")
+        for name in OUTPUT_NAMES:
+            p = out / name
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+    try:
+        (out / WORK).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
+
+
+def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    """All records in input order, with ids made unique (a repeated id gets '#2', '#3'...)."""
+    seen: dict[str, int] = {}
+    for f in files:
+        for rec in read_file(f, max_bytes):
+            n = seen.get(rec.id, 0) + 1
+            seen[rec.id] = n
+            if n > 1:
+                new_id = f"{rec.id}#{n}"
+                rec = (
+                    ReadFailure(new_id, rec.source, rec.reason)
+                    if isinstance(rec, ReadFailure)
+                    else RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
+                )
+            yield rec
+
+
+def iter_shards(records: Iterator, size: int) -> Iterator[tuple[int, int, list]]:
+    index, seq, batch = 0, 0, []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) >= size:
+            yield index, seq, batch
+            index, seq, batch = index + 1, seq + len(batch), []
+    if batch:
+        yield index, seq, batch
+
+
+def run(
+    inputs: list[str | Path],
+    out: str | Path,
+    config: PipelineConfig | None = None,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run the whole pipeline on files/folders into `out`; returns the manifest."""
+    config = config or PipelineConfig()
+    out = Path(out)
+    files = resolve_inputs(list(inputs))  # raises InputError before any work
+    prepare_output(out, overwrite, resume)
+    t0 = time.perf_counter()
+    summaries = _map_phase(files, out, config, resume, progress)
+    t_map = time.perf_counter() - t0
+    manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress)
+    if manifest["accounting"]["ok"] and not config.run.keep_work:
+        shutil.rmtree(out / WORK, ignore_errors=True)  # shard scratch; only --resume needs it
+    return RunResult(out, manifest, summaries)
+
+
+def _map_phase(files, out: Path, config: PipelineConfig, resume: bool, progress: Progress | None) -> list[ShardSummary]:
+    shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
+    summaries: list[ShardSummary] = []
+    docs_done = 0
+
+    def done(s: ShardSummary) -> None:
+        nonlocal docs_done
+        summaries.append(s)
+        docs_done += s.n_input
+        if progress:
+            progress("clean", docs_done, None)
+
+    workers = config.run.workers
+    if workers == 1:
+        for index, seq, batch in shards:
+            prev = summary_path(out, index)
+            done(ShardSummary.load(prev) if resume and prev.exists() else process_shard(index, seq, batch, config, str(out)))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: set[Future] = set()
+            for index, seq, batch in shards:
+                prev = summary_path(out, index)
+                if resume and prev.exists():
+                    done(ShardSummary.load(prev))
+                    continue
+                pending.add(pool.submit(process_shard, index, seq, batch, config, str(out)))
+                if len(pending) >= 2 * workers:  # bounded in flight: memory stays flat
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        done(fut.result())
+            for fut in pending:
+                done(fut.result())
+    summaries.sort(key=lambda s: s.index)
+    return summaries

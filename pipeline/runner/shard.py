@@ -1,0 +1,175 @@
+"""Map-phase work on one shard: clean its documents and write its side tables.
+
+A shard is a fixed run of input records (by input order), so its content never depends on the
+number of workers. All files of a shard are written atomically; its summary file is written
+last and marks the shard complete (what `--resume` looks for).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.config import PipelineConfig
+from pipeline.dedup import sketch
+from pipeline.dedup.api import sketches_to_table
+from pipeline.document import RawDocument
+from pipeline.io.readers import ReadFailure
+from pipeline.io.writers import EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
+from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, stage_dir
+from pipeline.stage import StageStats
+
+WORK = "_work"
+KEPT_SCHEMA = pa.schema(
+    [
+        pa.field("id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("source", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("date", pa.string()),
+        pa.field("n_chars", pa.int64()),
+        pa.field("n_words", pa.int64()),
+        pa.field("charset", pa.string()),
+        pa.field("seq", pa.int64()),
+    ]
+)
+
+
+def shard_name(index: int) -> str:
+    return f"{index:05d}"
+
+
+def summary_path(out: Path, index: int) -> Path:
+    return out / WORK / f"summary-{shard_name(index)}.json"
+
+
+@dataclass
+class ShardSummary:
+    index: int
+    n_input: int
+    n_kept: int
+    n_rejected: int
+    stats: dict[str, dict]
+
+    def to_json(self) -> dict:
+        return self.__dict__
+
+    @classmethod
+    def load(cls, path: Path) -> "ShardSummary":
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _preview(text: str | None) -> str | None:
+    return None if text is None else text[:300]
+
+
+def process_shard(
+    index: int,
+    first_seq: int,
+    records: list[RawDocument | ReadFailure],
+    config: PipelineConfig,
+    out_dir: str,
+) -> ShardSummary:
+    """Clean one shard and write: stage edits, input texts, kept docs, rejected rows, sketches."""
+    out = Path(out_dir)
+    name = shard_name(index)
+    cleaner = Cleaner(config)
+    stats = new_stats()
+    edits: dict[str, list[dict]] = {s: [] for s in STAGE_ORDER}
+    inputs: list[dict] = []
+    kept: list[dict] = []
+    rejected: list[dict] = []
+    for offset, rec in enumerate(records):
+        if isinstance(rec, ReadFailure):
+            rejected.append(dict(id=rec.id, source=rec.source, stage="read", reason=rec.reason, n_chars=None, preview=None))
+            continue
+        result = cleaner.clean(rec, stats)
+        _collect(result, edits, inputs, rejected)
+        if result.doc is not None:
+            d = result.doc
+            kept.append(
+                dict(
+                    id=d.id,
+                    text=d.text,
+                    source=d.source,
+                    url=d.url,
+                    title=d.title,
+                    date=d.date,
+                    n_chars=len(d.text),
+                    n_words=len(d.text.split()),
+                    charset=d.meta.get("charset"),
+                    seq=first_seq + offset,
+                )
+            )
+    for stage in STAGE_ORDER:
+        if stage == "dedup":
+            continue
+        write_rows(edits[stage], EDITS_SCHEMA, out / "stages" / stage_dir(stage) / f"edits-{name}.parquet")
+    if config.run.store_input:
+        write_rows(inputs, INPUT_SCHEMA, out / "stages" / stage_dir("decode") / f"input-{name}.parquet")
+    write_rows(kept, KEPT_SCHEMA, out / WORK / f"kept-{name}.parquet")
+    write_rows(rejected, REJECTED_SCHEMA, out / WORK / f"rejected-{name}.parquet")
+    if config.dedup.enabled:
+        sk = sketch([(k["id"], k["text"]) for k in kept], config.dedup)
+        write_table(sketches_to_table(sk), out / WORK / f"sketch-{name}.parquet")
+    summary = ShardSummary(
+        index=index,
+        n_input=len(records),
+        n_kept=len(kept),
+        n_rejected=len(rejected),
+        stats={k: v.to_dict() for k, v in stats.items() if k != "dedup"},
+    )
+    write_json(summary.to_json(), summary_path(out, index))
+    return summary
+
+
+def _collect(result: CleanResult, edits: dict[str, list[dict]], inputs: list[dict], rejected: list[dict]) -> None:
+    if result.input_text is not None:
+        inputs.append(dict(id=result.id, source=result.source, format=result.input_format, text=result.input_text))
+    for stage, e in result.edits:
+        edits[stage].append(
+            dict(
+                id=result.id,
+                stage=stage,
+                action="modified",
+                start=e.start,
+                end=e.end,
+                removed=e.removed,
+                replacement=e.replacement,
+                reason=e.reason,
+                score=e.score,
+            )
+        )
+    if result.doc is None:
+        stage = result.rejected_stage or "unknown"
+        edits.setdefault(stage, []).append(
+            dict(id=result.id, stage=stage, action="dropped", start=None, end=None, removed=None,
+                 replacement=None, reason=result.rejected_reason, score=None)
+        )
+        rejected.append(
+            dict(
+                id=result.id,
+                source=result.source,
+                stage=stage,
+                reason=result.rejected_reason,
+                n_chars=None if result.input_text is None else len(result.input_text),
+                preview=_preview(result.input_text),
+            )
+        )
+
+
+def merge_stats(summaries: list[ShardSummary]) -> dict[str, StageStats]:
+    total = new_stats()
+    for s in summaries:
+        for name, d in s.stats.items():
+            total[name] = total[name].merge(StageStats.from_dict(d))
+    return total
+
+
+def read_ids(path: Path) -> list[str]:
+    return pq.read_table(path, columns=["id"]).column("id").to_pylist()

@@ -1,0 +1,63 @@
+import codecs
+
+import pytest
+
+from pipeline.document import RawDocument
+from pipeline.stages.decode import DecodeConfig, Decoder
+
+TEXT_RU = "Правительство объявило о новых мерах поддержки малого бизнеса в регионах страны."
+TEXT_FR = "Le café de la gare a rouvert ses portes après deux années de travaux, à la grande joie des habitués."
+TEXT_JA = "東京都は来年度から新しい子育て支援制度を導入すると発表しました。対象は都内に住む全ての家庭です。"
+
+
+def decode(data, **kw):
+    return Decoder().apply(RawDocument(id="x", source="s", data=data, **kw))
+
+
+@pytest.mark.parametrize(
+    "text, enc",
+    [(TEXT_FR, "cp1252"), (TEXT_FR, "latin-1"), (TEXT_RU, "cp1251"), (TEXT_RU, "koi8-r"), (TEXT_JA, "shift_jis")],
+)
+def test_legacy_encodings_are_restored_exactly(text, enc):
+    # Repeat so the detector has enough bytes, as in a real article.
+    body = (text + "\n") * 4
+    out = decode(body.encode(enc))
+    assert out.doc is not None and out.doc.text == body
+
+
+def test_bom_wins_and_is_recorded():
+    out = decode(codecs.BOM_UTF16_LE + "Grüße aus Köln".encode("utf-16-le"))
+    assert out.doc.text == "Grüße aus Köln"
+    assert out.doc.meta["charset_via"] == "bom"
+
+
+def test_declared_charset_used_for_html():
+    html = '<html><head><meta charset="windows-1251"></head><body><p>' + TEXT_RU + "</p></body></html>"
+    out = decode(html.encode("cp1251"), format="html")
+    assert TEXT_RU in out.doc.text and out.doc.meta["charset_via"] == "declared"
+
+
+def test_lying_latin1_declaration_does_not_break_utf8():
+    html = '<meta charset="iso-8859-1"><p>Café crème</p>'
+    out = decode(html.encode("utf-8"), format="html")
+    assert "Café crème" in out.doc.text
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "binary:pdf"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary:png"),
+        (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)), "binary:elf"),
+        (bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_binary_and_empty_input_is_rejected_with_reason(data, reason):
+    out = decode(data)
+    assert out.doc is None and out.reason.startswith(reason)
+
+
+def test_oversized_document_rejected():
+    out = Decoder(DecodeConfig(max_bytes=1000)).apply(RawDocument("x", "s", b"a" * 1001))
+    assert out.reason.startswith("too_large")
