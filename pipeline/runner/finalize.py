@@ -85,9 +85,12 @@ def finish(
     summaries: list[ShardSummary],
     timings: dict[str, float],
     progress: Callable | None = None,
+    duplicates: list[DuplicateRow] | None = None,
 ) -> dict:
+    """Write corpus/, duplicates, rejected, stats and the manifest. `duplicates` may be given
+    by an engine that resolved them itself (Ray); otherwise they are found here."""
     t0 = time.perf_counter()
-    dups = run_dedup(out, config, summaries)
+    dups = run_dedup(out, config, summaries) if duplicates is None else duplicates
     timings["dedup"] = time.perf_counter() - t0
     if progress:
         progress("dedup", len(dups), None)
