@@ -104,10 +104,45 @@ def _open(f: InputFile) -> IO[bytes]:
     if f.compression == "gz":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if f.compression == "zst":
+        return io.BufferedReader(_ZstdReader(raw))
+    return raw
+
+
+class _ZstdReader(io.RawIOBase):
+    """Streaming zstd reader that, unlike zstandard's stream_reader, reports a truncated frame
+    (EOFError) instead of silently ending early."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)  # type: ignore[return-value]
-    return raw
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._buf = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        while not self._buf and not self._eof:
+            chunk = self._raw.read(1 << 16)
+            if not chunk:
+                self._eof = True
+                if not self._obj.eof:
+                    raise EOFError("zstd stream ended before the end of its frame")
+                break
+            if self._obj.eof:  # a new concatenated frame
+                self._obj = self._dctx.decompressobj()
+            self._buf = self._obj.decompress(chunk)
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 # Errors a truncated or corrupt compressed stream raises while being read.
@@ -194,7 +229,7 @@ def _read_jsonl(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFail
                 yield ReadFailure(default_id, src, f"read:line {lineno} is {len(line)} bytes > max_bytes")
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line.decode("utf-8"))
             except UnicodeDecodeError:
                 yield ReadFailure(default_id, src, f"read:line {lineno} is not UTF-8")
                 continue

@@ -53,3 +53,6 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                 )
         except ArchiveLoadFailed as exc:
             yield ReadFailure(f"{f.rel_id}:<record {index + 1}>", src, f"read:broken WARC record {index + 1} ({exc})")
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            # warcio raises plain Python errors on some malformed headers; the file stops here.
+            yield ReadFailure(f"{f.rel_id}:<record {index + 1}>", src, f"read:broken WARC record {index + 1} ({type(exc).__name__})")

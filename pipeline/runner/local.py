@@ -7,6 +7,7 @@ stats and the manifest with the accounting check.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -19,6 +20,7 @@ from pipeline.config import PipelineConfig
 from pipeline.document import RawDocument
 from pipeline.errors import OutputError
 from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
+from pipeline.io.writers import write_json
 from pipeline.runner import finalize
 from pipeline.runner.shard import WORK, ShardSummary, process_shard, summary_path
 
@@ -57,6 +59,23 @@ def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
         (out / WORK).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
+
+
+def check_resume_identity(out: Path, files: list[InputFile], config: PipelineConfig, resume: bool) -> None:
+    """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
+    identity = {
+        "inputs": [[str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files],
+        # Worker count never changes results, so a resume may use another one.
+        "config": {**config.model_dump(mode="json"), "run": {**config.run.model_dump(), "workers": None}},
+    }
+    path = out / WORK / "run.json"
+    if resume and path.exists():
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous != identity:
+            what = "config" if previous.get("config") != identity["config"] else "inputs"
+            raise OutputError(f"{out}: --resume with different {what} than the interrupted run; use --overwrite to start again")
+        return
+    write_json(identity, path)
 
 
 def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
@@ -101,6 +120,7 @@ def run(
     out = Path(out)
     files = resolve_inputs(list(inputs))  # raises InputError before any work
     prepare_output(out, overwrite, resume)
+    check_resume_identity(out, files, config, resume)
     t0 = time.perf_counter()
     summaries = _map_phase(files, out, config, resume, progress)
     t_map = time.perf_counter() - t0

@@ -9,9 +9,10 @@ import html
 import logging
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.document import Document, Edit, Outcome
+from pipeline.stages.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
 VERSION = "extract_v1"
@@ -43,6 +44,8 @@ class ExtractConfig(BaseModel):
     no_fallback: bool = False
     # Title and date from the page's metadata; costs ~20 % more time per page.
     with_metadata: bool = False
+    # A page that takes longer is rejected (reason extract:timeout); 0 disables the limit.
+    timeout_seconds: float = Field(30.0, ge=0)
 
 
 class Extract:
@@ -72,6 +75,16 @@ class Extract:
             no_fallback=c.no_fallback,
             deduplicate=False,
         )
+        try:
+            with deadline(c.timeout_seconds):
+                return self._extract(doc, trafilatura, common)
+        except DeadlineExceeded as exc:
+            return Outcome.drop(f"extract:timeout | {exc}")
+        except RecursionError:
+            return Outcome.drop("extract:markup nested too deeply")
+
+    def _extract(self, doc: Document, trafilatura, common: dict) -> Outcome:
+        c = self.config
         title, date = doc.title or page_title(doc.text), doc.date
         if c.with_metadata:
             result = trafilatura.bare_extraction(doc.text, with_metadata=True, **common)
