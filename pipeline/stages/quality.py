@@ -17,6 +17,8 @@ VERSION = "quality_v1"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: count characters, not words, there.
+_ALPHA = re.compile(r"[^\W\d_]", re.UNICODE)  # letters of any script
+_SPACE = re.compile(r"\s", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
@@ -56,8 +58,8 @@ def score(text: str) -> QualitySignals:
     mean_len = (sum(map(len, words)) / len(words)) if words else 0.0
     if cjk > len(words):
         mean_len = 5.0  # word length is meaningless for unsegmented scripts
-    non_space = sum(1 for ch in text if not ch.isspace())
-    alpha = sum(1 for ch in text if ch.isalpha())
+    non_space = len(text) - len(_SPACE.findall(text))
+    alpha = len(_ALPHA.findall(text))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     bullets = sum(1 for ln in lines if ln[:1] in "•·*-–—▪►●○◦■□➤>")
     seen: dict[str, int] = {}
