@@ -20,6 +20,7 @@ from pipeline.stages.decode import DecodeConfig
 from pipeline.stages.extract import ExtractConfig
 from pipeline.stages.fix_encoding import FixEncodingConfig
 from pipeline.stages.quality import QualityConfig
+from pipeline.stages.repeated_lines import RepeatedLinesConfig
 from pipeline.stages.spam import SpamConfig
 
 
@@ -51,6 +52,7 @@ class PipelineConfig(BaseModel):
     fix_encoding: FixEncodingConfig = FixEncodingConfig()
     boilerplate: BoilerplateConfig = BoilerplateConfig()
     spam: SpamConfig = SpamConfig()
+    repeated_lines: RepeatedLinesConfig = RepeatedLinesConfig()
     quality: QualityConfig = QualityConfig()
     dedup: DedupConfig = DedupConfig()
 

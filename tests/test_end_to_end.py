@@ -95,3 +95,8 @@ def test_corpus_loads_in_other_readers(samples_run):
     duckdb = pytest.importorskip("duckdb", reason="duckdb not installed")
     n = duckdb.sql(f"select count(*) from read_parquet('{samples_run / 'corpus'}/*.parquet')").fetchone()[0]
     assert n == t.num_rows
+    pd = pytest.importorskip("pandas", reason="pandas not installed")
+    assert len(pd.read_parquet(samples_run / "corpus")) == t.num_rows
+    pl = pytest.importorskip("polars", reason="polars not installed")
+    df = pl.read_parquet(str(samples_run / "corpus" / "*.parquet"))
+    assert df.height == t.num_rows and df["text"].str.len_chars().min() > 0

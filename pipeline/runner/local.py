@@ -22,7 +22,16 @@ from pipeline.errors import OutputError
 from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
 from pipeline.io.writers import write_json
 from pipeline.runner import finalize
-from pipeline.runner.shard import WORK, ShardSummary, process_shard, summary_path
+from pipeline.runner.shard import (
+    WORK,
+    ShardSummary,
+    clean_shard,
+    finish_shard,
+    merge_line_counts,
+    pre_summary_path,
+    process_shard,
+    summary_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,36 +140,76 @@ def run(
 
 
 def _map_phase(files, out: Path, config: PipelineConfig, resume: bool, progress: Progress | None) -> list[ShardSummary]:
+    """Phase 1 (decode -> spam) and phase 2 (repeated_lines -> quality -> sketch) over shards.
+    Without the corpus-wide repeated-line pass both phases run in one task per shard."""
     shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
-    summaries: list[ShardSummary] = []
-    docs_done = 0
+    fused = not config.repeated_lines.enabled
+    counter = _Counter(progress, "clean")
+
+    def phase1_tasks():
+        for index, seq, batch in shards:
+            final, pre = summary_path(out, index), pre_summary_path(out, index)
+            if resume and final.exists():
+                yield None, (ShardSummary.load(final),)
+            elif fused:
+                yield process_shard, (index, seq, batch, config, str(out))
+            elif resume and pre.exists():
+                yield None, (ShardSummary.load(pre),)
+            else:
+                yield clean_shard, (index, seq, batch, config, str(out))
+
+    first = _execute(phase1_tasks(), config.run.workers, counter)
+    if fused:
+        return first
+    repeated = merge_line_counts(out, first, config)
+    counter = _Counter(progress, "repeated_lines+quality")
+
+    def phase2_tasks():
+        for pre in first:
+            final = summary_path(out, pre.index)
+            if final.exists() and resume:
+                yield None, (ShardSummary.load(final),)
+            else:
+                yield finish_shard, (pre.index, pre, config, str(out), repeated)
+
+    return _execute(phase2_tasks(), config.run.workers, counter)
+
+
+class _Counter:
+    def __init__(self, progress: Progress | None, phase: str) -> None:
+        self.progress, self.phase, self.done = progress, phase, 0
+
+    def __call__(self, s: ShardSummary) -> None:
+        self.done += s.n_input
+        if self.progress:
+            self.progress(self.phase, self.done, None)
+
+
+def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> list[ShardSummary]:
+    """Run (fn, args) tasks inline or on a process pool with a bounded number in flight;
+    (None, (summary,)) marks work already done (resume). Results sorted by shard index."""
+    results: list[ShardSummary] = []
 
     def done(s: ShardSummary) -> None:
-        nonlocal docs_done
-        summaries.append(s)
-        docs_done += s.n_input
-        if progress:
-            progress("clean", docs_done, None)
+        results.append(s)
+        on_done(s)
 
-    workers = config.run.workers
     if workers == 1:
-        for index, seq, batch in shards:
-            prev = summary_path(out, index)
-            done(ShardSummary.load(prev) if resume and prev.exists() else process_shard(index, seq, batch, config, str(out)))
+        for fn, args in tasks:
+            done(args[0] if fn is None else fn(*args))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pending: set[Future] = set()
-            for index, seq, batch in shards:
-                prev = summary_path(out, index)
-                if resume and prev.exists():
-                    done(ShardSummary.load(prev))
+            for fn, args in tasks:
+                if fn is None:
+                    done(args[0])
                     continue
-                pending.add(pool.submit(process_shard, index, seq, batch, config, str(out)))
+                pending.add(pool.submit(fn, *args))
                 if len(pending) >= 2 * workers:  # bounded in flight: memory stays flat
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in finished:
                         done(fut.result())
             for fut in pending:
                 done(fut.result())
-    summaries.sort(key=lambda s: s.index)
-    return summaries
+    results.sort(key=lambda s: s.index)
+    return results
