@@ -93,7 +93,7 @@ def test_corpus_loads_in_other_readers(samples_run):
     t = ds.dataset(samples_run / "corpus", format="parquet").to_table()
     assert t.schema.field("id").type == "string" and t.num_rows >= 8
     duckdb = pytest.importorskip("duckdb", reason="duckdb not installed")
-    n = duckdb.sql(f"select count(*) from read_parquet('{samples_run / 'corpus'}/*.parquet')").fetchone()[0]
+    n = duckdb.sql(f"select count(*) from read_parquet('{samples_run / 'corpus'}/*.parquet')").fetchall()[0][0]
     assert n == t.num_rows
     pd = pytest.importorskip("pandas", reason="pandas not installed")
     assert len(pd.read_parquet(samples_run / "corpus")) == t.num_rows
