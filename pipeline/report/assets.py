@@ -99,6 +99,7 @@ ins.bulk { background:transparent; color:inherit; box-shadow:none; padding:0; }
 details.big { display:inline; }
 details.big > summary { display:inline; cursor:pointer; list-style:none; }
 details.big > summary::-webkit-details-marker { display:none; }
+.focus main > section.card:not(#documents) { display:none; }
 .flash { outline:3px solid #f59e0b; outline-offset:1px; }
 .note { background:#f1f5f9; border-radius:4px; padding:.1rem .4rem; font-size:12px; }
 /* clusters */
@@ -201,8 +202,10 @@ JS = r"""
 
   function route() {
     var p = params();
+    // focus=1: only the document viewer, nothing scrolled (for a screenshot or a shared link)
+    document.body.classList.toggle('focus', p.focus === '1');
     if (p.q !== undefined && search.value !== p.q) { search.value = p.q; applySearch(); }
-    if (p.doc && show(p.doc, p.stage, true)) return;
+    if (p.doc && show(p.doc, p.stage, p.focus !== '1')) return;
     if (!current && links.length) show(visibleLinks()[0] ? visibleLinks()[0].dataset.id : links[0].dataset.id, null, false);
   }
 

@@ -208,8 +208,10 @@ def _pair_texts(ann: Annotated) -> dict[int, tuple[str, str]]:
     pairs = {}
     for k, r in rem.items():
         i = ins.get(k, [])
-        if len(r) == 1 and len(i) == 1 and len(r[0].text) <= CHAR_DIFF_MAX and len(i[0].text) <= CHAR_DIFF_MAX:
-            pairs[k] = _char_diff(r[0].text, i[0].text)
+        if len(r) == 1 and len(i) == 1 and max(len(r[0].text), len(i[0].text)) <= min(CHAR_DIFF_MAX, BIG):
+            sm = difflib.SequenceMatcher(None, r[0].text, i[0].text, autojunk=False)
+            if sm.ratio() >= 0.6:  # a repair of the same words, not a rewrite: mark the characters
+                pairs[k] = _char_diff(r[0].text, i[0].text)
     return pairs
 
 
@@ -245,7 +247,7 @@ def _render_pieces(ann: Annotated, side: str) -> str:
             body = pairs[p.edit][0] if p.edit in pairs else esc(p.text)
             if len(p.text) > BIG:
                 out.append(f'<details class="big"><summary>{_label(stage, p.reason, p.score)}'
-                           f'<span class="muted small">{len(p.text):,} characters {verb} - click to show</span></summary>'
+                           f'<span class="muted small">{len(p.text):,} characters {"replaced by the text on the right" if changed else verb} &ndash; click to show them</span></summary>'
                            f'<del {attrs}>{body}</del></details>')
             else:
                 out.append(f"<del {attrs}>{_label(stage, p.reason, p.score)}{body}</del>")
