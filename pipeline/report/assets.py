@@ -197,7 +197,10 @@ JS = r"""
       var before = ids.filter(function (id) { return order.indexOf(id) < pos; });
       next = before[before.length - 1] || ids[ids.length - 1];
     }
-    location.hash = 'doc=' + encodeURIComponent(next) + (stage ? '&stage=' + encodeURIComponent(stage) : '');
+    show(next, stage, !document.body.classList.contains('focus'));
+    var h = 'doc=' + encodeURIComponent(next) + (stage ? '&stage=' + encodeURIComponent(stage) : '') +
+            (document.body.classList.contains('focus') ? '&focus=1' : '');
+    if (location.hash.replace(/^#/, '') !== h) location.hash = h;
   }
 
   function route() {
