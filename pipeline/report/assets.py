@@ -100,6 +100,7 @@ details.big { display:inline; }
 details.big > summary { display:inline; cursor:pointer; list-style:none; }
 details.big > summary::-webkit-details-marker { display:none; }
 .focus main > section.card:not(#documents) { display:none; }
+.text .small, .text .muted { font-family:system-ui,sans-serif; }
 .flash { outline:3px solid #f59e0b; outline-offset:1px; }
 .note { background:#f1f5f9; border-radius:4px; padding:.1rem .4rem; font-size:12px; }
 /* clusters */

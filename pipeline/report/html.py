@@ -285,6 +285,10 @@ def _what_happened(h: History, ann: Annotated) -> list[str]:
             for e in changes:
                 reasons[reason_key(e.reason)] = reasons.get(reason_key(e.reason), 0) + 1
             parts = []
+            if step.stage == "extract":
+                parts.append(f"took the article text out of the HTML page ({len(step.before):,} chars of HTML &rarr; "
+                             f"{len(step.after or ''):,} chars of text)")
+                replaced, changes = [], []
             n_rm = len(changes) - len(replaced)
             if n_rm:
                 parts.append(f"removed {n_rm} span{'s' if n_rm != 1 else ''} ({removed:,} chars)")
@@ -431,7 +435,7 @@ def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History]) -> 
         blocks.append('<p class="muted">No stage recorded any removal or change.</p>')
     return f"""
 <section class="card" id="reasons">
-  <h2>Why things were removed: reasons per stage</h2>
+  <h2>What each stage removed or changed, and why</h2>
   <p class="muted small">Counts are for the whole run (edits, or dropped documents); click an example to open the document at that stage.</p>
   {''.join(blocks)}
 </section>"""
