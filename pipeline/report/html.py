@@ -107,7 +107,14 @@ def sample_clusters(out: Path, per_reason: int) -> tuple[list[tuple[str, list[di
     for r in rows:
         by_kept.setdefault(r["duplicate_of"], []).append(r)
     order = sorted(by_kept.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    chosen = [(k, sorted(v, key=lambda r: (-(r["similarity"] or 0), r["id"]))) for k, v in order[: 4 * per_reason]]
+    chosen = []
+    for kept, members in order[: 4 * per_reason]:
+        # the least similar first: they show the most interesting differences
+        members = sorted(members, key=lambda r: (r["similarity"] or 0, r["id"]))
+        shown = members[:per_reason]
+        for r in shown:
+            r["cluster_size"] = len(members)
+        chosen.append((kept, shown))
     return chosen, len(by_kept)
 
 
@@ -180,9 +187,9 @@ def _title(stage: str, reason: str | None, score: float | None, verb: str) -> st
     return f"{verb} by {stage}: {reason or ''}" + (f" (score {score:.2f})" if score is not None else "")
 
 
-def _char_diff(a: str, b: str) -> tuple[str, str]:
+def _char_diff(sm: difflib.SequenceMatcher) -> tuple[str, str]:
     """Both sides with the differing characters wrapped in <mark>."""
-    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    a, b = sm.a, sm.b
     left, right = [], []
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
@@ -211,15 +218,14 @@ def _pair_texts(ann: Annotated) -> dict[int, tuple[str, str]]:
         if len(r) == 1 and len(i) == 1 and max(len(r[0].text), len(i[0].text)) <= min(CHAR_DIFF_MAX, BIG):
             sm = difflib.SequenceMatcher(None, r[0].text, i[0].text, autojunk=False)
             if sm.ratio() >= 0.6:  # a repair of the same words, not a rewrite: mark the characters
-                pairs[k] = _char_diff(r[0].text, i[0].text)
+                pairs[k] = _char_diff(sm)
     return pairs
 
 
-def _render_pieces(ann: Annotated, side: str) -> str:
+def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]]) -> str:
     """side 'raw': the input with removed/replaced spans marked (plus text that a stage inserted
     and a later stage removed); side 'clean': the surviving text with inserted spans marked and a
-    small marker where something was removed."""
-    pairs = _pair_texts(ann)
+    small marker where something was removed. `pairs`: from _pair_texts."""
     out: list[str] = []
     budget = MAX_DOC_CHARS
     for p in ann.pieces:
@@ -323,8 +329,9 @@ def render_document(n: int, h: History) -> str:
     raw_title = "Input text (decoded)"
     if h.input_format == "html":
         raw_title += " &mdash; an HTML page"
-    raw = _render_pieces(ann, "raw") if h.input_text is not None else '<span class="muted">(no decoded text: the document was rejected before decoding finished)</span>'
-    clean = _render_pieces(ann, "clean") if h.input_text is not None else ""
+    pairs = _pair_texts(ann)
+    raw = _render_pieces(ann, "raw", pairs) if h.input_text is not None else '<span class="muted">(no decoded text: the document was rejected before decoding finished)</span>'
+    clean = _render_pieces(ann, "clean", pairs) if h.input_text is not None else ""
     happened = "".join(f"<li>{x}</li>" for x in _what_happened(h, ann))
     n_in = len(h.input_text or "")
     return f"""
@@ -445,7 +452,8 @@ def _word_diff(kept: str, dup: str) -> str:
     """The duplicate against the kept text: differing passages highlighted, long equal runs elided."""
     a_tok = re.findall(r"\S+\s*", kept)[:DUP_DIFF_MAX_WORDS]
     b_tok = re.findall(r"\S+\s*", dup)[:DUP_DIFF_MAX_WORDS]
-    sm = difflib.SequenceMatcher(None, a_tok, b_tok, autojunk=False)
+    # Compare words only: a word followed by a newline in one copy and a space in the other is the same word.
+    sm = difflib.SequenceMatcher(None, [t.strip() for t in a_tok], [t.strip() for t in b_tok], autojunk=False)
     out = []
     ops = sm.get_opcodes()
     for n, (op, i1, i2, j1, j2) in enumerate(ops):
@@ -484,8 +492,11 @@ def render_clusters(sel: Selection, hist: dict[str, History]) -> str:
                 items.append(f'<li data-id="{esc(m["id"])}">removed {link} &middot; {esc(m["kind"])} duplicate, '
                              f'similarity <b class="sim">{(m["similarity"] or 0):.3f}</b>{diff}</li>')
             klink = f'<a class="idlink" href="{doc_href(kept)}">{esc(kept)}</a>' if kh else f'<span class="idlink">{esc(kept)}</span>'
+            size = members[0].get("cluster_size", len(members)) if members else 0
+            of = (f' <span class="muted small">&middot; {size:,} removed as its duplicates, '
+                  f'{len(members)} least similar shown</span>') if size > len(members) else ""
             parts.append(f'<div class="cluster" data-kept="{esc(kept)}"><div>kept {klink} '
-                         f'<span class="chip outcome-kept">kept</span></div><ul>{"".join(items)}</ul></div>')
+                         f'<span class="chip outcome-kept">kept</span>{of}</div><ul>{"".join(items)}</ul></div>')
         more = f'<p class="muted small">Showing {len(sel.clusters)} of {sel.n_clusters:,} clusters, largest first.</p>'
         legend = ('<p class="muted small">In each comparison: <del>struck red</del> = only in the kept document, '
                   '<ins style="background:#dcfce7;text-decoration:none">green</ins> = only in the removed duplicate.</p>')
