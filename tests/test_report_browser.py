@@ -119,6 +119,7 @@ def test_samples_report_funnel_and_spam_line(samples_run, chromium, tmp_path):
 
     png = screenshot(chromium, tmp_path, page, tmp_path / "report.png")
     assert png_distinct_bytes(png) > 30, "screenshot looks blank"
+    _keep(png, "report-screenshot.png")
 
     spam_files = [str(p) for p in (samples_run / "stages" / "05_spam").glob("edits-*.parquet")]
     spam_edits = ds.dataset(spam_files).to_table(filter=ds.field("id") == "001_cbb55a347cb20141").num_rows
@@ -233,8 +234,13 @@ def test_screenshot_for_people(standin_page, chromium, tmp_path):
     assert png_distinct_bytes(png) > 30
     doc = screenshot(chromium, tmp_path, standin_page, tmp_path / "doc.png", "#doc=001_cbb55a347cb20141&stage=spam&focus=1", "1400,1200")
     assert png_distinct_bytes(doc) > 30
-    if os.environ.get("REPORT_SCREENSHOT_DIR"):  # to look at them: REPORT_SCREENSHOT_DIR=outputs
+    _keep(png, "report-screenshot-standin.png")
+    _keep(doc, "report-screenshot-standin-document.png")
+
+
+def _keep(png: Path, name: str) -> None:
+    """Screenshots stay in the test's tmp dir; REPORT_SCREENSHOT_DIR=outputs also copies them there."""
+    if os.environ.get("REPORT_SCREENSHOT_DIR"):
         dest = Path(os.environ["REPORT_SCREENSHOT_DIR"])
         dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy(png, dest / "report-screenshot.png")
-        shutil.copy(doc, dest / "report-screenshot-document.png")
+        shutil.copy(png, dest / name)

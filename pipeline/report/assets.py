@@ -155,7 +155,7 @@ JS = r"""
       if (det) det.open = true;
       target.classList.add('flash');
       var pane = target.closest('.text');
-      if (pane) pane.scrollTop = Math.max(0, target.offsetTop - pane.offsetTop - 60);
+      if (pane) pane.scrollTop = Math.max(0, target.offsetTop - pane.offsetTop - pane.clientHeight / 3);
     }
     if (scroll) d.scrollIntoView({block: 'start'});
     return true;
