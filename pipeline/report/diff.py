@@ -143,7 +143,9 @@ def render_diff(history: History, only_stage: str | None = None, color: bool = F
         for header, body in _stage_hunks(StageStep(step.stage, step.before, step.after, changes), context):
             out.append(style(header, fg="cyan"))
             for kind, line, why in body:
-                if kind == "-":
+                if kind == "-" and not line.strip():  # a blank line taken along: no reason to repeat
+                    out.append(style(f"- {line}", fg="red"))
+                elif kind == "-":
                     out.append(style(f"- {line}", fg="red") + "   " + style(why, fg="yellow"))
                 elif kind == "+":
                     out.append(style(f"+ {line}", fg="green"))
