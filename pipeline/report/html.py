@@ -227,8 +227,20 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
     and a later stage removed); side 'clean': the surviving text with inserted spans marked and a
     small marker where something was removed. `pairs`: from _pair_texts."""
     out: list[str] = []
+    gaps: list[Piece] = []  # removals with nothing left between them: one marker on the clean side
+
+    def flush_gaps() -> None:
+        if not gaps:
+            return
+        stages = list(dict.fromkeys(g.removed_by or "" for g in gaps))
+        what = "\n".join(_title(g.removed_by or "", g.reason, g.score, "removed here") + ": " + " ".join(g.text.split())[:160] for g in gaps)
+        out.append(f'<span class="gap" style="--c:{color(stages[0])}" data-stage="{esc(" ".join(stages))}" title="{esc(what)}"></span>')
+        gaps.clear()
+
     budget = MAX_DOC_CHARS
     for p in ann.pieces:
+        if side == "clean" and (p.live or budget <= 0):
+            flush_gaps()
         if budget <= 0:
             out.append('<span class="muted small">\n[... cut here: the report shows at most '
                        f'{MAX_DOC_CHARS:,} characters per pane]</span>')
@@ -260,10 +272,8 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
             budget -= min(len(p.text), BIG)
         else:
             if not p.live:
-                stage = p.removed_by or ""
                 if not (ann.edits[p.edit].replacement if p.edit is not None else ""):
-                    out.append(f'<span class="gap" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
-                               f'title="{esc(_title(stage, p.reason, p.score, "removed here"))}: {esc(p.text[:200])}"></span>')
+                    gaps.append(p)
                 continue
             if p.origin is None:
                 out.append(esc(p.text))
@@ -275,6 +285,7 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
                            f'data-reason="{esc(p.origin_reason)}" title="{esc(_title(stage, p.origin_reason, None, "inserted"))}">'
                            f'{"" if bulk else _label(stage, p.origin_reason)}{body}</ins>')
             budget -= len(p.text)
+    flush_gaps()
     return "".join(out)
 
 
