@@ -61,7 +61,7 @@ ul.examples li { margin:.15rem 0; }
 ul.examples a { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px; }
 .snippet { color:#7f1d1d; background:var(--del); border-radius:3px; padding:0 .25rem; font-size:12px; }
 /* documents */
-.docs { display:grid; grid-template-columns: 270px 1fr; gap:1rem; align-items:start; }
+.docs { display:grid; grid-template-columns: 270px minmax(0, 1fr); gap:1rem; align-items:start; }
 .sidebar { position:sticky; top:3.2rem; max-height:calc(100vh - 4rem); overflow:auto; }
 .sidebar input[type=search] { width:100%; padding:.35rem .5rem; border:1px solid #cbd5e1; border-radius:6px; font-size:14px; }
 .navrow { display:flex; gap:.3rem; margin:.5rem 0; align-items:center; flex-wrap:wrap; }
@@ -81,7 +81,7 @@ ul.doclist .dots { display:block; margin-top:1px; }
 .doc .meta { margin:.2rem 0 .5rem; }
 ul.happened { margin:.3rem 0 .6rem; padding-left:1.2rem; }
 ul.happened li { margin:.15rem 0; }
-.panes { display:grid; grid-template-columns: 1fr 1fr; gap:.8rem; }
+.panes { display:grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap:.8rem; }
 .pane h4 { margin:.2rem 0 .3rem; font-size:13px; color:#374151; }
 .text { white-space:pre-wrap; word-wrap:break-word; font-family:Georgia,"DejaVu Serif",serif; font-size:14px;
         line-height:1.55; background:#fcfcfd; border:1px solid var(--line); border-radius:6px; padding:.6rem .75rem;
@@ -93,8 +93,8 @@ del.chg mark, ins.add mark { background:rgba(234,179,8,.55); color:inherit; bord
 ins.add { text-decoration:none; background:var(--ins); color:var(--ins-fg); border-radius:2px; box-shadow: inset 3px 0 0 var(--c); padding-left:2px; }
 ins.bulk { background:transparent; color:inherit; box-shadow:none; padding:0; }
 .lbl { display:inline-block; font:600 10.5px/1.4 system-ui,sans-serif; color:#fff; background:var(--c); border-radius:3px;
-       padding:0 .3rem; margin-right:.3rem; text-decoration:none; vertical-align:1px; white-space:nowrap;
-       max-width:100%; overflow:hidden; text-overflow:ellipsis; }
+       padding:0 .3rem; margin-right:.3rem; text-decoration:none; vertical-align:1px; max-width:100%;
+       overflow-wrap:anywhere; }
 .gap { display:inline-block; width:.5rem; height:1em; background:var(--c); opacity:.65; border-radius:1px; vertical-align:-2px; margin:0 1px; cursor:help; }
 details.big { display:inline; }
 details.big > summary { display:inline; cursor:pointer; list-style:none; }
