@@ -11,6 +11,8 @@ import click
 
 from pipeline.config import load_config
 from pipeline.errors import PipelineError
+from pipeline.report.command import diff_command, report_command
+from pipeline.report.progress import ProgressBars, setup_cli_logging
 
 
 def friendly(fn):
@@ -45,6 +47,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       pipeline diff outputs/samples 004_6557ed33d5c9a9db
     """
     ctx.ensure_object(dict)["debug"] = debug
+    setup_cli_logging(debug)
 
 
 @main.command()
@@ -73,15 +76,8 @@ def run(inputs, out, config_path, workers, overwrite, resume, quiet):
     cfg = load_config(config_path)
     if workers:
         cfg = cfg.with_overrides(run={"workers": workers})
-    show = not quiet and sys.stderr.isatty()
-
-    def progress(phase: str, done: int, total: int | None) -> None:
-        if show:
-            click.echo(f"\r{phase}: {done} documents", nl=False, err=True)
-
-    result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
-    if show:
-        click.echo("", err=True)
+    with ProgressBars(quiet=quiet) as progress:
+        result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:
@@ -129,31 +125,6 @@ def stats(out, as_json):
             click.echo(f"  {n:>7}  {r}")
 
 
-@main.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.argument("doc_id")
-@click.option("--stage", "only_stage", help="Show only this stage (e.g. boilerplate).")
-@click.option("--color/--no-color", default=None, help="Colour output (default: when a terminal).")
-@friendly
-def diff(out, doc_id, only_stage, color):
-    """What each stage did to one document, with the reason beside each removed line.
-
-    \b
-    Example:
-      pipeline diff outputs/samples 004_6557ed33d5c9a9db
-      pipeline diff outputs/samples 001_cbb55a347cb20141 --stage spam
-    """
-    from pipeline.report.diff import render_diff
-    from pipeline.report.history import load_history
-    from pipeline.runner.chain import STAGE_ORDER
-
-    if only_stage and only_stage not in STAGE_ORDER:
-        raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(STAGE_ORDER)})", param_hint="--stage")
-    history = load_history(out, doc_id)
-    use_color = sys.stdout.isatty() if color is None else color
-    click.echo(render_diff(history, only_stage, use_color), color=use_color)
-
-
 @main.command("apply")
 @click.argument("stage")
 @click.argument("file", type=click.File("rb"), default="-")
@@ -186,6 +157,10 @@ def apply_cmd(stage, file, config_path, is_html):
     if result.doc is None:
         raise click.ClickException(f"{name}: dropped by {result.rejected_stage}: {result.rejected_reason}")
     click.echo(result.doc.text)
+
+
+main.add_command(diff_command)
+main.add_command(report_command)
 
 
 def _manifest(out: Path) -> dict:
