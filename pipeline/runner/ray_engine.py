@@ -20,6 +20,7 @@ Plan:
 from __future__ import annotations
 
 import json
+import os
 import logging
 import shutil
 import time
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.config import PipelineConfig
 from pipeline.document import RawDocument
@@ -59,7 +61,14 @@ RECORD_SCHEMA = pa.schema(
         ("meta", pa.string()),  # JSON object
     ]
 )
-MAP_SCHEMA = pa.schema([*rd.BAND_SCHEMA, ("shard", pa.int64()), ("node", pa.string())])
+MAP_SCHEMA = pa.schema([*rd.BAND_SCHEMA, ("shard", pa.int64()), ("node", pa.string()), ("t", pa.float64())])
+# What flows out of the shuffles: candidate/verified pairs (tag 0) and one marker row per unit of
+# work, naming the node that did it: map shard (1, b = shard), band partition (2, b = band rows),
+# verify partition (3, b = pairs checked). t = when that unit finished (wall clock).
+EDGE_SCHEMA = pa.schema(
+    [("tag", pa.int8()), ("a", pa.int64()), ("b", pa.int64()), ("similarity", pa.float64()), ("node", pa.string()), ("t", pa.float64())]
+)
+PAIR, MAP_DONE, SHUFFLE_DONE, VERIFY_DONE = 0, 1, 2, 3
 
 
 class RayEngineError(PipelineError):
@@ -146,33 +155,53 @@ class _ShardWorker:
                 seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
                 seqs = np.array([seq_of[i] for i in sk.ids], dtype=np.int64)
                 b = rd.band_rows(seqs, sk.signatures, self.bands, self.rows)
-                parts.append(b.append_column("shard", pa.array(np.full(b.num_rows, index, np.int64))).append_column("node", pa.nulls(b.num_rows, pa.string())))
-            parts.append(pa.table({"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node]}, schema=MAP_SCHEMA))
+                parts.append(b.append_column("shard", pa.array(np.full(b.num_rows, index, np.int64))).append_column("node", pa.nulls(b.num_rows, pa.string())).append_column("t", pa.nulls(b.num_rows, pa.float64())))
+            parts.append(pa.table({"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node], "t": [time.time()]}, schema=MAP_SCHEMA))
         return pa.concat_tables(parts)
 
 
+def _edges(tag, a, b, similarity=None, node=None, t=None) -> pa.Table:
+    n = len(a)
+    return pa.table(
+        {
+            "tag": pa.array(np.full(n, tag, np.int8)),
+            "a": pa.array(np.asarray(a, np.int64)),
+            "b": pa.array(np.asarray(b, np.int64)),
+            "similarity": pa.array(np.full(n, np.nan) if similarity is None else similarity, pa.float64()),
+            "node": pa.array([node] * n, pa.string()),
+            "t": pa.array([t] * n, pa.float64()),
+        },
+        schema=EDGE_SCHEMA,
+    )
+
+
 def _find_pairs(batch: pa.Table) -> pa.Table:
-    """One hash partition of band rows -> its candidate pairs (vectorised group-by), plus one
-    marker row (a = -1, b = rows seen) naming the node that did it."""
+    """One hash partition of band rows -> its candidate pairs (one vectorised group-by); map
+    markers pass through; plus this partition's own marker."""
     band = batch.column("band").to_numpy()
     real = band >= 0
     a, b = rd.candidate_pairs(band[real], batch.column("bkey").to_numpy()[real], batch.column("seq").to_numpy()[real])
-    node = _node_id()
-    return pa.table(
-        {
-            "a": pa.array(np.append(a, -1)),
-            "b": pa.array(np.append(b, int(real.sum()))),
-            "node": pa.array([None] * len(a) + [node], pa.string()),
-        }
+    marks = batch.filter(pa.array(~real))
+    return pa.concat_tables(
+        [
+            _edges(PAIR, a, b),
+            pa.table({"tag": pa.array(np.full(marks.num_rows, MAP_DONE, np.int8)), "a": pa.array(np.full(marks.num_rows, -1, np.int64)),
+                      "b": marks.column("bkey"), "similarity": pa.nulls(marks.num_rows, pa.float64()), "node": marks.column("node"),
+                      "t": marks.column("t")}, schema=EDGE_SCHEMA),
+            _edges(SHUFFLE_DONE, [-2], [int(real.sum())], node=_node_id(), t=time.time()),
+        ]
     )
 
 
 def _verify(batch: pa.Table, out: str, n_inputs: list[int], config) -> pa.Table:
-    """One hash partition of candidate pairs -> the pairs whose exact Jaccard passes."""
-    a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
-    va, vb, sims = rd.verify_pairs(Path(out), rd.ShardIndex(n_inputs), a, b, config)
-    return pa.table({"a": pa.array(va, pa.int64()), "b": pa.array(vb, pa.int64()), "similarity": pa.array(sims, pa.float64()),
-                     "node": pa.array([_node_id()] * len(va), pa.string())})
+    """One hash partition of candidate pairs -> the pairs whose exact Jaccard passes; markers
+    pass through."""
+    is_pair = pc.equal(batch.column("tag"), PAIR)
+    pairs, other = batch.filter(is_pair), batch.filter(pc.invert(is_pair))
+    a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
+    va, vb, sims = rd.verify_pairs(Path(out), rd.ShardIndex(n_inputs), a, b, config) if len(a) else (a, b, np.zeros(0))
+    node = _node_id()
+    return pa.concat_tables([other, _edges(PAIR, va, vb, sims, node), _edges(VERIFY_DONE, [-3], [len(a)], node=node, t=time.time())])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,24 +228,24 @@ def run_ray(
     out = Path(out).absolute()
     files = resolve_inputs(list(inputs))
     prepare_output(out, overwrite, resume)
+    t_connect = time.time()
     started = _connect(ray, address)
+    t_connect = time.time() - t_connect
     try:
         from ray.data import DataContext
 
-        ctx = DataContext.get_current()
-        ctx.enable_progress_bars = False
-        info: dict = {"name": "ray", "ray_version": ray.__version__, "nodes": sorted(n["NodeID"] for n in ray.nodes() if n["Alive"])}
-        t0 = time.perf_counter()
-        bands, rows = rd.lsh_params(config.dedup)
-        mapped = _map_phase(ray, files, out, config, resume, bands, rows)
-        markers = mapped.filter(expr="band < 0").to_arrow_refs()
-        marker_t = pa.concat_tables(ray.get(markers))
-        summaries = sorted((ShardSummary.load(summary_path(out, i)) for i in marker_t.column("shard").to_pylist()), key=lambda s: s.index)
-        info["map_nodes"] = sorted(set(marker_t.column("node").to_pylist()))
+        DataContext.get_current().enable_progress_bars = False
+        info: dict = {"name": "ray", "ray_version": ray.__version__, "nodes": sorted(n["NodeID"] for n in ray.nodes() if n["Alive"]),
+                      "connect_seconds": round(t_connect, 3)}
+        t0 = time.time()
+        n_shards, edges = _execute(ray, files, out, config, resume, info)
+        summaries = [ShardSummary.load(summary_path(out, i)) for i in range(n_shards)]
         if progress:
             progress("clean", sum(s.n_input for s in summaries), None)
-        timings = {"map": time.perf_counter() - t0}
-        dups = _dedup_phase(ray, mapped, out, config, summaries, timings, info) if config.dedup.enabled else []
+        timings = _timings(edges, t0, info)
+        t1 = time.time()
+        dups = _resolve_edges(edges, out, config, summaries, info) if config.dedup.enabled else []
+        timings["dedup_resolve"] = time.time() - t1
         t_dedup = sum(v for k, v in timings.items() if k.startswith("dedup_"))
         manifest = finalize.finish(out, files, config, summaries, timings=timings, progress=progress, duplicates=dups)
     finally:
@@ -251,8 +280,11 @@ def _connect(ray, address: str | None) -> bool:
 
     kwargs: dict = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is not None:
-        # Ship this package's code to the cluster (its dependencies must be installed there).
-        kwargs.update(address=address, runtime_env={"py_modules": [str(Path(pipeline.__file__).parent)]})
+        kwargs.update(address=address)
+        # Ship this package's code to the cluster (its dependencies must be installed there)
+        # as a runtime_env py_module, so nodes run exactly the driver's version.
+        if os.environ.get("PIPELINE_RAY_SHIP_CODE", "1") != "0":  # 0: the cluster has it installed
+            kwargs["runtime_env"] = {"py_modules": [str(Path(pipeline.__file__).parent)]}
         kwargs.pop("include_dashboard")
     try:
         ray.init(**kwargs)
@@ -261,56 +293,73 @@ def _connect(ray, address: str | None) -> bool:
     return True
 
 
-def _map_phase(ray, files, out: Path, config: PipelineConfig, resume: bool, bands: int, rows: int):
-    """Shards in input order -> one block each -> actor pool -> band rows (materialised)."""
+def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: dict) -> tuple[int, pa.Table]:
+    """One Ray Data execution: shards -> actor pool (clean + band rows) -> band shuffle ->
+    candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges + markers).
+    A single execution because each separate one waits for the previous one's actors to go."""
+    # from_arrow puts each table in the object store and computes block metadata locally
+    # (from_arrow_refs would start a remote task per block just for that).
     refs = [
-        ray.put(records_to_table(index, seq, batch, resume))
+        records_to_table(index, seq, batch, resume)
         for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
     ]
-    ds = ray.data.from_arrow_refs(refs)
-    n_actors = max(1, min(len(refs), int(ray.cluster_resources().get("CPU", 1))))
-    mapped = ds.map_batches(
-        _ShardWorker,
-        fn_constructor_args=(config, str(out), bands, rows),
-        batch_size=None,  # a whole block = a whole shard
-        batch_format="pyarrow",
-        compute=ray.data.ActorPoolStrategy(size=n_actors),
-        num_cpus=1,
-    )
-    return mapped.materialize()
-
-
-def _dedup_phase(ray, mapped, out: Path, config: PipelineConfig, summaries: list[ShardSummary], timings: dict, info: dict):
-    n_parts = max(2, int(ray.cluster_resources().get("CPU", 1)))
-    n_inputs = [s.n_input for s in summaries]
-    t0 = time.perf_counter()
-    pairs = mapped.repartition(n_parts, keys=["band", "bkey"]).map_batches(_find_pairs, batch_size=None, batch_format="pyarrow").materialize()
-    marks = pairs.filter(expr="a < 0")
-    mark_t = pa.concat_tables(ray.get(marks.to_arrow_refs()))
-    n_band_rows = sum(mark_t.column("b").to_pylist())
-    info["shuffle_nodes"] = sorted(set(mark_t.column("node").to_pylist()))
-    info["band_rows"] = n_band_rows
-    timings["dedup_candidates"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    verified = (
-        pairs.filter(expr="a >= 0")
-        .select_columns(["a", "b"])
+    if not refs:
+        return 0, EDGE_SCHEMA.empty_table()
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    bands, rows = rd.lsh_params(config.dedup)
+    n_parts = max(2, cpus)
+    info.update(shards=len(refs), actors=max(1, min(len(refs), cpus)), partitions=n_parts, bands=bands, rows=rows)
+    sizes = [config.run.shard_size] * len(refs)  # fixed runs; only the last may be shorter, and
+    # ShardIndex needs only the starts, which depend on the full shards alone.
+    ds = (
+        ray.data.from_arrow(refs)
+        .map_batches(
+            _ShardWorker,
+            fn_constructor_args=(config, str(out), bands, rows),
+            batch_size=None,  # a whole block = a whole shard
+            batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=info["actors"]),
+            num_cpus=1,
+        )
+        .repartition(n_parts, keys=["band", "bkey"])
+        .map_batches(_find_pairs, batch_size=None, batch_format="pyarrow")
         .repartition(n_parts, keys=["a", "b"])
-        .map_batches(_verify, batch_size=None, batch_format="pyarrow", fn_kwargs=dict(out=str(out), n_inputs=n_inputs, config=config.dedup))
+        .map_batches(_verify, batch_size=None, batch_format="pyarrow",
+                     fn_kwargs=dict(out=str(out), n_inputs=sizes, config=config.dedup))
     )
-    edges = pa.concat_tables([*ray.get(verified.to_arrow_refs()), pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64()), "similarity": pa.array([], pa.float64()), "node": pa.array([], pa.string())})])
-    info["candidate_pairs"] = pairs.count() - mark_t.num_rows
-    info["verified_edges"] = edges.num_rows
-    info["verify_nodes"] = sorted(set(edges.column("node").to_pylist()))
-    timings["dedup_verify"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    a, b = rd.unique_pairs(edges.column("a").to_numpy(), edges.column("b").to_numpy())
+    tables = [t for t in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
+    return len(refs), pa.concat_tables([EDGE_SCHEMA.empty_table(), *(t.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA) for t in tables)])
+
+
+def _timings(edges: pa.Table, t0: float, info: dict) -> dict[str, float]:
+    tag = edges.column("tag").to_numpy()
+    nodes, t = edges.column("node").to_pylist(), edges.column("t").to_numpy(zero_copy_only=False)
+    last: dict[int, float] = {}
+    for k, name in ((MAP_DONE, "map_nodes"), (SHUFFLE_DONE, "shuffle_nodes"), (VERIFY_DONE, "verify_nodes")):
+        sel = np.flatnonzero(tag == k)
+        info[name] = sorted({nodes[i] for i in sel})
+        last[k] = float(t[sel].max()) if len(sel) else t0
+    b = edges.column("b").to_numpy()
+    info["band_rows"] = int(b[tag == SHUFFLE_DONE].sum())
+    info["candidate_pairs"] = int(b[tag == VERIFY_DONE].sum())
+    info["verified_edges"] = int((tag == PAIR).sum())
+    return {  # phases overlap in a streaming execution: each ends when its last unit did
+        "map": last[MAP_DONE] - t0,
+        "dedup_candidates": max(0.0, last[SHUFFLE_DONE] - last[MAP_DONE]),
+        "dedup_verify": max(0.0, last[VERIFY_DONE] - max(last[SHUFFLE_DONE], last[MAP_DONE])),
+    }
+
+
+def _resolve_edges(edges: pa.Table, out: Path, config: PipelineConfig, summaries: list[ShardSummary], info: dict):
+    """Driver: union-find over the verified edges, then cluster + keep policy per group of
+    whole components (`ray_dedup.resolve`)."""
+    pairs = edges.filter(pc.equal(edges.column("tag"), PAIR))
+    a, b = rd.unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())
     components = rd.connected_components(a, b)
     info["components"] = len(components)
     info["largest_component"] = max((len(c) for c in components), default=0)
-    index = rd.ShardIndex(n_inputs)
+    index = rd.ShardIndex([s.n_input for s in summaries])
     rows = []
     for group in rd.group_components(components):
         rows.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
-    timings["dedup_resolve"] = time.perf_counter() - t2
     return rows
