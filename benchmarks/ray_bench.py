@@ -113,7 +113,7 @@ def main() -> int:
     print(f"ray       {args.nodes} nodes x {args.cpus_per_node} CPU: cluster start {t_cluster:.1f} s (not counted); "
           f"run {t_ray:.1f} s = connect {startup:.1f} s + pipeline {t_ray - startup:.1f} s")
     print(f"ray       docs/s incl. connect: {n / t_ray:7.1f}   excl. connect: {n / (t_ray - startup):7.1f}")
-    print(f"ray       phases (s): map {tm.get('map')}, candidates {tm.get('dedup_candidates')}, verify {tm.get('dedup_verify')}, "
+    print(f"ray       driver read {eng.get('read_seconds')} s, execution {eng.get('execute_seconds')} s; phases (s): map {tm.get('map')}, candidates {tm.get('dedup_candidates')}, verify {tm.get('dedup_verify')}, "
           f"resolve {tm.get('dedup_resolve')}, write {tm.get('write')}; band rows {eng.get('band_rows')}, "
           f"candidate pairs {eng.get('candidate_pairs')}, verified edges {eng.get('verified_edges')}")
     print(f"same kept ids and counts: {same}")

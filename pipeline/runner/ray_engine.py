@@ -23,6 +23,7 @@ import json
 import os
 import logging
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -297,6 +298,7 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     """One Ray Data execution: shards -> actor pool (clean + band rows) -> band shuffle ->
     candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges + markers).
     A single execution because each separate one waits for the previous one's actors to go."""
+    t_read = time.time()
     # from_arrow puts each table in the object store and computes block metadata locally
     # (from_arrow_refs would start a remote task per block just for that).
     refs = [
@@ -305,6 +307,7 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     ]
     if not refs:
         return 0, EDGE_SCHEMA.empty_table()
+    info["read_seconds"] = round(time.time() - t_read, 3)
     cpus = int(ray.cluster_resources().get("CPU", 1))
     bands, rows = rd.lsh_params(config.dedup)
     n_parts = max(2, cpus)
@@ -327,7 +330,11 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
         .map_batches(_verify, batch_size=None, batch_format="pyarrow",
                      fn_kwargs=dict(out=str(out), n_inputs=sizes, config=config.dedup))
     )
+    t_exec = time.time()
     tables = [t for t in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
+    info["execute_seconds"] = round(time.time() - t_exec, 3)
+    if os.environ.get("PIPELINE_RAY_STATS"):  # Ray Data's per-operator report, for tuning
+        print(ds.stats(), file=sys.stderr)
     return len(refs), pa.concat_tables([EDGE_SCHEMA.empty_table(), *(t.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA) for t in tables)])
 
 
