@@ -116,3 +116,80 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     assert set(engine["map_nodes"]) == nodes, engine
     assert set(engine["shuffle_nodes"]) == nodes, engine
     assert engine["verified_edges"] >= len(want["duplicates"]) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast checks, no Ray needed
+
+
+def test_embedded_path_never_imports_ray(tmp_path):
+    """The default engine works without the extra: nothing it imports pulls in ray."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipeline, pipeline.cli, pipeline.runner.local as l, pipeline.runner.ray_engine\n"
+        f"l.run([{str(SAMPLES)!r}], {str(tmp_path / 'o')!r})\n"
+        "assert 'ray' not in sys.modules, 'ray imported'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_candidate_pairs_match_brute_force():
+    import itertools
+
+    import numpy as np
+
+    from pipeline.runner.ray_dedup import candidate_pairs, connected_components
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(0, 50))
+        band, bkey, seq = rng.integers(0, 3, n).astype(np.int32), rng.integers(0, 4, n), rng.permutation(500)[:n]
+        a, b = candidate_pairs(band, bkey, seq)
+        want = {
+            (min(seq[i], seq[j]), max(seq[i], seq[j]))
+            for i, j in itertools.combinations(range(n), 2)
+            if band[i] == band[j] and bkey[i] == bkey[j]
+        }
+        assert sorted(zip(a.tolist(), b.tolist())) == sorted(want)
+    comps = connected_components(np.array([1, 2, 7, 9]), np.array([2, 3, 8, 7]))
+    assert sorted(c.tolist() for c in comps) == [[1, 2, 3], [7, 8, 9]]
+
+
+def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
+    """Band rows -> candidate pairs -> verification -> components -> resolve, run in-process on
+    an embedded run's side tables, gives exactly the embedded DuplicateRows."""
+    import numpy as np
+
+    from pipeline.config import PipelineConfig
+    from pipeline.dedup.api import sketches_from_table
+    from pipeline.runner import ray_dedup as rd
+    from pipeline.runner.local import run
+    from pipeline.runner.shard import WORK
+
+    src = build_input(tmp_path / "in", n_base=120)
+    config = PipelineConfig().with_overrides(run={"shard_size": 30, "keep_work": True})
+    res = run([src], tmp_path / "out", config)
+    out = tmp_path / "out"
+    bands, rows = rd.lsh_params(config.dedup)
+    parts = []
+    for s in res.summaries:
+        sk = sketches_from_table(pq.read_table(out / WORK / f"sketch-{s.index:05d}.parquet"))
+        kept = pq.read_table(out / WORK / f"kept-{s.index:05d}.parquet")
+        seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
+        parts.append(rd.band_rows(np.array([seq_of[i] for i in sk.ids]), sk.signatures, bands, rows))
+    import pyarrow as pa
+
+    t = pa.concat_tables(parts)
+    a, b = rd.candidate_pairs(*(t.column(c).to_numpy() for c in ("band", "bkey", "seq")))
+    index = rd.ShardIndex([s.n_input for s in res.summaries])
+    va, vb, _ = rd.verify_pairs(out, index, a, b, config.dedup)
+    got = []
+    for group in rd.group_components(rd.connected_components(va, vb), max_nodes=7):
+        got.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
+    want = pq.read_table(out / "duplicates.parquet").to_pylist()
+    assert len(want) >= 10
+    key = ("id", "duplicate_of", "cluster_id", "similarity", "estimated_similarity", "kind")
+    assert sorted(tuple(getattr(d, k) for k in key) for d in got) == [tuple(w[k] for k in key) for w in want]
