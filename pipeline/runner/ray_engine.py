@@ -299,10 +299,10 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges + markers).
     A single execution because each separate one waits for the previous one's actors to go."""
     t_read = time.time()
-    # from_arrow puts each table in the object store and computes block metadata locally
-    # (from_arrow_refs would start a remote task per block just for that).
+    # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
+    # so the driver's memory stays flat whatever the input size.
     refs = [
-        records_to_table(index, seq, batch, resume)
+        ray.put(records_to_table(index, seq, batch, resume))
         for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
     ]
     if not refs:
@@ -315,7 +315,7 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     sizes = [config.run.shard_size] * len(refs)  # fixed runs; only the last may be shorter, and
     # ShardIndex needs only the starts, which depend on the full shards alone.
     ds = (
-        ray.data.from_arrow(refs)
+        ray.data.from_arrow_refs(refs)
         .map_batches(
             _ShardWorker,
             fn_constructor_args=(config, str(out), bands, rows),
