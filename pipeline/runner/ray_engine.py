@@ -132,7 +132,9 @@ class _ShardWorker:
     def __init__(self, config: PipelineConfig, out: str, bands: int, rows: int) -> None:
         from pipeline.runner.chain import Cleaner
 
-        self.cleaner = Cleaner(config)  # builds every stage once per actor (imports, models)
+        # Building the chain once per actor pays its imports and set-up here, not per shard;
+        # process_shard then builds its own Cleaner (cheap: the stages are stateless).
+        self.cleaner = Cleaner(config)
         self.config, self.out, self.bands, self.rows = config, Path(out), bands, rows
         self.node = _node_id()
 
@@ -156,8 +158,11 @@ class _ShardWorker:
                 seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
                 seqs = np.array([seq_of[i] for i in sk.ids], dtype=np.int64)
                 b = rd.band_rows(seqs, sk.signatures, self.bands, self.rows)
-                parts.append(b.append_column("shard", pa.array(np.full(b.num_rows, index, np.int64))).append_column("node", pa.nulls(b.num_rows, pa.string())).append_column("t", pa.nulls(b.num_rows, pa.float64())))
-            parts.append(pa.table({"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node], "t": [time.time()]}, schema=MAP_SCHEMA))
+                n = b.num_rows
+                b = b.append_column("shard", pa.array(np.full(n, index, np.int64)))
+                parts.append(b.append_column("node", pa.nulls(n, pa.string())).append_column("t", pa.nulls(n, pa.float64())))
+            marker = {"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node], "t": [time.time()]}
+            parts.append(pa.table(marker, schema=MAP_SCHEMA))
         return pa.concat_tables(parts)
 
 
