@@ -227,8 +227,9 @@ def run_ray(
     """Run the whole pipeline on a Ray cluster; same contract and outputs as `local.run`.
 
     `address`: "host:port" of a running cluster (or "auto"); None connects to RAY_ADDRESS if set,
-    else reuses an initialised Ray in this process, else starts a local one for this run. OUT must
-    be a path every node can read and write (shared storage on a multi-machine cluster)."""
+    else starts a local Ray for this run. A Ray already initialised in this process is used as it
+    is (and left running). OUT must be a path every node can read and write (shared storage on
+    a multi-machine cluster)."""
     ray = _import_ray()
     config = config or PipelineConfig()
     out = Path(out).absolute()
@@ -278,10 +279,10 @@ def _import_ray():
 
 def _connect(ray, address: str | None) -> bool:
     """Connect or start Ray; True when this call initialised Ray (and so must shut it down)."""
-    if ray.is_initialized() and address is None:
+    if ray.is_initialized():  # the caller's own connection: use it, and leave it open
+        if address is not None:
+            log.warning("Ray is already initialised in this process; using that connection, not %s", address)
         return False
-    if ray.is_initialized():
-        ray.shutdown()
     import pipeline
 
     kwargs: dict = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
