@@ -241,7 +241,13 @@ def run_ray(
     try:
         from ray.data import DataContext
 
-        DataContext.get_current().enable_progress_bars = False
+        ctx = DataContext.get_current()
+        ctx.enable_progress_bars = False
+        # repartition(keys=...) needs a hash shuffle; its reduce never splits a partition's
+        # block ("all rows with the same key are in the same block", as groupby relies on),
+        # which is what the per-partition group-by in _find_pairs relies on too.
+        if str(getattr(ctx.shuffle_strategy, "value", ctx.shuffle_strategy)).startswith("sort_"):
+            ctx.shuffle_strategy = "hash_shuffle"
         info: dict = {"name": "ray", "ray_version": ray.__version__, "nodes": sorted(n["NodeID"] for n in ray.nodes() if n["Alive"]),
                       "connect_seconds": round(t_connect, 3)}
         t0 = time.time()
