@@ -1,0 +1,195 @@
+"""The Ray engine on a real 2-node Ray cluster on this machine: same outputs as the embedded run.
+
+Needs the ray extra (`pip install -e '.[test,ray]'`); skipped with a reason without it. About 40 s.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import FIXTURES, SAMPLES
+
+WIKINEWS = FIXTURES / "ray" / "wikinews-320.jsonl.gz"
+
+
+def build_input(folder: Path, n_base: int | None = None, seed: int = 7) -> Path:
+    """A JSONL of real Wikinews articles plus planted copies: exact copies (case and spacing
+    changed), near copies (a few words edited), chains of edits, copies of the same article in
+    several shards, and empty stubs the quality/decode stages reject. Deterministic."""
+    rng = random.Random(seed)
+    base = [json.loads(line) for line in gzip.open(WIKINEWS, "rt", encoding="utf-8")]
+    if n_base is not None:
+        base = base[:n_base]
+    docs = list(base)
+    articles = [d for d in base if len(d["text"].split()) >= 120]
+    for k, d in enumerate(rng.sample(articles, min(40, len(articles)))):
+        words = d["text"].split(" ")
+        kind = k % 4
+        if kind == 0:  # exact after normalisation
+            text = re.sub(r" +", "  ", d["text"].upper())
+        elif kind == 1:  # near: a handful of words replaced
+            for _ in range(3):
+                words[rng.randrange(len(words))] = rng.choice(["reportedly", "said", "officials", "Monday"])
+            text = " ".join(words)
+        elif kind == 2:  # near: a sentence dropped at the end, plus a trailer
+            text = " ".join(words[: int(len(words) * 0.93)]) + " Copyright reserved."
+        else:  # chain: a copy of a copy
+            for _ in range(6):
+                words[rng.randrange(len(words))] = "update"
+            text = " ".join(words)
+        docs.insert(rng.randrange(len(docs) + 1), dict(id=f"copy-{k}-{d['id']}", url=d["url"], title=d["title"], text=text))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "news.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_outputs(out: Path) -> dict:
+    corpus = pq.read_table(out / "corpus").sort_by("id")
+    return {
+        "corpus": list(zip(corpus.column("id").to_pylist(), corpus.column("text").to_pylist())),
+        "duplicates": pq.read_table(out / "duplicates.parquet").to_pylist(),
+        "rejected": sorted(pq.read_table(out / "rejected.parquet").to_pylist(), key=lambda r: r["id"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory):
+    """A 2-node cluster (2 CPUs, 512 MiB object store each), torn down by its own handle."""
+    pytest.importorskip("ray", reason="the Ray engine needs the ray extra: pip install -e '.[test,ray]'")
+    os.environ.setdefault("RAY_TMPDIR", "/tmp/rt")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    Path(os.environ["RAY_TMPDIR"]).mkdir(parents=True, exist_ok=True)
+    from ray.cluster_utils import Cluster
+
+    node_args = dict(num_cpus=2, object_store_memory=512 * 1024**2, include_dashboard=False)
+    cluster = Cluster(initialize_head=True, head_node_args=node_args)
+    try:
+        cluster.add_node(num_cpus=2, object_store_memory=512 * 1024**2)
+        cluster.wait_for_nodes()
+        yield cluster
+    finally:
+        cluster.shutdown()
+
+
+@pytest.mark.slow
+def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
+    from pipeline.config import PipelineConfig
+    from pipeline.runner.local import run
+    from pipeline.runner.ray_engine import run_ray
+
+    src = build_input(tmp_path / "in")
+    config = PipelineConfig().with_overrides(run={"shard_size": 25})
+    embedded = run([src, SAMPLES], tmp_path / "embedded", config)
+    result = run_ray([src, SAMPLES], tmp_path / "ray", config, address=ray_cluster.address)
+
+    want, got = read_outputs(tmp_path / "embedded"), read_outputs(tmp_path / "ray")
+    assert len(want["corpus"]) > 250 and len(want["duplicates"]) >= 30 and len(want["rejected"]) >= 10
+    assert {d["kind"] for d in want["duplicates"]} == {"exact", "near"}
+    assert got["corpus"] == want["corpus"]
+    assert got["duplicates"] == want["duplicates"]
+    assert got["rejected"] == want["rejected"]
+    m = result.manifest
+    assert m["accounting"]["ok"] and m["counts"] == embedded.manifest["counts"]
+    assert m["shards"] == embedded.manifest["shards"] >= 14
+    # Same per-shard files as the embedded run (shard boundaries by input order).
+    for rel in ("stages/04_boilerplate", "stages/01_decode", "corpus"):
+        assert sorted(p.name for p in (tmp_path / "ray" / rel).iterdir()) == sorted(p.name for p in (tmp_path / "embedded" / rel).iterdir())
+    for part in sorted((tmp_path / "embedded" / "corpus").iterdir()):
+        assert pq.read_table(tmp_path / "ray" / "corpus" / part.name).equals(pq.read_table(part))
+
+    # Both nodes did work in the map (actor pool) and in the band shuffle.
+    nodes = {n.node_id for n in ray_cluster.list_all_nodes()}
+    engine = m["engine"]
+    assert len(nodes) == 2 and set(engine["nodes"]) == nodes
+    assert set(engine["map_nodes"]) == nodes, engine
+    assert set(engine["shuffle_nodes"]) == nodes, engine
+    assert engine["verified_edges"] >= len(want["duplicates"]) - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast checks, no Ray needed
+
+
+def test_embedded_path_never_imports_ray(tmp_path):
+    """The default engine works without the extra: nothing it imports pulls in ray."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipeline, pipeline.cli, pipeline.runner.local as l, pipeline.runner.ray_engine\n"
+        f"l.run([{str(SAMPLES)!r}], {str(tmp_path / 'o')!r})\n"
+        "assert 'ray' not in sys.modules, 'ray imported'\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_candidate_pairs_match_brute_force():
+    import itertools
+
+    import numpy as np
+
+    from pipeline.runner.ray_dedup import candidate_pairs, connected_components
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(0, 50))
+        band, bkey, seq = rng.integers(0, 3, n).astype(np.int32), rng.integers(0, 4, n), rng.permutation(500)[:n]
+        a, b = candidate_pairs(band, bkey, seq)
+        want = {
+            (min(seq[i], seq[j]), max(seq[i], seq[j]))
+            for i, j in itertools.combinations(range(n), 2)
+            if band[i] == band[j] and bkey[i] == bkey[j]
+        }
+        assert sorted(zip(a.tolist(), b.tolist())) == sorted(want)
+    comps = connected_components(np.array([1, 2, 7, 9]), np.array([2, 3, 8, 7]))
+    assert sorted(c.tolist() for c in comps) == [[1, 2, 3], [7, 8, 9]]
+
+
+def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
+    """Band rows -> candidate pairs -> verification -> components -> resolve, run in-process on
+    an embedded run's side tables, gives exactly the embedded DuplicateRows."""
+    import numpy as np
+
+    from pipeline.config import PipelineConfig
+    from pipeline.dedup.api import sketches_from_table
+    from pipeline.runner import ray_dedup as rd
+    from pipeline.runner.local import run
+    from pipeline.runner.shard import WORK
+
+    src = build_input(tmp_path / "in", n_base=120)
+    config = PipelineConfig().with_overrides(run={"shard_size": 30, "keep_work": True})
+    res = run([src], tmp_path / "out", config)
+    out = tmp_path / "out"
+    bands, rows = rd.lsh_params(config.dedup)
+    parts = []
+    for s in res.summaries:
+        sk = sketches_from_table(pq.read_table(out / WORK / f"sketch-{s.index:05d}.parquet"))
+        kept = pq.read_table(out / WORK / f"kept-{s.index:05d}.parquet")
+        seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
+        parts.append(rd.band_rows(np.array([seq_of[i] for i in sk.ids]), sk.signatures, bands, rows))
+    import pyarrow as pa
+
+    t = pa.concat_tables(parts)
+    a, b = rd.candidate_pairs(*(t.column(c).to_numpy() for c in ("band", "bkey", "seq")))
+    index = rd.ShardIndex([s.n_input for s in res.summaries])
+    va, vb, _ = rd.verify_pairs(out, index, a, b, config.dedup)
+    got = []
+    for group in rd.group_components(rd.connected_components(va, vb), max_nodes=7):
+        got.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
+    want = pq.read_table(out / "duplicates.parquet").to_pylist()
+    assert len(want) >= 10
+    key = ("id", "duplicate_of", "cluster_id", "similarity", "estimated_similarity", "kind")
+    assert sorted(tuple(getattr(d, k) for k in key) for d in got) == [tuple(w[k] for k in key) for w in want]
