@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 $(BIN)/pipeline: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,ray]'
 	@touch $@
 
 demo: $(BIN)/pipeline  ## set up, then clean samples/ into outputs/samples

@@ -55,11 +55,15 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), help="YAML config (default: built-in defaults = configs/default.yaml).")
 @click.option("--workers", "-w", type=click.IntRange(1, 256), help="Worker processes (overrides run.workers).")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this machine, a process pool; ray: a Ray cluster (pip install '.[ray]').")
+@click.option("--address", metavar="HOST:PORT",
+              help="Ray cluster for --engine ray (default: RAY_ADDRESS, else a local Ray for this run).")
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in OUT (only files this pipeline writes).")
 @click.option("--resume", is_flag=True, help="Continue a killed run in OUT, skipping completed shards.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @friendly
-def run(inputs, out, config_path, workers, overwrite, resume, quiet):
+def run(inputs, out, config_path, workers, engine, address, overwrite, resume, quiet):
     """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
 
     \b
@@ -70,14 +74,23 @@ def run(inputs, out, config_path, workers, overwrite, resume, quiet):
     Examples:
       pipeline run samples/ --out outputs/samples
       pipeline run crawl.jsonl.gz pages/ --out outputs/x --config configs/news.yaml --workers 2
+      pipeline run samples/ --out outputs/r --engine ray
+      pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
     from pipeline.runner.local import run as run_local
 
     cfg = load_config(config_path)
     if workers:
         cfg = cfg.with_overrides(run={"workers": workers})
+    if address and engine != "ray":
+        raise click.UsageError("--address needs --engine ray")
     with ProgressBars(quiet=quiet) as progress:
-        result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
+        if engine == "ray":
+            from pipeline.runner.ray_engine import run_ray
+
+            result = run_ray(list(inputs), out, cfg, address=address, overwrite=overwrite, resume=resume, progress=progress)
+        else:
+            result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:
