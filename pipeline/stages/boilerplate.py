@@ -127,6 +127,8 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
         # Copyright and legal/cookie footers.
         if nw <= c.max_footer_words and P.COPYRIGHT.search(t):
             cands.append((0.9 if nw <= 25 else 0.6, "copyright", "copyright_marker"))
+        elif nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
+            cands.append((0.7, "copyright", "copyright_word"))
         if nw <= c.max_footer_words and P.LEGAL.search(t) and ln.overlap < 0.6:
             cands.append((0.8, "legal", "cookie_or_policy"))
         # Breadcrumbs: short segments joined by > » › / separators, no sentence punctuation.

@@ -67,7 +67,7 @@ CREDIT_PAREN = re.compile(
     r"[(\[]\s*(?:photo|image|picture|pic|foto|bild|credit|source|quelle|фото)\b[^)\]]{0,80}[)\]]\s*$", re.I
 )
 COPYRIGHT = re.compile(
-    r"©|\(c\)\s*(?:19|20)\d\d|\bcopyright\b|all rights reserved|alle rechte vorbehalten|"
+    r"©|\(c\)\s*(?:19|20)\d\d|\bcopyright\s*(?:\(c\)\s*)?(?:19|20)\d\d|all rights reserved|alle rechte vorbehalten|"
     r"tous droits réservés|todos los derechos reservados|tutti i diritti riservati|"
     r"wszelkie prawa zastrzeżone|все права защищены",
     re.I,
@@ -117,6 +117,7 @@ DATE_ONLY = re.compile(
     rf"saturday|sunday|am|pm|gmt|utc|et|edt|est|uhr|at|um|à|\d+(?:st|nd|rd|th)?)[\s.,:/|–-]*)+\W*$",
     re.I,
 )
+COPYRIGHT_WORD = re.compile(r"\bcopyright\b|\burheberrecht|\bderechos de autor", re.I)
 # Separators of breadcrumb trails ("News > Iraq", "Home » World » Europe", "Home / News").
 BREADCRUMB_SEP = re.compile(r"\s(?:>|»|›|→|/|>>)\s|^(?:>|»)\s")
 # Leading metadata prefix like " date 2021-12-30 " at the start of a text, possibly followed by

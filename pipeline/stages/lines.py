@@ -104,7 +104,11 @@ def measure(text: str) -> list[Line]:
     """Split `text` into lines and compute each line's signals (blank lines included)."""
     parts = split_lines(text)
     stripped = [raw.strip() for _s, _e, raw in parts]
-    tokens = [tuple(w.lower() for w in WORD.findall(s)) if s else () for s in stripped]
+    # Words outside URLs: a link's path says nothing about the line's topic or prose shape.
+    tokens = [
+        tuple(w.lower() for w in WORD.findall(URL.sub(" ", s) if ("." in s or "/" in s) else s)) if s else ()
+        for s in stripped
+    ]
     doc_counts: Counter[str] = Counter()
     for toks in tokens:
         doc_counts.update(set(content_words(toks)))

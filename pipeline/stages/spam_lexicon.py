@@ -1,0 +1,108 @@
+"""Commercial / transactional vocabulary for the spam scorer, as weighted *concepts*.
+
+Each concept (pharmacy, gambling, lending, replicas, essay mills, crypto/forex, adult,
+weight loss, generic selling) is a set of stems in several languages; a line's commercial
+score is the sum of the weights of the distinct concepts it touches plus the generic
+"transaction" words (buy, cheap, order, discount...). Stems are matched as word prefixes, so
+"pharmac" covers pharmacy, pharmacie, pharmacies; nothing here is an exact spam sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+# concept -> (weight, stems). Weights: how strongly one hit of the concept says "advert".
+CONCEPTS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "pharmacy": (1.0, (
+        "pharmac", "prescription", "viagra", "cialis", "levitra", "tadalafil", "sildenafil", "cipro",
+        "amoxicillin", "xanax", "valium", "tramadol", "oxycodone", "adderall", "ambien", "propecia",
+        "clomid", "kamagra", "pills", "pill", "rx", "apotheke", "rezeptfrei", "farmacia", "sin receta",
+        "ordonnance", "médicament", "аптека", "таблетк", "generic", "dosage", "mg",
+    )),
+    "gambling": (1.0, (
+        "casino", "casinos", "poker", "slots", "slot", "roulette", "blackjack", "jackpot", "betting",
+        "bookmaker", "sportsbook", "freespins", "spins", "wager", "kasino", "spielothek", "apuestas",
+        "казино", "ставки", "букмекер", "パチンコ", "カジノ", "博彩", "赌场",
+    )),
+    "lending": (0.9, (
+        "loan", "loans", "payday", "lender", "lenders", "mortgage", "refinanc", "credit score",
+        "bad credit", "cash advance", "kredit", "prêt", "préstamo", "crédito", "займ", "кредит",
+        "микрозайм", "贷款",
+    )),
+    "replica": (1.0, (
+        "replica", "replicas", "knockoff", "fake rolex", "rolex", "louis vuitton", "handbag",
+        "handbags", "designer bags", "outlet", "sneakers", "réplique", "réplica", "копии", "реплика",
+    )),
+    "essay": (1.0, (
+        "essay", "essays", "homework", "dissertation", "term paper", "coursework", "thesis writing",
+        "write my", "ghostwrit", "hausarbeit", "курсов", "диплом", "代写",
+    )),
+    "crypto": (0.8, (
+        "bitcoin", "crypto", "cryptocurrenc", "btc", "forex", "binary option", "trading signal",
+        "airdrop", "token sale", "ico", "nft", "invest", "passive income", "криптовалют", "биткоин",
+        "比特币", "仮想通貨",
+    )),
+    "adult": (1.0, (
+        "porn", "xxx", "sex", "escort", "escorts", "dating", "singles", "hookup", "webcam", "camgirl",
+        "nude", "знакомств", "секс", "出会い",
+    )),
+    "weight_loss": (0.8, (
+        "weight loss", "lose weight", "diet pill", "fat burn", "keto", "slimming", "abnehmen",
+        "maigrir", "adelgazar", "похуде",
+    )),
+    "seo": (0.8, (
+        "backlink", "backlinks", "seo service", "followers", "likes", "traffic", "rank your",
+    )),
+}
+
+# Generic transaction words: buying, price, urgency, free offers (any product).
+TRANSACTION: tuple[float, tuple[str, ...]] = (0.5, (
+    "buy", "buying", "cheap", "cheapest", "order", "discount", "discounts", "sale", "sales", "price",
+    "prices", "deal", "deals", "offer", "offers", "coupon", "promo", "shop", "store", "online",
+    "free shipping", "delivery", "overnight", "best", "guaranteed", "instant", "bonus", "win",
+    "money", "cash", "earn", "income", "fast", "quick", "now", "today", "limited", "% off", "save",
+    "kaufen", "günstig", "billig", "bestellen", "rabatt", "angebot", "acheter", "pas cher",
+    "commander", "promo", "comprar", "barato", "oferta", "descuento", "comprare", "economico",
+    "kupić", "tanio", "купить", "дешево", "скидк", "заказать", "цена", "購入", "激安", "格安",
+    "通販", "购买", "便宜", "优惠", "打折",
+))
+
+# Imperative openers of calls to action (buy now, click here, get your...).
+CTA = re.compile(
+    r"^\W{0,3}(?:buy|order|get|grab|claim|click|visit|try|call|download|join|sign up|register|"
+    r"shop|discover|check out|see|find|apply|earn|win|start|learn how|best|cheap|top|"
+    r"kaufen|kaufe|bestelle|holen|jetzt|achetez|commandez|découvrez|compra|pide|descubre|"
+    r"купи|закажи|скачай|получи)\b|\b(?:click here|order now|buy now|shop now|sign up now|"
+    r"visit (?:our|us|the)|limited time|act now|don'?t miss|jetzt kaufen|achetez maintenant|"
+    r"compra ahora|купить сейчас)\b|!\s*$",
+    re.I,
+)
+
+
+def _stem_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
+    alts = sorted({re.escape(s) for s in stems}, key=len, reverse=True)
+    # Word-prefix match for latin/cyrillic stems; CJK stems match anywhere.
+    return re.compile(r"(?:(?<!\w)(?:" + "|".join(alts) + r"))", re.I)
+
+
+CONCEPT_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
+    (name, w, _stem_pattern(stems)) for name, (w, stems) in CONCEPTS.items()
+)
+TRANSACTION_PATTERN = _stem_pattern(TRANSACTION[1])
+TRANSACTION_WEIGHT = TRANSACTION[0]
+
+
+def commercial(text: str) -> tuple[float, list[str]]:
+    """Commercial score of a line: sum of concept weights (each concept counted once) plus
+    0.5 per distinct transaction word (capped at 1.0). Returns (score, concepts hit)."""
+    hits = []
+    score = 0.0
+    for name, w, pat in CONCEPT_PATTERNS:
+        if pat.search(text):
+            hits.append(name)
+            score += w
+    tx = {m.group(0).lower() for m in TRANSACTION_PATTERN.finditer(text)}
+    if tx:
+        score += min(TRANSACTION_WEIGHT * len(tx), 1.0)
+        hits.append("transaction")
+    return score, hits
