@@ -99,10 +99,13 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
     ]
     runs = _runs(lines, short)
     out: list[LineScore] = []
+    longest = max(c.max_credit_words, c.max_footer_words, 25)
     for ln in nonblank:
+        nw = ln.n_words
+        if nw > longest:
+            continue  # paragraphs: no chrome family applies to lines this long
         t = ln.text
         words = ln.words
-        nw = ln.n_words
         cands: list[tuple[float, str, str]] = []  # (score, family, signal)
         weak_families = ("label", "menu", "counter", "call_to_action")
         # Publication stamp: "Published 9 December 2021", "Updated: 12:30 GMT", a lone date.

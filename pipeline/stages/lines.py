@@ -12,16 +12,48 @@ compilation, no model.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.document import Edit
 
 WORD = re.compile(r"\w+", re.UNICODE)
-URL = re.compile(
-    r"(?:https?://|ftp://|www\.)\S+|\b[\w-]{2,}(?:\.[\w-]{2,})*\.(?:com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl)(?:/\S*)?\b",
-    re.I,
-)
+_TLDS = "com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl"
+# Full URL pattern, for single lines; `find_urls` finds the same things in a whole text fast.
+URL = re.compile(rf"(?:https?://|ftp://|www\.)\S+|\b[\w-]{{2,}}(?:\.[\w-]{{2,}})*\.(?:{_TLDS})(?:/\S*)?\b", re.I)
+_SCHEME = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.I)
+_TLD = re.compile(rf"\.(?:{_TLDS})(?![\w.-]*\w)|\.(?:{_TLDS})/", re.I)
+_URL_STOP = " \t\n\r\f\v(\"'<[{"
+
+
+def find_urls(text: str) -> list[tuple[int, int]]:
+    """Spans of URLs and bare domains ("shop.example.com/x") in `text`, in order.
+
+    Literal-prefixed regexes find the anchors (scheme, "www.", ".tld"); the span is then grown
+    to the surrounding non-space run, which is much faster than one backtracking regex."""
+    spans = [m.span() for m in _SCHEME.finditer(text)]
+    if "." in text:
+        covered = list(spans)
+        for m in _TLD.finditer(text):
+            a = m.start()
+            if any(s <= a < e for s, e in covered):
+                continue
+            start = a
+            while start > 0 and text[start - 1] not in _URL_STOP:
+                start -= 1
+            if a - start < 2 or not text[a - 1].isalnum():
+                continue
+            end = m.end()
+            while end < len(text) and not text[end].isspace():
+                end += 1
+            end = len(text[start:end].rstrip(".,;:!?)]}\"'")) + start
+            spans.append((start, end))
+            covered.append((start, end))
+        spans.sort()
+    return spans
+
+
 # Scripts written without spaces: length is counted in characters there (≈ 2 per word).
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 BULLET_CHARS = "•·*-–—▪►●○◦■□➤>|»›✓✔"
@@ -50,7 +82,7 @@ STOPWORDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen init costs a setattr call per field, per line
 class Line:
     """One line of a text: its span `[start, end)` (end includes the newline) and signals."""
 
@@ -100,35 +132,84 @@ def split_lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
+_LETTER = re.compile(r"[^\W\d_]+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+_LAST: list = [None, None]  # one-entry memo: spam usually measures the text boilerplate just measured
+
+
 def measure(text: str) -> list[Line]:
-    """Split `text` into lines and compute each line's signals (blank lines included)."""
+    """Split `text` into lines and compute each line's signals (blank lines included).
+
+    Pure; the last result is memoised per process because consecutive line stages often see
+    the identical text (callers must not mutate the returned lines).
+"""
+    if _LAST[0] is not None and (_LAST[0] is text or _LAST[0] == text):
+        return _LAST[1]
+    lines = _measure(text)
+    _LAST[0], _LAST[1] = text, lines
+    return lines
+
+
+def _measure(text: str) -> list[Line]:
+    """Split `text` into lines and compute each line's signals (blank lines included).
+
+    Hot path (runs on every document twice): whole-text regex passes and C-level string
+    methods; no per-character Python loops."""
     parts = split_lines(text)
-    stripped = [raw.strip() for _s, _e, raw in parts]
-    # Words outside URLs: a link's path says nothing about the line's topic or prose shape.
-    tokens = [
-        tuple(w.lower() for w in WORD.findall(URL.sub(" ", s) if ("." in s or "/" in s) else s)) if s else ()
-        for s in stripped
-    ]
+    starts = [p[0] for p in parts]
+    # URLs are found in one pass over the text, then attributed to lines.
+    url_spans: dict[int, list[tuple[int, int]]] = {}
+    for a, b in find_urls(text):
+        i = bisect_right(starts, a) - 1
+        url_spans.setdefault(i, []).append((a - parts[i][0], b - parts[i][0]))
+    stripped = []
+    tokens = []
+    for i, (_s, _e, raw) in enumerate(parts):
+        s = raw.strip()
+        stripped.append(s)
+        if not s:
+            tokens.append(())
+            continue
+        body = s
+        if i in url_spans:  # a link's path is not the line's words
+            lead = len(raw) - len(raw.lstrip())
+            for a, b in reversed(url_spans[i]):
+                body = body[: max(a - lead, 0)] + " " + body[b - lead:]
+        tokens.append(WORD.findall(body.lower()))
     doc_counts: Counter[str] = Counter()
+    line_cw = []
     for toks in tokens:
-        doc_counts.update(set(content_words(toks)))
+        cw = {w for w in set(toks) - STOPWORDS if len(w) > 2 and not w.isdigit()}
+        line_cw.append(cw)
+        doc_counts.update(cw)
     nonblank = [i for i, s in enumerate(stripped) if s]
     first, last = (nonblank[0], nonblank[-1]) if nonblank else (0, 0)
     span = max(last - first, 1)
+    n = len(parts)
     lines = []
+    is_stop = STOPWORDS.__contains__
     for i, ((start, end, raw), s, toks) in enumerate(zip(parts, stripped, tokens)):
         if not s:
             lines.append(Line(i, start, end, raw, "", (), 0, False, 0.0, 0.0, 0.0, 0.0, False, True, True, 0.0, 0.0))
             continue
-        cjk = len(CJK.findall(s)) if not s.isascii() else 0
+        cjk = 0 if s.isascii() else len(CJK.findall(s))
         n_words = len(toks) + cjk // 2 if cjk < 4 else max(len(toks), cjk // 2)
-        non_space = sum(1 for ch in s if not ch.isspace()) or 1
-        alpha = sum(1 for ch in s if ch.isalpha())
-        url_chars = sum(len(m.group(0)) for m in URL.finditer(s)) if ("." in s or "/" in s) else 0
-        cw = set(content_words(toks))
+        non_space = len(s) - len(_SPACE.findall(s)) if " " in s else len(s)
+        short = len(s) <= 150
+        # Letters and capitals are counted on short lines only (symbol lines, breadcrumbs and
+        # labels are short); a long line with words is letters enough.
+        alpha = sum(map(len, _LETTER.findall(s))) if short else (non_space if toks else 0)
+        if short:
+            ow = WORD.findall(s)
+            title = sum(1 for w in ow if w[0].isupper()) / len(ow) if ow else 0.0
+        else:
+            title = 0.0
+        url_chars = sum(b - a for a, b in url_spans[i]) if i in url_spans else 0
+        cw = line_cw[i]
         overlap = (sum(1 for w in cw if doc_counts[w] > 1) / len(cw)) if cw else 1.0
-        orig_words = WORD.findall(s)
-        title = sum(1 for w in orig_words if w[:1].isupper()) / len(orig_words) if orig_words else 0.0
+        stops = sum(map(is_stop, toks))
         lines.append(
             Line(
                 index=i,
@@ -136,16 +217,16 @@ def measure(text: str) -> list[Line]:
                 end=end,
                 raw=raw,
                 text=s,
-                words=toks,
+                words=tuple(toks),
                 n_words=n_words,
-                ends_sentence=bool(SENTENCE_END.search(s)),
-                stop_ratio=(sum(1 for w in toks if w in STOPWORDS) / len(toks)) if toks else 0.0,
+                ends_sentence=bool(SENTENCE_END.search(s[-4:])),
+                stop_ratio=(stops / len(toks)) if toks else 0.0,
                 url_share=min(url_chars / len(s), 1.0),
-                alpha_share=alpha / non_space,
+                alpha_share=alpha / max(non_space, 1),
                 title_share=title,
                 bullet=s[0] in BULLET_CHARS,
                 blank_before=i == 0 or not stripped[i - 1],
-                blank_after=i + 1 >= len(stripped) or not stripped[i + 1],
+                blank_after=i + 1 >= n or not stripped[i + 1],
                 overlap=overlap,
                 position=(i - first) / span,
             )
@@ -167,11 +248,15 @@ def removal_edits(text: str, lines: list[Line], removals: dict[int, tuple[str, f
     last_end = 0
     kept = [k for k in range(n) if not lines[k].blank and k not in removals]
     first_kept, last_kept = (kept[0], kept[-1]) if kept else (n, -1)
+    opener: dict[int, bool] = {}
     for i in sorted(removals):
         ln = lines[i]
         start, end = ln.start, ln.end
         j = i + 1
-        if ln.blank_before or i < first_kept:
+        # A removed line opens a paragraph when a blank line (or the text start, or a removed
+        # line that itself opened one) precedes it.
+        opener[i] = ln.blank_before or i < first_kept or opener.get(i - 1, False)
+        if opener[i]:
             while j < n and lines[j].blank:
                 end = lines[j].end
                 j += 1

@@ -71,7 +71,7 @@ _ORDER = ("link", "commercial", "cta", "offtopic", "unsentence")
 
 def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     t = ln.text
-    com, concepts = commercial(t)
+    com, concepts = commercial(t, ln.words)
     has_link = ln.url_share > 0
     cw = content_words(ln.words)
     offtopic = 1.0 - ln.overlap if len(cw) >= 2 else 0.5 * (1.0 - ln.overlap)

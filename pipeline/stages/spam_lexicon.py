@@ -3,8 +3,9 @@
 Each concept (pharmacy, gambling, lending, replicas, essay mills, crypto/forex, adult,
 weight loss, generic selling) is a set of stems in several languages; a line's commercial
 score is the sum of the weights of the distinct concepts it touches plus the generic
-"transaction" words (buy, cheap, order, discount...). Stems are matched as word prefixes, so
-"pharmac" covers pharmacy, pharmacie, pharmacies; nothing here is an exact spam sentence.
+"transaction" words (buy, cheap, order, discount...). Stems of 5+ letters are matched as word prefixes,
+so "pharmac" covers pharmacy, pharmacie, pharmacies; shorter ones as whole words ("rx", "loan");
+lookups are per token (dict), not one big alternation regex. Nothing here is a spam sentence.
 """
 
 from __future__ import annotations
@@ -79,30 +80,62 @@ CTA = re.compile(
 )
 
 
-def _stem_pattern(stems: tuple[str, ...]) -> re.Pattern[str]:
-    alts = sorted({re.escape(s) for s in stems}, key=len, reverse=True)
-    # Word-prefix match for latin/cyrillic stems; CJK stems match anywhere.
-    return re.compile(r"(?:(?<!\w)(?:" + "|".join(alts) + r"))", re.I)
+def _index(stems_by_concept: dict[str, tuple[float, tuple[str, ...]]]):
+    """Split stems into: single words (exact when <= 4 chars, else prefixes, looked up by their
+    first 3 letters), multi-word phrases and unspaced-script stems (substring checks)."""
+    exact: dict[str, str] = {}
+    prefix: dict[str, list[tuple[str, str]]] = {}
+    phrases: list[tuple[str, str]] = []
+    for name, (_w, stems) in stems_by_concept.items():
+        for st in stems:
+            st = st.lower()
+            if " " in st or not st.isalnum():
+                phrases.append((st, name))
+            elif not st.isascii() and not any(c.isalpha() and ord(c) < 0x3000 for c in st):
+                phrases.append((st, name))  # CJK: no word boundaries, substring match
+            elif len(st) <= 4:
+                exact[st] = name
+            else:
+                prefix.setdefault(st[:3], []).append((st, name))
+    return exact, prefix, phrases
 
 
-CONCEPT_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
-    (name, w, _stem_pattern(stems)) for name, (w, stems) in CONCEPTS.items()
-)
-TRANSACTION_PATTERN = _stem_pattern(TRANSACTION[1])
+WEIGHTS = {name: w for name, (w, _s) in CONCEPTS.items()}
+_EXACT, _PREFIX, _PHRASES = _index(CONCEPTS)
+_TX_EXACT = frozenset(s for s in TRANSACTION[1] if " " not in s and s.isalnum())
+_TX_PHRASES = tuple(s for s in TRANSACTION[1] if s not in _TX_EXACT)
 TRANSACTION_WEIGHT = TRANSACTION[0]
 
 
-def commercial(text: str) -> tuple[float, list[str]]:
+def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> tuple[float, list[str]]:
     """Commercial score of a line: sum of concept weights (each concept counted once) plus
-    0.5 per distinct transaction word (capped at 1.0). Returns (score, concepts hit)."""
-    hits = []
-    score = 0.0
-    for name, w, pat in CONCEPT_PATTERNS:
-        if pat.search(text):
-            hits.append(name)
-            score += w
-    tx = {m.group(0).lower() for m in TRANSACTION_PATTERN.finditer(text)}
+    0.5 per distinct transaction word (capped at 1.0). Returns (score, concepts hit).
+    `words` are the line's lowercased tokens when the caller already has them."""
+    low = text.lower()
+    if words is None:
+        import re as _re
+
+        words = _re.findall(r"\w+", low)
+    hits: set[str] = set()
+    tx: set[str] = set()
+    for w in words:
+        c = _EXACT.get(w)
+        if c:
+            hits.add(c)
+        for st, name in _PREFIX.get(w[:3], ()):
+            if w.startswith(st):
+                hits.add(name)
+        if w in _TX_EXACT:
+            tx.add(w)
+    for st, name in _PHRASES:
+        if st in low:
+            hits.add(name)
+    for st in _TX_PHRASES:
+        if st in low:
+            tx.add(st)
+    score = sum(WEIGHTS[h] for h in hits)
+    out = sorted(hits)
     if tx:
         score += min(TRANSACTION_WEIGHT * len(tx), 1.0)
-        hits.append("transaction")
-    return score, hits
+        out.append("transaction")
+    return score, out
