@@ -84,6 +84,34 @@ def text_sets(data: Path, limit: int | None) -> dict:
     return {"injection": inj, "encodings": enc, "quality": qual, "ftfy": ftfy}
 
 
+def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int = 1) -> dict:
+    """The fast CI subset: first `pages` AEB pages, the injection set on `articles` articles,
+    a few re-encoded texts per encoding, every ftfy case. Flat metrics for benchmarks/floors.json."""
+    aeb = datasets.aeb_pages(data, pages)
+    html = score_html(run_pages(aeb, workers))
+    truths = [injection.clean_article(p["truth"]) for p in datasets.aeb_pages(data, articles)]
+    truths = [t for t in truths if len(t.split()) >= 50]
+    chain = chain_for()
+    inj = injection.eval_injection(chain, injection.build_injected(truths))
+    enc = injection.eval_encoded(chain, injection.build_encoded(truths, per_encoding=4))
+    ftfy = injection.eval_ftfy(chain, datasets.ftfy_cases(data))
+    qual = injection.eval_quality_rejects(chain, truths)
+    return {
+        "aeb_f1": html["aeb"]["ours"]["f1"],
+        "aeb_precision": html["aeb"]["ours"]["precision"],
+        "aeb_recall": html["aeb"]["ours"]["recall"],
+        "injected_removed_tune": inj["tune"]["removed"],
+        "injected_removed_holdout": inj["holdout"]["removed"],
+        "injected_removed_blind": inj["blind"]["removed"],
+        "gt_words_deleted": max(inj[g]["gt_words_deleted"] for g in injection.GROUPS),
+        "encodings_restored": enc["restored"],
+        "ftfy_pass_fixed": ftfy["pass_fixed"] / ftfy["pass_cases"],
+        "ftfy_negatives_changed": ftfy["negatives_changed"],
+        "clean_rejected": qual["rejected"],
+        "cpu_ratio": html["cpu"]["ratio"],
+    }
+
+
 def fmt(v) -> str:
     if v is None:
         return "-"

@@ -116,12 +116,29 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
         # Counters: "351", "12 | 4", "1.2K" alone on a line.
         if P.COUNTER.match(t) and len(t) <= 12:
             cands.append((0.8, "counter", "numeric_line"))
+        # Engagement counters: a number plus what it counts ("1,204 views", "👍 12", "1 of 12").
+        if nw <= 4 and ln.url_share == 0 and any(ch.isdigit() for ch in t) and len(t) <= 30:
+            alpha_words = [w for w in words if not w.isdigit()]
+            if all(w in P.COUNT_UNITS for w in alpha_words):
+                cands.append((0.75, "counter", "number+unit"))
+        # Tag lists: "Tags: Iraq, Coalition", "Filed under: World".
+        if nw <= 20 and P.TAG_LABEL.match(t) and not ln.ends_sentence:
+            cands.append((0.8, "tags", "taxonomy_label"))
+        # Subscription / newsletter / app prompts in any wording: the concept in a short line.
+        if nw <= 14 and any(w in P.PROMPT_WORDS for w in words) and ln.overlap < 0.5:
+            cands.append((0.7, "call_to_action", "subscription_prompt"))
+        # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
+        if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
+            items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
+            table = any("|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
+            if len(items) >= 3 and all(len(x.split()) <= 3 for x in items) and not table:
+                cands.append((0.75, "menu", f"inline{len(items)}"))
         # Share / follow widgets: every word a social network, a sharing verb or filler.
         if words and nw <= c.max_label_words + 4 and any(w in P.SOCIAL_CORE for w in words):
             if all(w in P.SOCIAL_CORE or w in P.SOCIAL_FILLER or w.isdigit() for w in words):
                 cands.append((0.85, "share_widget", "social_words"))
         # Comment prompts and counters: "Post with no comments", "12 Comments", "Leave a reply".
-        if nw <= 10 and P.COMMENT.search(t) and not ln.sentence_like:
+        if nw <= 10 and P.COMMENT.search(t) and not ln.sentence_like and ln.url_share < 0.5:
             cands.append((0.8, "comment_prompt", "comment_word+short"))
         # Credits and captions: "(Image: AP)", "... | Photo: Twitter/@thehill", "Getty Images".
         if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
@@ -145,7 +162,10 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
             cands.append((0.75, "call_to_action", "cta_prefix"))
         # Interface labels: every word an interface word ("Live", "Audio Only", "Read more").
         if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
-            s = 0.7 if (ln.bullet or runs[ln.index] >= 2 or not ln.isolated or nw <= 2) else 0.55
+            # A lone section word ("Photos", "Video") between paragraphs may be a heading; ad
+            # markers and controls ("Advertisement", "Skip") never are.
+            strong = any(w in P.UI_STRONG for w in words)
+            s = 0.7 if (strong or ln.bullet or runs[ln.index] >= 2 or not ln.isolated) else 0.3
             cands.append((s, "label", "interface_words"))
         # Symbol-only lines ("|", "—", "***") carry nothing.
         if ln.alpha_share == 0 and not P.COUNTER.match(t):

@@ -17,17 +17,25 @@ SOCIAL_CORE = frozenset(
     flipboard messenger snapchat mastodon threads bluesky vk vkontakte weibo wechat line xing
     email mail print share shares sharing tweet retweet pin copy sms rss feed follow like
     google googleplus plus teilen drucken partager imprimer compartir imprimir condividi stampa
-    delen udostępnij drukuj поделиться
+    delen udostępnij drukuj поделиться bookmark bookmarks save saved whatsapp compartilhar
+    condivisioni comparte partagez teile
     """.split()
 )
 SOCIAL_FILLER = frozenset(
     """
     on us this the article story page post link url via to with and or in of our a an x me now
     it by for de sur auf per en a em na w na в en el la le les die der das den diesen artikel
-    article seite página pagina articolo
+    article seite página pagina articolo later friend friends url en su on auf via
     """.split()
 )
 
+# Interface words that are never a heading: ad markers, widget and account controls.
+UI_STRONG = frozenset(
+    """
+    advertisement advert ads sponsored promoted anzeige werbung publicité publicidad pubblicità реклама
+    menu skip loading toggle login logout subscribe newsletter weiterlesen menü sign log close
+    """.split()
+)
 # Interface words of site navigation, players, ads and account widgets.
 UI_WORDS = frozenset(
     """
@@ -49,11 +57,43 @@ UI_WORDS = frozenset(
     """.split()
 )
 
+_COMMENT_WORDS = (
+    r"(?:comments?|replies|reply|responses?|discussion|conversation|kommentare?n?|commentaires?|"
+    r"comentarios?|commenti|commento|komentarz[ey]?|комментари[йяи]\w*)"
+)
+# Comment prompts and counters, by shape: the comment word opens the line ("Comments (4)"),
+# follows a count or a UI verb ("12 comments", "Leave a reply", "Join the discussion"), or closes
+# a short "... with no comments". "He declined to comment." matches none of these.
 COMMENT = re.compile(
-    r"\b(?:comments?|commented|commenting|replies|reply|responses?|kommentare?n?|kommentieren|"
-    r"commentaires?|commenter|comentarios?|comentar|commenti|commento|komentarz[ey]?|комментари[йяи]\w*)\b",
+    rf"^\W*{_COMMENT_WORDS}\b"
+    rf"|^\W*(?:\d[\d,.]*[km]?|no|leave|add|post|write|view|show|hide|load|read|see|join|open|close|be the first to)\b"
+    rf"(?:\s+\w+){{0,3}}\s+{_COMMENT_WORDS}\b"
+    rf"|\b(?:\d+|no)\s+{_COMMENT_WORDS}\W*$",
     re.I,
 )
+# Engagement counters: a number and the unit it counts ("1,204 views", "Views: 1,204", "1 of 12").
+COUNT_UNITS = frozenset(
+    """
+    views view likes like shares share reads read comments comment replies votes points followers
+    subscribers of von de sur aufrufe vues visitas visualizzazioni просмотров просмотры
+    """.split()
+)
+# Newsletter / subscription / app prompts (any wording): one of these concepts in a short line.
+PROMPT_WORDS = frozenset(
+    """
+    newsletter newsletters inbox subscribe subscribed subscription subscribers signup unsubscribe
+    abonnieren abonnez abonnement abonnements suscríbete suscribirse suscripción boletín iscriviti
+    abbonati подписаться подпишитесь рассылка app apps download login
+    """.split()
+)
+# Taxonomy labels that open a tag list ("Tags: a, b", "Filed under: x").
+TAG_LABEL = re.compile(
+    r"^\W{0,3}(?:tags?|topics?|categor(?:y|ies)|keywords?|filed under|more on|themen|schlagwörter|"
+    r"stichworte|étiquettes|mots-clés|thèmes|etiquetas|temas|argomenti|tagi|теги|темы|рубрики)\s*[:|]",
+    re.I,
+)
+# Inline menus: 3+ short items separated by | · • on one line.
+INLINE_SEP = re.compile(r"\s+[|·•]\s+|\s*\|\s*")
 COUNTER = re.compile(r"^[\W\d_]*\d[\d\s.,:+kKmM%()\[\]|/-]*$")
 CREDIT = re.compile(
     r"(?:^|[|/(\[–—•·-]\s*|\s)(?:photo|photos|photograph|image|images|picture|pic|foto|fotos|bild|"
