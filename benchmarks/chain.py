@@ -82,7 +82,12 @@ def chain_for(overrides: dict | None = None) -> Chain:
     key = repr(sorted((overrides or {}).items()))
     if key not in _CHAINS:
         cfg = PipelineConfig().with_overrides(**overrides) if overrides else PipelineConfig()
-        _CHAINS[key] = Chain(cfg)
+        chain = Chain(cfg)
+        # Warm up both paths (imports, lazy trafilatura/lxml/ftfy state) so no page pays for it.
+        html = b"<html><body><article><p>" + b"Warm up sentence with enough words to extract. " * 20 + b"</p></article></body></html>"
+        chain.trafilatura_alone(html, None)
+        chain.run_raw(RawDocument(id="warmup", source="warmup", data=html, format="html"))
+        _CHAINS[key] = chain
     return _CHAINS[key]
 
 

@@ -100,96 +100,132 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
     runs = _runs(lines, short)
     out: list[LineScore] = []
     longest = max(c.max_credit_words, c.max_footer_words, 25)
+    seen_sentences: set[str] = set()
     for ln in nonblank:
-        nw = ln.n_words
-        if nw > longest:
+        if ln.n_words > longest:
             continue  # paragraphs: no chrome family applies to lines this long
-        t = ln.text
-        words = ln.words
-        cands: list[tuple[float, str, str]] = []  # (score, family, signal)
-        weak_families = ("label", "menu", "counter", "call_to_action")
-        # Publication stamp: "Published 9 December 2021", "Updated: 12:30 GMT", a lone date.
-        if nw <= 15 and P.PUBLISHED.match(t) and (P.has_date(t) or P.TIME.search(t)):
-            cands.append((0.9, "published", "stamp+date"))
-        elif nw <= 12 and P.DATE_ONLY.match(t) and (P.has_date(t) or P.TIME.search(t)):
-            cands.append((0.8, "published", "date_only"))
-        # Counters: "351", "12 | 4", "1.2K" alone on a line.
-        if P.COUNTER.match(t) and len(t) <= 12:
-            cands.append((0.8, "counter", "numeric_line"))
-        # Engagement counters: a number plus what it counts ("1,204 views", "👍 12", "1 of 12").
-        if nw <= 4 and ln.url_share == 0 and any(ch.isdigit() for ch in t) and len(t) <= 30:
-            alpha_words = [w for w in words if not w.isdigit()]
-            if all(w in P.COUNT_UNITS for w in alpha_words):
-                cands.append((0.75, "counter", "number+unit"))
-        # Tag lists: "Tags: Iraq, Coalition", "Filed under: World".
-        if nw <= 20 and P.TAG_LABEL.match(t) and not ln.ends_sentence:
-            cands.append((0.8, "tags", "taxonomy_label"))
-        # Subscription / newsletter / app prompts in any wording: the concept in a short line.
-        if nw <= 14 and any(w in P.PROMPT_WORDS for w in words) and ln.overlap < 0.5:
-            cands.append((0.7, "call_to_action", "subscription_prompt"))
-        # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
-        if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
-            items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
-            table = any("|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
-            if len(items) >= 3 and all(len(x.split()) <= 3 for x in items) and not table:
-                cands.append((0.75, "menu", f"inline{len(items)}"))
-        # Share / follow widgets: every word a social network, a sharing verb or filler.
-        if words and nw <= c.max_label_words + 4 and any(w in P.SOCIAL_CORE for w in words):
-            if all(w in P.SOCIAL_CORE or w in P.SOCIAL_FILLER or w.isdigit() for w in words):
-                cands.append((0.85, "share_widget", "social_words"))
-        # Comment prompts and counters: "Post with no comments", "12 Comments", "Leave a reply".
-        if nw <= 10 and P.COMMENT.search(t) and not ln.sentence_like and ln.url_share < 0.5:
-            cands.append((0.8, "comment_prompt", "comment_word+short"))
-        # Credits and captions: "(Image: AP)", "... | Photo: Twitter/@thehill", "Getty Images".
-        if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
-            s = 0.85 if nw <= 12 or "|" in t or P.CREDIT_PAREN.search(t) else 0.6
-            cands.append((s, "credit", "credit_marker"))
-        # Copyright and legal/cookie footers.
-        if nw <= c.max_footer_words and P.COPYRIGHT.search(t):
-            cands.append((0.9 if nw <= 25 else 0.6, "copyright", "copyright_marker"))
-        elif nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
-            cands.append((0.7, "copyright", "copyright_word"))
-        if nw <= c.max_footer_words and P.LEGAL.search(t) and ln.overlap < 0.6:
-            cands.append((0.8, "legal", "cookie_or_policy"))
-        # Breadcrumbs: short segments joined by > » › / separators, no sentence punctuation.
-        if nw <= 14 and not ln.ends_sentence:
-            seps = len(P.BREADCRUMB_SEP.findall(t))
-            if seps >= 1 and all(0 < len(seg.split()) <= 4 for seg in P.BREADCRUMB_SEP.split(t) if seg.strip()):
-                if seps >= 2 or ln.title_share >= 0.5:
-                    cands.append((0.8, "breadcrumb", "separators"))
-        # Calls to action and teasers: "Read more: ...", "Sign up for our newsletter".
-        if nw <= 25 and P.CTA_PREFIX.match(t) and (nw <= 6 or ":" in t[:25] or not ln.ends_sentence or ln.overlap < 0.3):
-            cands.append((0.75, "call_to_action", "cta_prefix"))
-        # Interface labels: every word an interface word ("Live", "Audio Only", "Read more").
-        if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
-            # A lone section word ("Photos", "Video") between paragraphs may be a heading; ad
-            # markers and controls ("Advertisement", "Skip") never are.
-            strong = any(w in P.UI_STRONG for w in words)
-            s = 0.7 if (strong or ln.bullet or runs[ln.index] >= 2 or not ln.isolated) else 0.3
-            cands.append((s, "label", "interface_words"))
-        # Symbol-only lines ("|", "—", "***") carry nothing.
-        if ln.alpha_share == 0 and not P.COUNTER.match(t):
-            cands.append((0.75, "symbols", "no_letters"))
-        # Menus: runs of short non-sentence lines that share little with the document.
-        if short[ln.index] and runs[ln.index] >= c.menu_min_run and ln.overlap < 0.5:
-            cands.append((0.55 + 0.1 * ln.bullet, "menu", f"run{runs[ln.index]}"))
-        elif short[ln.index] and ln.bullet and runs[ln.index] >= 2 and ln.overlap < 0.5:
-            cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))
+        edge = _is_edge(ln, rank[ln.index], n_nb, c.edge_lines)
+        cands = _candidates(ln, lines, short, runs, edge, c)
+        # Repeated sentences: a second copy of a prose line (an extractor repeating a standfirst
+        # or a block) carries nothing new.
+        if ln.sentence_like:
+            key = " ".join(ln.words)
+            if key in seen_sentences:
+                cands.append((0.7, "duplicate", "repeated_sentence"))
+            seen_sentences.add(key)
         if not cands:
             continue
         score, family, signal = max(cands)
         signals = [signal]
-        if _is_edge(ln, rank[ln.index], n_nb, c.edge_lines):
+        if edge:
             score += c.edge_bonus
             signals.append("edge")
-        if family in weak_families and ln.sentence_like and ln.overlap >= 0.3:
+        if family in _WEAK and ln.sentence_like and ln.overlap >= 0.3:
             score -= c.sentence_penalty
             signals.append("sentence")
-        elif family == "credit" and ln.sentence_like and not ("|" in t or P.CREDIT_PAREN.search(t)):
+        elif family == "credit" and ln.sentence_like and not ("|" in ln.text or P.CREDIT_PAREN.search(ln.text)):
             score -= c.sentence_penalty
             signals.append("sentence")
         out.append(LineScore(ln.index, max(0.0, min(score, 1.0)), family, tuple(signals)))
     return out
+
+
+# Families whose evidence is shape only: discounted on prose lines.
+_WEAK = ("label", "menu", "counter", "call_to_action")
+
+
+def _structured(lines: list[Line], short: list[bool], i: int) -> bool:
+    """The line sits among short non-prose lines (a listing, table or form): a number, date or
+    section word there is data, not chrome."""
+    return any(0 <= k < len(lines) and short[k] for k in (i - 1, i + 1))
+
+
+def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int], edge: bool,
+                c: BoilerplateConfig) -> list[tuple[float, str, str]]:
+    """(score, family, signal) for every chrome family the line's shape and words fit."""
+    t, words, nw = ln.text, ln.words, ln.n_words
+    cands: list[tuple[float, str, str]] = []
+    if P.CODE_LIKE.search(t) and ln.url_share == 0:
+        # Program code and markup: only symbol-only lines are considered.
+        if ln.alpha_share == 0 and not P.COUNTER.match(t):
+            cands.append((0.75, "symbols", "no_letters"))
+        return cands
+    structured = _structured(lines, short, ln.index)
+    # Publication stamp: "Published 9 December 2021", "Updated: 12:30 GMT", a lone date.
+    if nw <= 15 and P.PUBLISHED.match(t) and (P.has_date(t) or P.TIME.search(t)):
+        cands.append((0.9, "published", "stamp+date"))
+    elif nw <= 12 and P.DATE_ONLY.match(t) and (P.has_date(t) or P.TIME.search(t)):
+        cands.append((0.35 if structured and not edge else 0.8, "published", "date_only"))
+    # Counters: "351", "12 | 4", "1.2K", "1,204 views", "👍 12" (prices are content).
+    if len(t) <= 30 and ln.url_share == 0 and not P.CURRENCY.search(t) and any(ch.isdigit() for ch in t):
+        s = 0.35 if structured else 0.8
+        if P.COUNTER.match(t) and len(t) <= 12:
+            cands.append((s, "counter", "numeric_line"))
+        elif nw <= 4 and all(w in P.COUNT_UNITS for w in words if not w.isdigit()):
+            cands.append((s - 0.05, "counter", "number+unit"))
+    # Tag lists: "Tags: Iraq, Coalition", "Filed under: World".
+    if nw <= 20 and P.TAG_LABEL.match(t) and not ln.ends_sentence:
+        cands.append((0.8, "tags", "taxonomy_label"))
+    # Subscription / newsletter / app prompts in any wording: the concept in a short line.
+    if nw <= 14 and ln.overlap < 0.5 and any(w in P.PROMPT_WORDS for w in words):
+        cands.append((0.7, "call_to_action", "subscription_prompt"))
+    # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
+    if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
+        items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
+        table = any("|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
+        if len(items) >= 3 and all(len(x.split()) <= 3 for x in items) and not table:
+            cands.append((0.75, "menu", f"inline{len(items)}"))
+    # Share / follow widgets: every word a social network, a sharing verb or filler.
+    if words and nw <= c.max_label_words + 4 and any(w in P.SOCIAL_CORE for w in words):
+        if all(w in P.SOCIAL_CORE or w in P.SOCIAL_FILLER or w.isdigit() for w in words):
+            cands.append((0.85, "share_widget", "social_words"))
+    # Comment prompts and counters: "Post with no comments", "12 Comments", "Leave a reply".
+    if nw <= 10 and ln.url_share < 0.5 and not ln.sentence_like and P.COMMENT.search(t):
+        cands.append((0.45 if structured and not edge else 0.8, "comment_prompt", "comment_word+short"))
+    # Credits and captions: "(Image: AP)", "... | Photo: Twitter/@thehill", "Getty Images".
+    if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+        s = 0.85 if nw <= 12 or "|" in t or P.CREDIT_PAREN.search(t) else 0.6
+        cands.append((s, "credit", "credit_marker"))
+    # Copyright and legal/cookie footers.
+    if nw <= c.max_footer_words and P.COPYRIGHT.search(t):
+        cands.append((0.9 if nw <= 25 else 0.6, "copyright", "copyright_marker"))
+    elif nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
+        cands.append((0.7, "copyright", "copyright_word"))
+    if nw <= c.max_footer_words and ln.overlap < 0.6 and P.LEGAL.search(t):
+        cands.append((0.8, "legal", "cookie_or_policy"))
+    # Breadcrumbs: short segments joined by > » › / separators, no sentence punctuation.
+    if nw <= 14 and not ln.ends_sentence:
+        seps = len(P.BREADCRUMB_SEP.findall(t))
+        if seps >= 1 and all(0 < len(seg.split()) <= 4 for seg in P.BREADCRUMB_SEP.split(t) if seg.strip()):
+            if seps >= 2 or ln.title_share >= 0.5:
+                cands.append((0.8, "breadcrumb", "separators"))
+    # Teasers: "Read more: <headline>", "Related | ...", or a strong prefix ("Also read").
+    if nw <= 25:
+        m = P.CTA_PREFIX.match(t)
+        if m and (m.group("sep") or P.CTA_STRONG.match(t)):
+            cands.append((0.75, "call_to_action", "cta_prefix"))
+    # Interface labels: every word an interface word ("Live", "Audio Only", "Advertisement").
+    if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
+        # A section word ("Photos", "Topics") may be a heading or a listing column; ad markers
+        # and controls ("Advertisement", "Skip") never are.
+        if any(w in P.UI_STRONG for w in words) or ln.bullet or edge:
+            s = 0.7
+        elif runs[ln.index] >= 2 and not structured:
+            s = 0.6
+        else:
+            s = 0.3
+        cands.append((s, "label", "interface_words"))
+    # Symbol-only lines ("|", "—", "***") carry nothing.
+    if ln.alpha_share == 0 and not P.COUNTER.match(t):
+        cands.append((0.75, "symbols", "no_letters"))
+    # Menus: runs of short lines at the page edge, or bulleted runs made of interface words.
+    if short[ln.index] and ln.overlap < 0.5:
+        ui = sum(w in P.UI_WORDS or w in P.SOCIAL_CORE for w in words) / len(words) if words else 0.0
+        if runs[ln.index] >= c.menu_min_run and (edge or ui >= 0.5):
+            cands.append((0.55 + 0.1 * ln.bullet, "menu", f"run{runs[ln.index]}"))
+        elif ln.bullet and runs[ln.index] >= 2 and ui >= 0.5:
+            cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))
+    return cands
 
 
 class Boilerplate:

@@ -118,14 +118,26 @@ LEGAL = re.compile(
     r"datenschutz|politique de confidentialité|política de privacidad|nutzungsbedingungen",
     re.I,
 )
+# Teasers and calls to action: a prefix that, followed by a separator, introduces a link
+# ("Read more: ...", "Related | ...", "ALSO READ - ..."); the STRONG ones are chrome even alone.
 CTA_PREFIX = re.compile(
     r"^\W{0,3}(?:read more|read also|also read|read next|see also|related|recommended|more from|"
     r"more on this|you may also like|you might also like|don'?t miss|most read|must read|trending|"
     r"watch|listen|click here|sign up|subscribe|download|get the app|follow us|join us|"
     r"mehr zum thema|lesen sie auch|auch interessant|weiterlesen|lire aussi|à lire aussi|voir aussi|"
-    r"lee también|leer más|te puede interesar|leggi anche|czytaj także|читайте также)\b",
+    r"lee también|leer más|te puede interesar|leggi anche|czytaj także|читайте также)\b"
+    r"(?P<sep>\s*[:|»›>–—-])?",
     re.I,
 )
+CTA_STRONG = re.compile(
+    r"^\W{0,3}(?:read also|also read|click here|you may also like|you might also like|don'?t miss|"
+    r"lesen sie auch|lire aussi|à lire aussi|lee también|leggi anche|czytaj także|читайте также)\b",
+    re.I,
+)
+# Program code and markup keep their own punctuation; chrome never has it.
+CODE_LIKE = re.compile(r"[{};=`]|^\s*#|\w\(|:\s*$|['\"],$")
+# Prices and amounts are listing/product content, not counters.
+CURRENCY = re.compile(r"[$€£¥₩₹₽]|\b(?:usd|eur|gbp|chf)\b", re.I)
 PUBLISHED = re.compile(
     r"^\W{0,3}(?:published|posted|updated|last updated|first published|last modified|modified|"
     r"date|dated|publié|mis à jour|veröffentlicht|aktualisiert|stand|publicado|actualizado|"
