@@ -152,3 +152,46 @@ def test_chrome_mixes_replay_exactly_and_leave_no_edge_blank_runs(text):
     out = Boilerplate().apply(Document(id="r", text=text))
     assert apply_edits(text, out.edits) == out.doc.text
     assert "\n\n\n" not in out.doc.text or "\n\n\n" in text
+
+
+# ---------------------------------------------------------------- real pages (AEB fixtures)
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "aeb"
+_W = __import__("re").compile(r"\w+")
+
+
+def _shingle_pr(pred: str, truth: str) -> tuple[float, float]:
+    from collections import Counter
+
+    def sh(t):
+        toks = _W.findall(t)
+        return Counter(tuple(toks[i:i + 4]) for i in range(len(toks) - 3))
+
+    p, t = sh(pred), sh(truth)
+    tp = sum((p & t).values())
+    return tp / max(sum(p.values()), 1), tp / max(sum(t.values()), 1)
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in FIXTURES.glob("*.html.gz")))
+def test_line_stages_on_real_pages_do_not_eat_the_article(page):
+    """Extraction alone vs extraction + boilerplate + spam, scored against the benchmark's
+    human ground truth: precision may only go up, recall may not drop by more than 2 %."""
+    import gzip
+    import json
+
+    from pipeline.document import RawDocument
+    from pipeline.stages.decode import Decoder
+    from pipeline.stages.extract import Extract
+    from pipeline.stages.fix_encoding import FixEncoding
+    from pipeline.stages.spam import Spam
+
+    truth = json.loads((FIXTURES / "ground-truth.json").read_text(encoding="utf-8"))[page.split(".")[0]]["articleBody"]
+    raw = RawDocument(id=page, source="fixture", data=gzip.decompress((FIXTURES / page).read_bytes()), format="html")
+    doc = FixEncoding().apply(Extract().apply(Decoder().apply(raw).doc).doc).doc
+    b = Boilerplate().apply(doc)
+    s = Spam().apply(b.doc)
+    assert apply_edits(doc.text, b.edits) == b.doc.text
+    assert apply_edits(b.doc.text, s.edits) == s.doc.text
+    p0, r0 = _shingle_pr(doc.text, truth)
+    p1, r1 = _shingle_pr(s.doc.text, truth)
+    assert p1 >= p0 - 1e-9
+    assert r1 >= r0 - 0.02
