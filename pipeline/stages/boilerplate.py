@@ -145,6 +145,16 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
     """(score, family, signal) for every chrome family the line's shape and words fit."""
     t, words, nw = ln.text, ln.words, ln.n_words
     cands: list[tuple[float, str, str]] = []
+    if nw > 25:
+        # Long lines can only be captions with a credit or legal/copyright footers.
+        if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+            s = 0.85 if "|" in t or P.CREDIT_PAREN.search(t) else 0.6
+            cands.append((s, "credit", "credit_marker"))
+        if P.COPYRIGHT.search(t):
+            cands.append((0.6, "copyright", "copyright_marker"))
+        if ln.overlap < 0.6 and P.LEGAL.search(t):
+            cands.append((0.8, "legal", "cookie_or_policy"))
+        return cands
     if P.CODE_LIKE.search(t) and ln.url_share == 0:
         # Program code and markup: only symbol-only lines are considered.
         if ln.alpha_share == 0 and not P.COUNTER.match(t):
@@ -210,8 +220,8 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         # and controls ("Advertisement", "Skip") never are.
         if any(w in P.UI_STRONG for w in words) or ln.bullet or edge:
             s = 0.7
-        elif runs[ln.index] >= 2 and not structured:
-            s = 0.6
+        elif (runs[ln.index] >= 2 and not structured) or (nw >= 2 and ln.isolated):
+            s = 0.6  # "Audio Only", "Watch Live": several interface words, not a heading
         else:
             s = 0.3
         cands.append((s, "label", "interface_words"))
@@ -219,9 +229,11 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
     if ln.alpha_share == 0 and not P.COUNTER.match(t):
         cands.append((0.75, "symbols", "no_letters"))
     # Menus: runs of short lines at the page edge, or bulleted runs made of interface words.
-    if short[ln.index] and ln.overlap < 0.5:
+    if short[ln.index]:
         ui = sum(w in P.UI_WORDS or w in P.SOCIAL_CORE for w in words) / len(words) if words else 0.0
-        if runs[ln.index] >= c.menu_min_run and (edge or ui >= 0.5):
+        if ln.overlap >= 0.5 and ui < 0.5:
+            pass  # the item names the article's own topics: a content list
+        elif runs[ln.index] >= c.menu_min_run and (edge or ui >= 0.5):
             cands.append((0.55 + 0.1 * ln.bullet, "menu", f"run{runs[ln.index]}"))
         elif ln.bullet and runs[ln.index] >= 2 and ui >= 0.5:
             cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.document import Document, Outcome, apply_edits
 from pipeline.stages.lines import Line, content_words, measure, removal_edits
-from pipeline.stages.spam_lexicon import CTA, commercial
+from pipeline.stages.spam_lexicon import CTA, commercial, may_contain_spam
 
 NAME = "spam"
 VERSION = "spam_v1"
@@ -125,6 +125,8 @@ class Spam:
         text = doc.text
         if not text.strip():
             return Outcome.keep(doc)
+        if not may_contain_spam(text):
+            return Outcome.keep(doc)  # no spam concept and no call to action anywhere
         lines = measure(text)
         removals = {}
         for s in score_lines(lines, self.config):

@@ -16,9 +16,9 @@ import re
 CONCEPTS: dict[str, tuple[float, tuple[str, ...]]] = {
     "pharmacy": (1.0, (
         "pharmac", "prescription", "viagra", "cialis", "levitra", "tadalafil", "sildenafil", "cipro",
-        "amoxicillin", "xanax", "valium", "tramadol", "oxycodone", "adderall", "ambien", "propecia",
+        "amoxicillin", "xanax", "valium", "tramadol", "oxycodone", "adderall", "ambien pills", "propecia",
         "clomid", "kamagra", "pills", "pill", "rx", "apotheke", "rezeptfrei", "farmacia", "sin receta",
-        "ordonnance", "médicament", "аптека", "таблетк", "generic", "dosage", "mg",
+        "ordonnance", "аптека", "таблетк", "no prescription", "without prescription", "mg",
     )),
     "gambling": (1.0, (
         "casino", "casinos", "poker", "slots", "slot", "roulette", "blackjack", "jackpot", "betting",
@@ -32,7 +32,7 @@ CONCEPTS: dict[str, tuple[float, tuple[str, ...]]] = {
     )),
     "replica": (1.0, (
         "replica", "replicas", "knockoff", "fake rolex", "rolex", "louis vuitton", "handbag",
-        "handbags", "designer bags", "outlet", "sneakers", "réplique", "réplica", "копии", "реплика",
+        "handbags", "designer bags", "factory outlet", "outlet store", "réplique", "réplica", "копии", "реплика",
     )),
     "essay": (1.0, (
         "essay", "essays", "homework", "dissertation", "term paper", "coursework", "thesis writing",
@@ -40,19 +40,20 @@ CONCEPTS: dict[str, tuple[float, tuple[str, ...]]] = {
     )),
     "crypto": (0.8, (
         "bitcoin", "crypto", "cryptocurrenc", "btc", "forex", "binary option", "trading signal",
-        "airdrop", "token sale", "ico", "nft", "invest", "passive income", "криптовалют", "биткоин",
+        "airdrop", "token sale", "nft", "trading bot", "passive income", "криптовалют", "биткоин",
         "比特币", "仮想通貨",
     )),
     "adult": (1.0, (
-        "porn", "xxx", "sex", "escort", "escorts", "dating", "singles", "hookup", "webcam", "camgirl",
-        "nude", "знакомств", "секс", "出会い",
+        "porn", "xxx", "escort", "escorts", "dating site", "online dating", "hot singles", "hookup",
+        "camgirl", "nude", "знакомств", "出会い",
     )),
     "weight_loss": (0.8, (
         "weight loss", "lose weight", "diet pill", "fat burn", "keto", "slimming", "abnehmen",
         "maigrir", "adelgazar", "похуде",
     )),
     "seo": (0.8, (
-        "backlink", "backlinks", "seo service", "followers", "likes", "traffic", "rank your",
+        "backlink", "backlinks", "seo service", "buy followers", "instagram followers", "website traffic",
+        "rank your",
     )),
 }
 
@@ -139,3 +140,28 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
         score += min(TRANSACTION_WEIGHT * len(tx), 1.0)
         out.append("transaction")
     return score, out
+
+
+CTA_ANY_LINE = re.compile(CTA.pattern, re.I | re.M)
+_WORD = re.compile(r"\w+")
+
+
+def may_contain_spam(text: str) -> bool:
+    """Cheap whole-document gate: can any line pass the spam decision (a spam concept, or a
+    call to action with transaction words)? Looks at the document's distinct tokens once."""
+    low = text.lower()
+    for w in set(_WORD.findall(low)):
+        if w in _EXACT:
+            return True
+        for st, _name in _PREFIX.get(w[:3], ()):
+            if w.startswith(st):
+                return True
+    if any(st in low for st, _name in _PHRASES):
+        return True
+    # A call to action only counts with two transaction words on its line.
+    for m in CTA_ANY_LINE.finditer(text):
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
+        if commercial(text[a : b if b >= 0 else len(text)])[0] >= 1.0:
+            return True
+    return False
