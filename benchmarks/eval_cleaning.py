@@ -60,6 +60,8 @@ def score_html(results: list[dict]) -> dict:
                 out[name][label] = scores.wcxb_score([{**r, "pred": r[key], "ref": r["truth"]} for r in rows])
             else:
                 out[name][label] = scores.segments_score([{**r, "pred": r[key]} for r in rows])
+        t_cpu, o_cpu = sum(r["traf_cpu"] for r in rows), sum(r["ours_cpu"] for r in rows)
+        out[name]["cpu_ratio"] = o_cpu / t_cpu if t_cpu else 0.0
         out[name]["dropped_by_quality"] = sum(1 for r in rows if (r["dropped"] or "").startswith("quality"))
         out[name]["drop_reasons"] = dict(Counter(f"{r.get('type', name)}: {r['dropped'].split(' | ')[0]}" for r in rows if r["dropped"]))
     traf_cpu = sum(r["traf_cpu"] for r in results)

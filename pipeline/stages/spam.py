@@ -37,9 +37,9 @@ class SpamConfig(BaseModel):
     # up to ~0.68, so 0.7 keeps them.
     threshold: float = Field(0.7, ge=0, le=2)
     # A line needs at least this much commercial vocabulary to be removed at all: one spam
-    # concept (weight 0.8-1.0 plus any transaction word) or two distinct transaction words.
-    # A single "sale" or "best" is ordinary news vocabulary.
-    min_commercial: float = Field(1.0, ge=0)
+    # concept (weights 0.8-1.0) or two distinct transaction words (0.5 each, and then only with
+    # a call-to-action shape, see `Spam.decide`). A single "sale" or "best" is ordinary news.
+    min_commercial: float = Field(0.8, ge=0)
     # Weight of a URL / bare domain in the line, plus `w_url_share` x share of characters in it.
     w_link: float = Field(0.35, ge=0)
     w_url_share: float = Field(0.15, ge=0)

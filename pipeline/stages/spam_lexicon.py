@@ -101,6 +101,7 @@ def _index(stems_by_concept: dict[str, tuple[float, tuple[str, ...]]]):
     return exact, prefix, phrases
 
 
+_WORD = re.compile(r"\w+")
 WEIGHTS = {name: w for name, (w, _s) in CONCEPTS.items()}
 _EXACT, _PREFIX, _PHRASES = _index(CONCEPTS)
 _TX_EXACT = frozenset(s for s in TRANSACTION[1] if " " not in s and s.isalnum())
@@ -114,9 +115,7 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
     `words` are the line's lowercased tokens when the caller already has them."""
     low = text.lower()
     if words is None:
-        import re as _re
-
-        words = _re.findall(r"\w+", low)
+        words = _WORD.findall(low)
     hits: set[str] = set()
     tx: set[str] = set()
     for w in words:
@@ -143,7 +142,6 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
 
 
 CTA_ANY_LINE = re.compile(CTA.pattern, re.I | re.M)
-_WORD = re.compile(r"\w+")
 
 
 def may_contain_spam(text: str) -> bool:
@@ -162,6 +160,6 @@ def may_contain_spam(text: str) -> bool:
     for m in CTA_ANY_LINE.finditer(text):
         a = text.rfind("\n", 0, m.start()) + 1
         b = text.find("\n", m.end())
-        if commercial(text[a : b if b >= 0 else len(text)])[0] >= 1.0:
+        if commercial(text[a : b if b >= 0 else len(text)])[0] >= 0.8:
             return True
     return False
