@@ -144,15 +144,20 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
                 c: BoilerplateConfig) -> list[tuple[float, str, str]]:
     """(score, family, signal) for every chrome family the line's shape and words fit."""
     t, words, nw = ln.text, ln.words, ln.n_words
+    wset = set(words)
+    credit_hint = not wset.isdisjoint(P.CREDIT_HINT) or "(" in t
+    copyright_hint = "©" in t or not wset.isdisjoint(P.COPYRIGHT_HINT)
+    legal_hint = not wset.isdisjoint(P.LEGAL_HINT)
+    digit = any(ch.isdigit() for ch in t)
     cands: list[tuple[float, str, str]] = []
     if nw > 25:
         # Long lines can only be captions with a credit or legal/copyright footers.
-        if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+        if credit_hint and nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
             s = 0.85 if "|" in t or P.CREDIT_PAREN.search(t) else 0.6
             cands.append((s, "credit", "credit_marker"))
-        if P.COPYRIGHT.search(t):
+        if copyright_hint and P.COPYRIGHT.search(t):
             cands.append((0.6, "copyright", "copyright_marker"))
-        if ln.overlap < 0.6 and P.LEGAL.search(t):
+        if legal_hint and ln.overlap < 0.6 and P.LEGAL.search(t):
             cands.append((0.8, "legal", "cookie_or_policy"))
         return cands
     if P.CODE_LIKE.search(t) and ln.url_share == 0:
@@ -162,19 +167,21 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         return cands
     structured = _structured(lines, short, ln.index)
     # Publication stamp: "Published 9 December 2021", "Updated: 12:30 GMT", a lone date.
-    if nw <= 15 and P.PUBLISHED.match(t) and (P.has_date(t) or P.TIME.search(t)):
+    if not digit:
+        pass
+    elif nw <= 15 and P.PUBLISHED.match(t) and (P.has_date(t) or P.TIME.search(t)):
         cands.append((0.9, "published", "stamp+date"))
     elif nw <= 12 and P.DATE_ONLY.match(t) and (P.has_date(t) or P.TIME.search(t)):
         cands.append((0.35 if structured and not edge else 0.8, "published", "date_only"))
     # Counters: "351", "12 | 4", "1.2K", "1,204 views", "👍 12" (prices are content).
-    if len(t) <= 30 and ln.url_share == 0 and not P.CURRENCY.search(t) and any(ch.isdigit() for ch in t):
+    if digit and len(t) <= 30 and ln.url_share == 0 and not P.CURRENCY.search(t):
         s = 0.35 if structured else 0.8
         if P.COUNTER.match(t) and len(t) <= 12:
             cands.append((s, "counter", "numeric_line"))
         elif nw <= 4 and all(w in P.COUNT_UNITS for w in words if not w.isdigit()):
             cands.append((s - 0.05, "counter", "number+unit"))
     # Tag lists: "Tags: Iraq, Coalition", "Filed under: World".
-    if nw <= 20 and P.TAG_LABEL.match(t) and not ln.ends_sentence:
+    if nw <= 20 and (":" in t or "|" in t) and P.TAG_LABEL.match(t) and not ln.ends_sentence:
         cands.append((0.8, "tags", "taxonomy_label"))
     # Subscription / newsletter / app prompts in any wording: the concept in a short line.
     if nw <= 14 and ln.overlap < 0.5 and any(w in P.PROMPT_WORDS for w in words):
@@ -190,21 +197,22 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         if all(w in P.SOCIAL_CORE or w in P.SOCIAL_FILLER or w.isdigit() for w in words):
             cands.append((0.85, "share_widget", "social_words"))
     # Comment prompts and counters: "Post with no comments", "12 Comments", "Leave a reply".
-    if nw <= 10 and ln.url_share < 0.5 and not ln.sentence_like and P.COMMENT.search(t):
+    if (nw <= 10 and ln.url_share < 0.5 and not ln.sentence_like
+            and any(w.startswith(P.COMMENT_PREFIXES) for w in words) and P.COMMENT.search(t)):
         cands.append((0.45 if structured and not edge else 0.8, "comment_prompt", "comment_word+short"))
     # Credits and captions: "(Image: AP)", "... | Photo: Twitter/@thehill", "Getty Images".
-    if nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+    if credit_hint and nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
         s = 0.85 if nw <= 12 or "|" in t or P.CREDIT_PAREN.search(t) else 0.6
         cands.append((s, "credit", "credit_marker"))
     # Copyright and legal/cookie footers.
-    if nw <= c.max_footer_words and P.COPYRIGHT.search(t):
+    if copyright_hint and nw <= c.max_footer_words and P.COPYRIGHT.search(t):
         cands.append((0.9 if nw <= 25 else 0.6, "copyright", "copyright_marker"))
-    elif nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
+    elif copyright_hint and nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
         cands.append((0.7, "copyright", "copyright_word"))
-    if nw <= c.max_footer_words and ln.overlap < 0.6 and P.LEGAL.search(t):
+    if legal_hint and nw <= c.max_footer_words and ln.overlap < 0.6 and P.LEGAL.search(t):
         cands.append((0.8, "legal", "cookie_or_policy"))
     # Breadcrumbs: short segments joined by > » › / separators, no sentence punctuation.
-    if nw <= 14 and not ln.ends_sentence:
+    if nw <= 14 and not ln.ends_sentence and any(ch in t for ch in ">»›→/"):
         seps = len(P.BREADCRUMB_SEP.findall(t))
         if seps >= 1 and all(0 < len(seg.split()) <= 4 for seg in P.BREADCRUMB_SEP.split(t) if seg.strip()):
             if seps >= 2 or ln.title_share >= 0.5:

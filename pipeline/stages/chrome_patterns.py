@@ -200,3 +200,19 @@ def parse_date(text: str) -> str | None:
 
 def has_date(text: str) -> bool:
     return bool(DATE_ISO.search(text) or DATE_DMY.search(text) or DATE_MDY.search(text) or DATE_NUM.search(text))
+
+
+# Cheap token gates: a pattern family is only tried on lines holding one of its words.
+CREDIT_HINT = frozenset(
+    """
+    photo photos photograph image images picture pic foto fotos bild credit credits illustration
+    graphic graphics video source quelle crédit crédits fuente фото imagen immagine getty
+    shutterstock istock istockphoto alamy ap afp reuters epa dpa xinhua associated anadolu
+    keystone imago courtesy alliance
+    """.split()
+)
+COPYRIGHT_HINT = frozenset(
+    "copyright rights reserved vorbehalten réservés reservados riservati zastrzeżone защищены urheberrecht derechos c".split()
+)
+LEGAL_HINT = frozenset("cookie cookies privacy terms datenschutz confidentialité privacidad nutzungsbedingungen".split())
+COMMENT_PREFIXES = ("comment", "kommentar", "komentarz", "комментари", "coment", "repl", "respons", "discussion", "conversation")

@@ -32,7 +32,7 @@ def find_urls(text: str) -> list[tuple[int, int]]:
 
     Literal-prefixed regexes find the anchors (scheme, "www.", ".tld"); the span is then grown
     to the surrounding non-space run, which is much faster than one backtracking regex."""
-    spans = [m.span() for m in _SCHEME.finditer(text)]
+    spans = [m.span() for m in _SCHEME.finditer(text)] if ("://" in text or "ww." in text or "WW." in text) else []
     if "." in text:
         covered = list(spans)
         for m in _TLD.finditer(text):
