@@ -70,15 +70,23 @@ TRANSACTION: tuple[float, tuple[str, ...]] = (0.5, (
 ))
 
 # Imperative openers of calls to action (buy now, click here, get your...).
-CTA = re.compile(
+_CTA_START = (
     r"^\W{0,3}(?:buy|order|get|grab|claim|click|visit|try|call|download|join|sign up|register|"
     r"shop|discover|check out|see|find|apply|earn|win|start|learn how|best|cheap|top|"
     r"kaufen|kaufe|bestelle|holen|jetzt|achetez|commandez|découvrez|compra|pide|descubre|"
-    r"купи|закажи|скачай|получи)\b|\b(?:click here|order now|buy now|shop now|sign up now|"
-    r"visit (?:our|us|the)|limited time|act now|don'?t miss|jetzt kaufen|achetez maintenant|"
-    r"compra ahora|купить сейчас)\b|!\s*$",
+    r"купи|закажи|скачай|получи)\b"
+)
+CTA_PHRASES = (
+    "click here", "order now", "buy now", "shop now", "sign up now", "visit our", "visit us", "visit the",
+    "limited time", "act now", "don't miss", "dont miss", "jetzt kaufen", "achetez maintenant",
+    "compra ahora", "купить сейчас",
+)
+# Imperative openers of calls to action (buy now, click here, get your...) or a closing "!".
+CTA = re.compile(
+    _CTA_START + r"|\b(?:" + "|".join(re.escape(p) for p in CTA_PHRASES) + r")\b|!\s*$",
     re.I,
 )
+_CTA_START_ML = re.compile(_CTA_START, re.I | re.M)
 
 
 def _index(stems_by_concept: dict[str, tuple[float, tuple[str, ...]]]):
@@ -156,10 +164,27 @@ def may_contain_spam(text: str) -> bool:
                 return True
     if any(st in low for st, _name in _PHRASES):
         return True
-    # A call to action only counts with two transaction words on its line.
-    for m in CTA_ANY_LINE.finditer(text):
-        a = text.rfind("\n", 0, m.start()) + 1
-        b = text.find("\n", m.end())
-        if commercial(text[a : b if b >= 0 else len(text)])[0] >= 0.8:
+    # A call to action only counts with two transaction words on its line. Candidate lines:
+    # an imperative opener, a CTA phrase or a closing "!" (found with str methods, not a scan
+    # of the whole text with one alternation regex).
+    starts = {m.start() for m in _CTA_START_ML.finditer(text)}
+    for ph in CTA_PHRASES:
+        i = low.find(ph)
+        while i >= 0:
+            starts.add(i)
+            i = low.find(ph, i + 1)
+    i = text.find("!")
+    while i >= 0:
+        starts.add(i)
+        i = text.find("!", i + 1)
+    seen_lines = set()
+    for pos in starts:
+        a = text.rfind("\n", 0, pos) + 1
+        if a in seen_lines:
+            continue
+        seen_lines.add(a)
+        b = text.find("\n", pos)
+        line = text[a : b if b >= 0 else len(text)]
+        if CTA.search(line) and commercial(line)[0] >= 0.8:
             return True
     return False
