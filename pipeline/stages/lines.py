@@ -136,7 +136,9 @@ _LETTER = re.compile(r"[^\W\d_]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 
 
-_LAST: list = [None, None]  # one-entry memo: spam usually measures the text boilerplate just measured
+# One-entry memo: spam usually measures the very text boilerplate just measured. Held as one
+# tuple, replaced by a single (atomic) assignment, so threads never see a mismatched pair.
+_LAST: tuple[str | None, list] = (None, [])
 
 
 def measure(text: str) -> list[Line]:
@@ -145,10 +147,12 @@ def measure(text: str) -> list[Line]:
     Pure; the last result is memoised per process because consecutive line stages often see
     the identical text (callers must not mutate the returned lines).
 """
-    if _LAST[0] is not None and (_LAST[0] is text or _LAST[0] == text):
-        return _LAST[1]
+    global _LAST
+    last_text, last_lines = _LAST
+    if last_text is not None and (last_text is text or last_text == text):
+        return last_lines
     lines = _measure(text)
-    _LAST[0], _LAST[1] = text, lines
+    _LAST = (text, lines)
     return lines
 
 
