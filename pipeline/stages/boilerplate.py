@@ -1,27 +1,256 @@
 """boilerplate: line-level removal of navigation and page chrome that survives in text.
 
-PLACEHOLDER: passes everything through until the line scorer lands.
+`score_lines` (pure, no thresholds) gives every line a score in [0, 1] for the chrome family
+that fits it best (share widget, interface label, menu, breadcrumb, comment prompt, counter,
+credit/caption, copyright, legal/cookie, publication stamp, call to action) together with the
+signals that fired. `Boilerplate.apply` removes the lines whose score reaches the configured
+threshold. Prose is protected by shape: a line that reads like a sentence and shares its
+vocabulary with the rest of the document is discounted, so subheadings, quotes and short
+paragraphs stay.
+
+A leading metadata stamp (" date 2021-12-30 ...") and "Published <date>" lines are removed and
+their date moved to `doc.date` when the document has none.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
-from pipeline.document import Document, Outcome
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.document import Document, Edit, Outcome
+from pipeline.stages import chrome_patterns as P
+from pipeline.stages.lines import Line, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v0"
+VERSION = "boilerplate_v1"
 
 
 class BoilerplateConfig(BaseModel):
-    """Thresholds for the line scorer."""
+    """Thresholds for the line scorer; see `score_lines` for what each signal means."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    threshold: float = 0.5
+    # Lines scoring at or above this are removed. 0.5 keeps every seed subheading and quote
+    # while catching the seed chrome; raise it to be more conservative.
+    threshold: float = Field(0.5, ge=0, le=1.01)
+    # Interface labels, widgets and menu items are short: longer lines are never scored as such.
+    max_label_words: int = Field(8, ge=1)
+    # Credits and captions can be a full sentence ending in "| Photo: ...", but not a paragraph.
+    max_credit_words: int = Field(45, ge=1)
+    # Copyright / cookie / legal footers longer than this are treated as content (a story about
+    # copyright law), not a footer.
+    max_footer_words: int = Field(60, ge=1)
+    # A run of at least this many consecutive short non-sentence lines with little vocabulary
+    # in common with the document is a menu (a single short line is a possible subheading).
+    menu_min_run: int = Field(3, ge=2)
+    # Lines within this many non-blank lines of either end of the text get `edge_bonus`: chrome
+    # clusters at the top and bottom of extracted text.
+    edge_lines: int = Field(3, ge=0)
+    edge_bonus: float = Field(0.15, ge=0, le=1)
+    # Subtracted from the weak families (labels, menus, counters, calls to action) when the line
+    # reads like a sentence whose words recur in the document: protects real prose.
+    sentence_penalty: float = Field(0.45, ge=0, le=1)
+    # Move a removed publication date into doc.date when the document has no date yet.
+    move_date: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class LineScore:
+    index: int
+    score: float
+    family: str  # chrome family of the best-scoring rule ("" when nothing fired)
+    signals: tuple[str, ...]  # what fired, for the edit's reason detail
+
+
+def _is_edge(line: Line, rank: int, n_nonblank: int, edge: int) -> bool:
+    return rank < edge or n_nonblank - rank <= edge
+
+
+def _runs(lines: list[Line], short: list[bool]) -> list[int]:
+    """For each line, the length of the run of consecutive short lines it belongs to (blank
+    lines between bullet-like items do not break a run when every item is a bullet)."""
+    run = [0] * len(lines)
+    i = 0
+    n = len(lines)
+    while i < n:
+        if not short[i]:
+            i += 1
+            continue
+        j = i
+        members = []
+        while j < n and (short[j] or (lines[j].blank and j + 1 < n and short[j + 1] and lines[j + 1].bullet)):
+            if short[j]:
+                members.append(j)
+            j += 1
+        for k in members:
+            run[k] = len(members)
+        i = j
+    return run
+
+
+def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
+    """Score every non-blank line; pure, no decision."""
+    nonblank = [ln for ln in lines if not ln.blank]
+    rank = {ln.index: r for r, ln in enumerate(nonblank)}
+    n_nb = len(nonblank)
+    short = [
+        (not ln.blank) and ln.n_words <= 4 and not ln.ends_sentence and ln.url_share < 0.5 for ln in lines
+    ]
+    runs = _runs(lines, short)
+    out: list[LineScore] = []
+    longest = max(c.max_credit_words, c.max_footer_words, 25)
+    seen_sentences: set[str] = set()
+    for ln in nonblank:
+        if ln.n_words > longest:
+            continue  # paragraphs: no chrome family applies to lines this long
+        edge = _is_edge(ln, rank[ln.index], n_nb, c.edge_lines)
+        cands = _candidates(ln, lines, short, runs, edge, c)
+        # Repeated sentences: a second copy of a prose line (an extractor repeating a standfirst
+        # or a block) carries nothing new.
+        if ln.sentence_like:
+            key = " ".join(ln.words)
+            if key in seen_sentences:
+                cands.append((0.7, "duplicate", "repeated_sentence"))
+            seen_sentences.add(key)
+        if not cands:
+            continue
+        score, family, signal = max(cands)
+        signals = [signal]
+        if edge:
+            score += c.edge_bonus
+            signals.append("edge")
+        if family in _WEAK and ln.sentence_like and ln.overlap >= 0.3:
+            score -= c.sentence_penalty
+            signals.append("sentence")
+        elif family == "credit" and ln.sentence_like and not ("|" in ln.text or P.CREDIT_PAREN.search(ln.text)):
+            score -= c.sentence_penalty
+            signals.append("sentence")
+        out.append(LineScore(ln.index, max(0.0, min(score, 1.0)), family, tuple(signals)))
+    return out
+
+
+# Families whose evidence is shape only: discounted on prose lines.
+_WEAK = ("label", "menu", "counter", "call_to_action")
+
+
+def _structured(lines: list[Line], short: list[bool], i: int) -> bool:
+    """The line sits among short non-prose lines (a listing, table or form): a number, date or
+    section word there is data, not chrome."""
+    return any(0 <= k < len(lines) and short[k] for k in (i - 1, i + 1))
+
+
+def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int], edge: bool,
+                c: BoilerplateConfig) -> list[tuple[float, str, str]]:
+    """(score, family, signal) for every chrome family the line's shape and words fit."""
+    t, words, nw = ln.text, ln.words, ln.n_words
+    wset = set(words)
+    credit_hint = not wset.isdisjoint(P.CREDIT_HINT) or "(" in t
+    copyright_hint = "©" in t or not wset.isdisjoint(P.COPYRIGHT_HINT)
+    legal_hint = not wset.isdisjoint(P.LEGAL_HINT)
+    digit = any(ch.isdigit() for ch in t)
+    cands: list[tuple[float, str, str]] = []
+    if nw > 25:
+        # Long lines can only be captions with a credit or legal/copyright footers.
+        if credit_hint and nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+            s = 0.85 if "|" in t or P.CREDIT_PAREN.search(t) else 0.6
+            cands.append((s, "credit", "credit_marker"))
+        if copyright_hint and P.COPYRIGHT.search(t):
+            cands.append((0.6, "copyright", "copyright_marker"))
+        if legal_hint and ln.overlap < 0.6 and P.LEGAL.search(t):
+            cands.append((0.8, "legal", "cookie_or_policy"))
+        return cands
+    if P.CODE_LIKE.search(t) and ln.url_share == 0:
+        # Program code and markup: only symbol-only lines are considered.
+        if ln.alpha_share == 0 and not P.COUNTER.match(t):
+            cands.append((0.75, "symbols", "no_letters"))
+        return cands
+    structured = _structured(lines, short, ln.index)
+    # Publication stamp: "Published 9 December 2021", "Updated: 12:30 GMT", a lone date.
+    if not digit:
+        pass
+    elif nw <= 15 and P.PUBLISHED.match(t) and (P.has_date(t) or P.TIME.search(t)):
+        cands.append((0.9, "published", "stamp+date"))
+    elif nw <= 12 and P.DATE_ONLY.match(t) and (P.has_date(t) or P.TIME.search(t)):
+        cands.append((0.35 if structured and not edge else 0.8, "published", "date_only"))
+    # Counters: "351", "12 | 4", "1.2K", "1,204 views", "👍 12" (prices are content).
+    if digit and len(t) <= 30 and ln.url_share == 0 and not P.CURRENCY.search(t):
+        s = 0.35 if structured else 0.8
+        if P.COUNTER.match(t) and len(t) <= 12:
+            cands.append((s, "counter", "numeric_line"))
+        elif nw <= 4 and all(w in P.COUNT_UNITS for w in words if not w.isdigit()):
+            cands.append((s - 0.05, "counter", "number+unit"))
+    # Tag lists: "Tags: Iraq, Coalition", "Filed under: World".
+    if nw <= 20 and (":" in t or "|" in t) and P.TAG_LABEL.match(t) and not ln.ends_sentence:
+        cands.append((0.8, "tags", "taxonomy_label"))
+    # Subscription / newsletter / app prompts in any wording: the concept in a short line.
+    if nw <= 14 and ln.overlap < 0.5 and any(w in P.PROMPT_WORDS for w in words):
+        cands.append((0.7, "call_to_action", "subscription_prompt"))
+    # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
+    if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
+        items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
+        table = any("|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
+        if len(items) >= 3 and all(len(x.split()) <= 3 for x in items) and not table:
+            cands.append((0.75, "menu", f"inline{len(items)}"))
+    # Share / follow widgets: every word a social network, a sharing verb or filler.
+    if words and nw <= c.max_label_words + 4 and any(w in P.SOCIAL_CORE for w in words):
+        if all(w in P.SOCIAL_CORE or w in P.SOCIAL_FILLER or w.isdigit() for w in words):
+            cands.append((0.85, "share_widget", "social_words"))
+    # Comment prompts and counters: "Post with no comments", "12 Comments", "Leave a reply".
+    if (nw <= 10 and ln.url_share < 0.5 and not ln.sentence_like
+            and any(w.startswith(P.COMMENT_PREFIXES) for w in words) and P.COMMENT.search(t)):
+        cands.append((0.45 if structured and not edge else 0.8, "comment_prompt", "comment_word+short"))
+    # Credits and captions: "(Image: AP)", "... | Photo: Twitter/@thehill", "Getty Images".
+    if credit_hint and nw <= c.max_credit_words and (P.CREDIT.search(t) or P.CREDIT_PAREN.search(t)):
+        s = 0.85 if nw <= 12 or "|" in t or P.CREDIT_PAREN.search(t) else 0.6
+        cands.append((s, "credit", "credit_marker"))
+    # Copyright and legal/cookie footers.
+    if copyright_hint and nw <= c.max_footer_words and P.COPYRIGHT.search(t):
+        cands.append((0.9 if nw <= 25 else 0.6, "copyright", "copyright_marker"))
+    elif copyright_hint and nw <= 12 and not ln.sentence_like and P.COPYRIGHT_WORD.search(t):
+        cands.append((0.7, "copyright", "copyright_word"))
+    if legal_hint and nw <= c.max_footer_words and ln.overlap < 0.6 and P.LEGAL.search(t):
+        cands.append((0.8, "legal", "cookie_or_policy"))
+    # Breadcrumbs: short segments joined by > » › / separators, no sentence punctuation.
+    if nw <= 14 and not ln.ends_sentence and any(ch in t for ch in ">»›→/"):
+        seps = len(P.BREADCRUMB_SEP.findall(t))
+        if seps >= 1 and all(0 < len(seg.split()) <= 4 for seg in P.BREADCRUMB_SEP.split(t) if seg.strip()):
+            if seps >= 2 or ln.title_share >= 0.5:
+                cands.append((0.8, "breadcrumb", "separators"))
+    # Teasers: "Read more: <headline>", "Related | ...", or a strong prefix ("Also read").
+    if nw <= 25:
+        m = P.CTA_PREFIX.match(t)
+        if m and (m.group("sep") or P.CTA_STRONG.match(t)):
+            cands.append((0.75, "call_to_action", "cta_prefix"))
+    # Interface labels: every word an interface word ("Live", "Audio Only", "Advertisement").
+    if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
+        # A section word ("Photos", "Topics") may be a heading or a listing column; ad markers
+        # and controls ("Advertisement", "Skip") never are.
+        if any(w in P.UI_STRONG for w in words) or ln.bullet or edge:
+            s = 0.7
+        elif (runs[ln.index] >= 2 and not structured) or (nw >= 2 and ln.isolated):
+            s = 0.6  # "Audio Only", "Watch Live": several interface words, not a heading
+        else:
+            s = 0.3
+        cands.append((s, "label", "interface_words"))
+    # Symbol-only lines ("|", "—", "***") carry nothing.
+    if ln.alpha_share == 0 and not P.COUNTER.match(t):
+        cands.append((0.75, "symbols", "no_letters"))
+    # Menus: runs of short lines at the page edge, or bulleted runs made of interface words.
+    if short[ln.index]:
+        ui = sum(w in P.UI_WORDS or w in P.SOCIAL_CORE for w in words) / len(words) if words else 0.0
+        if ln.overlap >= 0.5 and ui < 0.5:
+            pass  # the item names the article's own topics: a content list
+        elif runs[ln.index] >= c.menu_min_run and (edge or ui >= 0.5):
+            cands.append((0.55 + 0.1 * ln.bullet, "menu", f"run{runs[ln.index]}"))
+        elif ln.bullet and runs[ln.index] >= 2 and ui >= 0.5:
+            cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))
+    return cands
 
 
 class Boilerplate:
+    """Remove chrome lines scored at or above the threshold; move publication dates to metadata."""
+
     name = NAME
     version = VERSION
 
@@ -29,4 +258,46 @@ class Boilerplate:
         self.config = config or BoilerplateConfig()
 
     def apply(self, doc: Document) -> Outcome:
-        return Outcome.keep(doc)
+        text = doc.text
+        if not text.strip():
+            return Outcome.keep(doc)
+        date = doc.date
+        edits: list[Edit] = []
+        offset = 0
+        # A leading metadata stamp is cut as a prefix (the first paragraph may follow it on the
+        # same line); the rest of the text is scored from there.
+        m = P.META_PREFIX.match(text)
+        if m:
+            end = m.end()
+            if text[end:end + 1] in ("\n", "\r") or not text[end:].strip():
+                while end < len(text) and text[end] in "\r\n \t":
+                    end += 1
+            edits.append(Edit(0, end, text[:end], "boilerplate:date_line | metadata prefix", 1.0))
+            if self.config.move_date and not date:
+                date = m.group(1)[:10]
+            offset = end
+        body = text[offset:]
+        lines = measure(body)
+        scores = score_lines(lines, self.config)
+        removals = {
+            s.index: (f"boilerplate:{s.family} | {'+'.join(s.signals)}", s.score)
+            for s in scores
+            if s.score >= self.config.threshold
+        }
+        if self.config.move_date and not date:
+            for s in scores:
+                if s.index in removals and s.family == "published":
+                    date = P.parse_date(lines[s.index].text) or date
+                    if date:
+                        break
+        for e in removal_edits(body, lines, removals):
+            edits.append(Edit(e.start + offset, e.end + offset, e.removed, e.reason, e.score))
+        if not edits:
+            return Outcome.keep(doc)
+        from pipeline.document import apply_edits
+
+        new_text = apply_edits(text, edits)
+        changes: dict[str, object] = {}
+        if date != doc.date:
+            changes["date"] = date
+        return Outcome.keep(doc.with_text(new_text, **changes), edits)

@@ -1,47 +1,159 @@
-"""repeated_lines: removes lines that recur across many documents of the same source.
+"""repeated_lines: cross-document removal of lines that recur across many documents of one
+source (site chrome, signatures, legal footers), in the spirit of CCNet's repeated paragraphs.
 
-PLACEHOLDER interface (map: line_keys -> LineCounts; global: repeated(); apply per doc).
+Three phases, driven by the runner:
+  1. map: `line_keys(doc, config)` -> a 64-bit key per normalised non-blank line, salted with
+     the document's source group (URL host when known, else its input folder or file), so a
+     line only counts against documents of the same source;
+  2. global: a `LineCounts` per shard (`add(keys)` once per document, every key counted once
+     per document), `merge`d together, then `repeated(config)` -> the frozenset of keys seen in
+     at least `min_docs` documents;
+  3. map: `RepeatedLines(config, repeated).apply(doc)` removes those lines.
+
+A quote shared by a handful of syndicated stories stays: removal needs `min_docs` documents of
+the same source, and lines shorter than `min_chars` or longer than `max_words` are never keyed.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+import os
+import re
+from typing import Iterable, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome
+from pipeline.document import Document, Outcome, apply_edits
+from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"
-VERSION = "repeated_lines_v0"
+VERSION = "repeated_lines_v1"
+
+_DIGITS = re.compile(r"\d+")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 class RepeatedLinesConfig(BaseModel):
+    """Thresholds and grouping of the cross-document repeated-line statistics."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = False
-    min_docs: int = 5
+    enabled: bool = True
+    # A line is site chrome when it occurs in at least this many documents of one source.
+    # Syndicated quotes recur in a few stories; 10 keeps them while catching footers that
+    # appear on every page of a site.
+    min_docs: int = Field(10, ge=2)
+    # Very short normalised lines ("", "a") carry no evidence of being chrome and would collide.
+    min_chars: int = Field(3, ge=1)
+    # Paragraph-length lines are content even when repeated; dedup handles copied articles.
+    max_words: int = Field(120, ge=1)
+    # How documents are grouped into sources when they have no URL: by the folder holding the
+    # input file (a crawl folder of one site) or by the input file itself.
+    source_group: Literal["folder", "file"] = "folder"
+    # Memory bound of LineCounts: when more distinct keys are held, the rarest are pruned
+    # (see LineCounts). 2 M keys is ~200 MB of Python dict.
+    max_keys: int = Field(2_000_000, ge=1000)
+
+
+def source_group(doc: Document, config: RepeatedLinesConfig) -> str:
+    """URL host (without "www.") when known, else the input folder or file of the document."""
+    if doc.url:
+        host = urlsplit(doc.url).netloc.lower().rsplit("@", 1)[-1].split(":", 1)[0]
+        if host:
+            return host[4:] if host.startswith("www.") else host
+    src = doc.source or ""
+    return os.path.dirname(src) or src if config.source_group == "folder" else src
+
+
+def normalise(line: str) -> str:
+    """Case, digits, punctuation and spacing do not make a footer a different footer."""
+    return _NON_WORD.sub(" ", _DIGITS.sub("0", line.lower())).strip()
+
+
+def _key(group: str, norm: str) -> int:
+    digest = hashlib.blake2b(f"{group}\x00{norm}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)  # fits an int64 column
+
+
+def _keys_by_line(doc: Document, config: RepeatedLinesConfig) -> tuple[list, dict[int, int]]:
+    lines = measure(doc.text)
+    group = source_group(doc, config)
+    keys = {}
+    for ln in lines:
+        if ln.blank or ln.n_words > config.max_words:
+            continue
+        norm = normalise(ln.text)
+        if len(norm) >= config.min_chars:
+            keys[ln.index] = _key(group, norm)
+    return lines, keys
 
 
 def line_keys(doc: Document, config: RepeatedLinesConfig) -> list[int]:
-    return []
+    """Map phase: the keys of a document's lines (duplicates within the document included;
+    `LineCounts.add` counts each key once per document)."""
+    return list(_keys_by_line(doc, config)[1].values())
 
 
 class LineCounts:
-    def __init__(self) -> None:
-        self.counts: Counter = Counter()
+    """Number of documents each line key occurs in, with bounded memory.
 
-    def add(self, keys: list[int]) -> None:
-        self.counts.update(set(keys))
+    Counts are exact until more than `max_keys` distinct keys are held. Then the keys with the
+    lowest counts are dropped (all keys at or below the smallest count that brings the table
+    under 3/4 of the cap); `error` records the largest count ever dropped. A dropped key that
+    comes back restarts from zero, so counts are only ever *under*-estimated, by at most
+    `error`: the pruning can make the stage remove fewer lines, never more.
+    """
+
+    __slots__ = ("counts", "max_keys", "error")
+
+    def __init__(self, max_keys: int = 2_000_000) -> None:
+        self.counts: dict[int, int] = {}
+        self.max_keys = max_keys
+        self.error = 0
+
+    def add(self, keys: Iterable[int]) -> None:
+        counts = self.counts
+        for k in set(keys):
+            counts[k] = counts.get(k, 0) + 1
+        if len(counts) > self.max_keys:
+            self._prune()
 
     def merge(self, other: "LineCounts") -> "LineCounts":
-        self.counts.update(other.counts)
-        return self
+        out = LineCounts(max(self.max_keys, other.max_keys))
+        out.counts = dict(self.counts)
+        for k, n in other.counts.items():
+            out.counts[k] = out.counts.get(k, 0) + n
+        out.error = self.error + other.error
+        if len(out.counts) > out.max_keys:
+            out._prune()
+        return out
+
+    def _prune(self) -> None:
+        target = self.max_keys * 3 // 4
+        hist: dict[int, int] = {}
+        for n in self.counts.values():
+            hist[n] = hist.get(n, 0) + 1
+        remaining = len(self.counts)
+        floor = 0
+        for n in sorted(hist):
+            if remaining <= target:
+                break
+            remaining -= hist[n]
+            floor = n
+        self.counts = {k: n for k, n in self.counts.items() if n > floor}
+        self.error = max(self.error, floor)
 
     def repeated(self, config: RepeatedLinesConfig) -> frozenset[int]:
         return frozenset(k for k, n in self.counts.items() if n >= config.min_docs)
 
+    def __len__(self) -> int:
+        return len(self.counts)
+
 
 class RepeatedLines:
+    """Remove the lines whose key is in `repeated` (computed over the corpus by LineCounts)."""
+
     name = NAME
     version = VERSION
 
@@ -50,4 +162,15 @@ class RepeatedLines:
         self.repeated = repeated
 
     def apply(self, doc: Document) -> Outcome:
-        return Outcome.keep(doc)
+        if not self.config.enabled or not self.repeated or not doc.text.strip():
+            return Outcome.keep(doc)
+        lines, keys = _keys_by_line(doc, self.config)
+        removals = {
+            i: (f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source", 1.0)
+            for i, k in keys.items()
+            if k in self.repeated
+        }
+        if not removals:
+            return Outcome.keep(doc)
+        edits = removal_edits(doc.text, lines, removals)
+        return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits)

@@ -1,0 +1,209 @@
+"""Generators of injected page chrome and spam, in two disjoint groups of template families.
+
+`TUNE` families are what the line stages were developed against; `HOLDOUT` families use other
+wording, layouts, languages and concepts and were not used to tune anything: the evaluation
+reports both (and a third, BLIND group) so over-fitting to our own templates shows. Every generator takes an
+`random.Random` and returns the lines of one injected block.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+SITES = ["dailyherald", "metro-news", "the-courier", "globalpost", "westside", "newsline24", "cityobserver"]
+TLDS = ["com", "net", "org", "info", "biz", "co.uk", "ru", "xyz", "shop", "online"]
+NAMES = ["Jane Doe", "Ahmed Karimi", "Lucia Fernández", "Tom Becker", "Mei Chen", "Olu Adeyemi", "Sara Nilsson"]
+AGENCIES = ["AP", "Reuters", "AFP", "Getty Images", "EPA", "Shutterstock", "dpa", "Anadolu Agency", "Xinhua"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+
+def _url(r: random.Random, words: list[str]) -> str:
+    host = "-".join(r.sample(words, 2)) + str(r.randint(1, 99)) + "." + r.choice(TLDS)
+    path = "/".join(r.sample(["wp-content", "uploads", str(r.randint(2015, 2024)), "p", "go", "offer", "item", "ref"], r.randint(0, 3)))
+    scheme = r.choice(["https://", "http://", "https://www.", "www.", ""])
+    return f"{scheme}{host}/{path}" if path else f"{scheme}{host}"
+
+
+def _date(r: random.Random) -> str:
+    d, m, y = r.randint(1, 28), r.choice(MONTHS), r.randint(2015, 2024)
+    return r.choice([f"{d} {m} {y}", f"{m} {d}, {y}", f"{y}-{MONTHS.index(m) + 1:02d}-{d:02d}", f"{m[:3]} {d}, {y}"])
+
+
+def _bullet(r: random.Random, items: list[str]) -> list[str]:
+    b = r.choice(["• ", "- ", "* ", "", "  • ", "▪ "])
+    return [b + it for it in items]
+
+
+# ---------------------------------------------------------------- TUNE families
+def share_tune(r):
+    nets = r.sample(["facebook", "twitter", "google plus", "Email", "WhatsApp", "LinkedIn", "Print"], r.randint(2, 5))
+    return r.choice([_bullet(r, nets), ["Share this article"] + _bullet(r, nets), ["Share on " + nets[0].title()]])
+
+
+def nav_tune(r):
+    secs = r.sample(["News", "World", "Business", "Sport", "Politics", "Entertainment", "Tech", "Weather", "Markets", "Video"], r.randint(3, 7))
+    return _bullet(r, secs)
+
+
+def label_tune(r):
+    return [r.choice(["Live", "Audio Only", "Advertisement", "Video", str(r.randint(2, 999)), "Watch Live", "Sponsored"])]
+
+
+def credit_tune(r):
+    a = r.choice(AGENCIES)
+    return [r.choice([f"(Image: {a})", f"Photo: {a}", f"(Photo: {r.choice(NAMES)}/{a})",
+                      f"Protesters gather outside the ministry on Monday. | Photo: {a}",
+                      f"Image: {r.choice(NAMES)} / {a}"])]
+
+
+def comment_tune(r):
+    return [r.choice(["Post with no comments.", f"{r.randint(1, 300)} comments", "Leave a comment", "No comments yet", "Comments"])]
+
+
+def footer_tune(r):
+    site = r.choice(SITES).replace("-", " ").title()
+    return [r.choice([f"© {r.randint(2010, 2024)} {site}. All rights reserved.", f"Copyright {r.randint(2010, 2024)} {site}",
+                      f"© {site} {r.randint(2010, 2024)}"])]
+
+
+def breadcrumb_tune(r):
+    return [" > ".join(r.sample(["Home", "News", "World", "Iraq", "Europe", "Politics", "Business"], r.randint(2, 4)))]
+
+
+def published_tune(r):
+    return [r.choice(["Published ", "Updated ", "Posted on ", "Published: "]) + _date(r)]
+
+
+def spam_tune(r):
+    drug = r.choice(["cipro", "viagra", "cialis", "tramadol", "xanax", "amoxicillin"])
+    game = r.choice(["casino", "poker", "slots", "roulette"])
+    return [r.choice([
+        f"buy {drug} online {_url(r, [drug, 'rx', 'meds', 'pharma'])} no prescription pharmacy",
+        f"cheap {drug} {r.randint(10, 100)}mg order online {_url(r, [drug, 'pills', 'store'])}",
+        f"best online {game} bonus {_url(r, [game, 'win', 'bet', 'lucky'])}",
+        f"{game} online real money {_url(r, [game, 'play', 'jackpot'])} free spins",
+    ])]
+
+
+# ---------------------------------------------------------------- HOLDOUT families
+def share_hold(r):
+    nets = r.sample(["Facebook", "X", "Reddit", "Telegram", "Pinterest", "Copy link", "Flipboard", "Messenger"], r.randint(2, 5))
+    return [r.choice([f"Share: {' | '.join(nets)}", f"Follow us on {nets[0]}", " · ".join(nets),
+                      f"Tweet {r.randint(1, 99)}", "Pin it", f"Teilen auf {nets[0]}", f"Partager sur {nets[0]}"])]
+
+
+def nav_hold(r):
+    secs = r.sample(["Opinion", "Culture", "Lifestyle", "Travel", "Science", "Health", "Local", "Menu", "Search", "Sign in",
+                     "Podcasts", "Newsletters", "Obituaries", "Real Estate", "Jobs", "Autos"], r.randint(3, 6))
+    return secs if r.random() < 0.5 else [" | ".join(secs)]
+
+
+def cta_hold(r):
+    head = r.choice(["Five things to know about the vote", "Markets rally as rates hold", "Inside the new stadium deal"])
+    return [r.choice([f"Read more: {head}", "Sign up for our daily newsletter", "Download our app for the latest updates",
+                      "Subscribe now", f"Related: {head}", f"ALSO READ | {head}", "Lesen Sie auch: Neue Regeln ab Montag",
+                      "Click here to subscribe"])]
+
+
+def legal_hold(r):
+    return [r.choice(["This website uses cookies to ensure you get the best experience. Learn more",
+                      "Privacy Policy | Terms of Use | Contact Us",
+                      "We use cookies and similar technologies. By continuing you accept our cookie policy.",
+                      "Alle Rechte vorbehalten.", "Tous droits réservés"])]
+
+
+def credit_hold(r):
+    a, n = r.choice(AGENCIES), r.choice(NAMES)
+    return [r.choice([f"Credit: {n}/{a}", f"Picture by {n}", f"(Photo by {n}/{a} via Getty Images)", f"Foto: {a}",
+                      f"Illustration: {n}", f"Source: {a}"])]
+
+
+def meta_hold(r):
+    return [r.choice([f"Updated: {r.randint(1, 12)}:{r.randint(10, 59)} AM ET, {_date(r)}", f"{r.randint(2, 12)} min read",
+                      f"Last updated {_date(r)}", _date(r), f"Veröffentlicht am {r.randint(1, 28)}. März 2022"])]
+
+
+def comment_hold(r):
+    return [r.choice([f"Comments ({r.randint(0, 99)})", "Join the conversation", "Be the first to comment",
+                      f"{r.randint(2, 80)} Kommentare", "View comments", f"{r.randint(1, 9)}.{r.randint(1, 9)}K"])]
+
+
+def spam_hold(r):
+    return [r.choice([
+        f"Write my essay cheap - professional essay writing service {_url(r, ['essay', 'writers', 'paper'])}",
+        f"Payday loans approved in minutes, bad credit OK: {_url(r, ['loan', 'cash', 'fast'])}",
+        f"Replica Rolex and Louis Vuitton handbags 80% off at {_url(r, ['replica', 'luxury', 'outlet'])}",
+        f"Earn ${r.randint(2, 9)}000 a week from home with bitcoin trading signals {_url(r, ['crypto', 'profit', 'coin'])}",
+        "Looking for affordable essay help? Visit essayhub.example today for 20% off your first order.",
+        f"Kredit ohne Schufa sofort beantragen: {_url(r, ['kredit', 'schnell', 'geld'])}",
+        f"Купить дешево таблетки без рецепта {_url(r, ['apteka', 'tabletki', 'med'])}",
+        "Cheap Ray-Ban sunglasses outlet, 80% off, free shipping, order now!",
+        f"Hot singles in your area tonight - join free {_url(r, ['dating', 'meet', 'love'])}",
+    ])]
+
+
+# ---------------------------------------------------------------- BLIND families
+# Written after the first evaluation run and never inspected line by line: only their aggregate
+# removal rate is looked at, so they measure generalisation honestly.
+def widget_blind(r):
+    return [r.choice(["SHARE", "Email this page", "Print article", "Copy URL", "Save for later", "Bookmark",
+                      "Compartir en WhatsApp", "Condividi su Facebook", "Поделиться в ВКонтакте"])]
+
+
+def nav_blind(r):
+    return [r.choice(["Accueil | Politique | Économie | Sport | Culture", "Inicio › Noticias › Internacional",
+                      "Startseite > Panorama > Welt", "Home / Sport / Football", "Главная » Новости » Мир",
+                      "Subscribe | Log in | Newsletters | Podcasts"])]
+
+
+def counter_blind(r):
+    return [r.choice([f"👍 {r.randint(1, 999)}", f"❤ {r.randint(1, 99)}", f"Views: {r.randint(1, 9)},{r.randint(100, 999)}",
+                      f"{r.randint(1, 9)},{r.randint(100, 999)} views", f"{r.randint(1, 5)} of {r.randint(6, 20)}",
+                      f"({r.randint(1, 500)})"])]
+
+
+def tags_blind(r):
+    return [r.choice(["Tags: Iraq, Coalition, Defence", "Topics: Politics; Economy; Europe", "Schlagwörter: Politik, Wirtschaft",
+                      "Filed under: World News"])]
+
+
+def credit_blind(r):
+    return [r.choice([f"Photograph: {r.choice(NAMES)} for The Observer", f"© Reuters/{r.choice(NAMES)}", "Bild: Keystone",
+                      f"(Photo credit should read {r.choice(NAMES).upper()}/AFP via Getty Images)", "Image courtesy of the ministry"])]
+
+
+def newsletter_blind(r):
+    return [r.choice(["Get the best stories delivered to your inbox", "Never miss a story — sign up free",
+                      "Abonnez-vous à notre newsletter", "Suscríbete a nuestro boletín", "Jetzt Newsletter abonnieren"])]
+
+
+def spam_blind(r):
+    return [r.choice([
+        f"Online Casino mit Bonus ohne Einzahlung: {_url(r, ['casino', 'bonus', 'spiel'])}",
+        f"Casino en ligne fiable, jouez maintenant {_url(r, ['casino', 'jeu', 'gagner'])}",
+        f"Best CBD gummies 2024 → {_url(r, ['cbd', 'shop', 'hemp'])}",
+        f"Get 1000 Instagram followers for $5 {_url(r, ['followers', 'likes', 'boost'])}",
+        f"Do my homework for me - 24/7 homework help at {_url(r, ['homework', 'help', 'tutor'])}",
+        "代写论文 专业代写 微信 123456",
+        f"Préstamos rápidos sin aval, dinero hoy {_url(r, ['prestamo', 'dinero', 'rapido'])}",
+        f"cheap nike air max sale {_url(r, ['nike', 'airmax', 'cheap'])}",
+    ])]
+
+
+BLIND: dict[str, Callable[[random.Random], list[str]]] = {
+    "widget": widget_blind, "nav": nav_blind, "counter": counter_blind, "tags": tags_blind, "credit": credit_blind,
+    "newsletter": newsletter_blind, "spam": spam_blind,
+}
+
+TUNE: dict[str, Callable[[random.Random], list[str]]] = {
+    "share": share_tune, "nav": nav_tune, "label": label_tune, "credit": credit_tune, "comment": comment_tune,
+    "footer": footer_tune, "breadcrumb": breadcrumb_tune, "published": published_tune, "spam": spam_tune,
+}
+HOLDOUT: dict[str, Callable[[random.Random], list[str]]] = {
+    "share": share_hold, "nav": nav_hold, "cta": cta_hold, "legal": legal_hold, "credit": credit_hold,
+    "meta": meta_hold, "comment": comment_hold, "spam": spam_hold,
+}
+# Families that sit at the top / bottom of a page; the rest land between paragraphs.
+TOP = {"share", "nav", "breadcrumb", "label", "published", "meta"}
+BOTTOM = {"footer", "legal", "comment", "share", "cta", "tags", "newsletter", "widget"}

@@ -1,0 +1,197 @@
+"""boilerplate stage on the real seed articles, plus property tests on random text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.document import Document, apply_edits
+from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def seed(prefix: str) -> str:
+    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def run(text: str, **doc):
+    out = Boilerplate().apply(Document(id="t", text=text, **doc))
+    assert apply_edits(text, out.edits) == out.doc.text
+    return out
+
+
+def lines_of(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def test_seed_004_chrome_removed_content_kept():
+    text = seed("004")
+    out = run(text)
+    kept = lines_of(out.doc.text)
+    for chrome in ("• Live", "• Audio Only", "• google plus", "• facebook", "• twitter", "News > Iraq",
+                   "Published 9 December 2021", "Post with no comments."):
+        assert chrome not in kept, chrome
+    assert not any("| Photo: Twitter/@thehill" in ln for ln in kept)
+    # Title, standfirst, pull quote and body paragraphs stay, word for word.
+    for content in (
+        "Iraq: The US-Led Combat Mission Will End, Yet Troops Remain",
+        "• The U.S. has ended its combat mission against ISIS in Iraq, but troops will remain in the country.",
+        "The announcement included the news that the coalition troops began their withdrawal from the Arab country.",
+        "US Iraq & Afghanistan Wars Wasted Trillions, Achieved Nothing",
+    ):
+        assert content in kept, content
+    assert kept[-1].startswith("Baghdad has questioned on different occasions")
+    assert out.doc.date == "2021-12-09"
+    assert {e.reason.split(" | ")[0] for e in out.edits} >= {
+        "boilerplate:share_widget", "boilerplate:breadcrumb", "boilerplate:credit",
+        "boilerplate:published", "boilerplate:comment_prompt",
+    }
+
+
+def test_seed_001_counter_removed():
+    text = seed("001")
+    out = run(text)
+    kept = lines_of(out.doc.text)
+    assert "351" not in kept
+    assert "Iraq Announces End of Global Coalition Mission After ISIS Defeat" in kept
+    assert len(kept) == len(lines_of(text)) - 1  # nothing else touched
+
+
+def test_seed_002_date_prefix_moved_and_credit_removed():
+    text = seed("002")
+    out = run(text)
+    assert out.doc.date == "2021-12-30"
+    assert out.doc.text.startswith("Iraqi Prime Minister Mustafa al-Kadhimi on Wednesday announced")
+    assert "(Image: AP)" not in out.doc.text
+    assert "Why are US troops deployed in Iraq?" in lines_of(out.doc.text)
+    assert not out.doc.text.endswith("\n\n")
+
+
+def test_seed_003_date_line_removed_subheading_kept():
+    text = seed("003")
+    out = run(text)
+    assert out.doc.date == "2021-12-09"
+    assert out.doc.text.startswith("The US-led forces have ended their combat mission")
+    assert "Intervention history" in lines_of(out.doc.text)
+    assert len(lines_of(out.doc.text)) == len(lines_of(text)) - 1
+
+
+def test_existing_date_is_not_overwritten():
+    out = run(seed("004"), date="2021-12-10")
+    assert out.doc.date == "2021-12-10"
+
+
+def test_seed_000_untouched():
+    text = seed("000")
+    out = run(text)
+    assert out.doc.text == text and not out.edits
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Share on Facebook", "Follow us on Instagram", "12 Comments", "Leave a reply",
+        "© 2024 Example Media Ltd. All rights reserved.", "Home » World » Europe",
+        "Photo: Getty Images", "Read more: Five things to know about the summit",
+        "We use cookies to improve your experience on our site.", "Updated: 14:32 GMT",
+        "Teilen", "Tous droits réservés", "|", "1.2K",
+    ],
+)
+def test_unseen_chrome_shapes_removed_inside_article(chrome):
+    body = seed("000")
+    paras = body.split("\n\n")
+    text = "\n\n".join(paras[:3] + [chrome] + paras[3:])
+    out = run(text)
+    assert chrome not in lines_of(out.doc.text)
+    assert lines_of(out.doc.text) == lines_of(body)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Background",
+        "What happens next?",
+        "\u201cWe will not leave,\u201d he said.",
+        "The company said it would share the data with regulators on Monday.",
+        "Copyright lawyers said the ruling, which covers photo agencies, could be appealed.",
+    ],
+)
+def test_real_content_lines_kept(content):
+    body = seed("000")
+    paras = body.split("\n\n")
+    text = "\n\n".join(paras[:3] + [content] + paras[3:])
+    assert content in lines_of(run(text).doc.text)
+
+
+def test_threshold_above_one_disables_removal():
+    text = seed("004")
+    out = Boilerplate(BoilerplateConfig(threshold=1.01)).apply(Document(id="t", text=text))
+    assert out.doc.text == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=12).map("\n".join))
+def test_random_text_never_raises_and_edits_replay(text):
+    out = Boilerplate().apply(Document(id="r", text=text))
+    assert out.doc is not None
+    assert apply_edits(text, out.edits) == out.doc.text
+    for e in out.edits:
+        assert text[e.start:e.end] == e.removed
+        assert e.reason.startswith("boilerplate:")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["", "Share", "Photo: AP", "351", "A real sentence that is long enough to be prose here.",
+                                  "News > World", "  ", "\u00a9 2020 X", "Why now?"]), max_size=15).map("\n".join))
+def test_chrome_mixes_replay_exactly_and_leave_no_edge_blank_runs(text):
+    out = Boilerplate().apply(Document(id="r", text=text))
+    assert apply_edits(text, out.edits) == out.doc.text
+    assert "\n\n\n" not in out.doc.text or "\n\n\n" in text
+
+
+# ---------------------------------------------------------------- real pages (AEB fixtures)
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "aeb"
+_W = __import__("re").compile(r"\w+")
+
+
+def _shingle_pr(pred: str, truth: str) -> tuple[float, float]:
+    from collections import Counter
+
+    def sh(t):
+        toks = _W.findall(t)
+        return Counter(tuple(toks[i:i + 4]) for i in range(len(toks) - 3))
+
+    p, t = sh(pred), sh(truth)
+    tp = sum((p & t).values())
+    return tp / max(sum(p.values()), 1), tp / max(sum(t.values()), 1)
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in FIXTURES.glob("*.html.gz")))
+def test_line_stages_on_real_pages_do_not_eat_the_article(page):
+    """Extraction alone vs extraction + boilerplate + spam, scored against the benchmark's
+    human ground truth: precision may only go up, recall may not drop by more than 2 %."""
+    import gzip
+    import json
+
+    from pipeline.document import RawDocument
+    from pipeline.stages.decode import Decoder
+    from pipeline.stages.extract import Extract
+    from pipeline.stages.fix_encoding import FixEncoding
+    from pipeline.stages.spam import Spam
+
+    truth = json.loads((FIXTURES / "ground-truth.json").read_text(encoding="utf-8"))[page.split(".")[0]]["articleBody"]
+    raw = RawDocument(id=page, source="fixture", data=gzip.decompress((FIXTURES / page).read_bytes()), format="html")
+    doc = FixEncoding().apply(Extract().apply(Decoder().apply(raw).doc).doc).doc
+    b = Boilerplate().apply(doc)
+    s = Spam().apply(b.doc)
+    assert apply_edits(doc.text, b.edits) == b.doc.text
+    assert apply_edits(b.doc.text, s.edits) == s.doc.text
+    p0, r0 = _shingle_pr(doc.text, truth)
+    p1, r1 = _shingle_pr(s.doc.text, truth)
+    assert p1 >= p0 - 1e-9
+    assert r1 >= r0 - 0.02

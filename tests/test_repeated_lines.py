@@ -1,0 +1,98 @@
+"""repeated_lines: map keys, bounded counts, merge and removal."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.document import Document, apply_edits
+from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, RepeatedLinesConfig, line_keys, source_group
+
+CFG = RepeatedLinesConfig(min_docs=3)
+FOOTER = "Contact us at news@example.org | Terms | Privacy"
+QUOTE = "\u201cWe are ready from today,\u201d he said."
+
+
+def doc(i: int, body: str, url: str | None = "https://www.example.org/a", source: str = "crawl/site/f.jsonl") -> Document:
+    return Document(id=str(i), text=body, url=url and f"{url}{i}", source=source)
+
+
+def corpus():
+    docs = []
+    for i in range(6):
+        w = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"][i]
+        body = f"Story {w} about the {w} topic.\n\nAnother paragraph on {w}.\n\n{FOOTER}\n"
+        if i < 2:
+            body = f"{QUOTE}\n\n" + body  # quote shared by two syndicated stories only
+        docs.append(doc(i, body))
+    return docs
+
+
+def counts_of(docs, cfg=CFG):
+    c = LineCounts()
+    for d in docs:
+        c.add(line_keys(d, cfg))
+    return c
+
+
+def test_footer_removed_quote_and_unique_lines_kept():
+    docs = corpus()
+    stage = RepeatedLines(CFG, counts_of(docs).repeated(CFG))
+    for d in docs:
+        out = stage.apply(d)
+        assert FOOTER not in out.doc.text
+        assert out.doc.text.count("Story ") == 1 and "Another paragraph on" in out.doc.text
+        assert apply_edits(d.text, out.edits) == out.doc.text
+        assert all(e.reason.startswith("repeated_lines:cross_document") for e in out.edits)
+    assert QUOTE in stage.apply(docs[0]).doc.text
+
+
+def test_counts_once_per_document_and_digits_normalised():
+    d = doc(1, "Updated 12 May\nUpdated 13 May\n")
+    c = LineCounts()
+    c.add(line_keys(d, CFG))
+    assert list(c.counts.values()) == [1]
+
+
+def test_other_source_does_not_count():
+    docs = corpus()[:2] + [doc(i, f"x {i}\n{FOOTER}\n", url="https://other.example.com/") for i in range(2, 6)]
+    assert not (counts_of(docs).repeated(CFG) & set(line_keys(docs[0], CFG)))
+
+
+def test_source_group_without_url_uses_folder():
+    a = Document(id="a", text="", source="crawl/site1/part-1.jsonl")
+    b = Document(id="b", text="", source="crawl/site1/part-2.jsonl")
+    assert source_group(a, CFG) == source_group(b, CFG) == "crawl/site1"
+    file_cfg = RepeatedLinesConfig(source_group="file")
+    assert source_group(a, file_cfg) != source_group(b, file_cfg)
+    assert source_group(Document(id="c", text="", url="https://www.bbc.co.uk/news/x"), CFG) == "bbc.co.uk"
+
+
+def test_merge_equals_single_pass():
+    docs = corpus()
+    left, right = counts_of(docs[:3]), counts_of(docs[3:])
+    assert left.merge(right).counts == counts_of(docs).counts
+
+
+def test_pruning_bounds_memory_and_only_undercounts():
+    c = LineCounts(max_keys=1000)
+    for i in range(5000):
+        c.add([i, -1])  # key -1 in every doc, the rest unique
+    assert len(c) <= 1000
+    assert c.counts[-1] == 5000
+    assert c.error >= 1
+
+
+def test_disabled_or_empty_is_noop():
+    d = corpus()[0]
+    assert RepeatedLines(RepeatedLinesConfig(enabled=False), frozenset({1})).apply(d).doc is d
+    assert RepeatedLines(CFG, frozenset()).apply(d).doc is d
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=40), max_size=10).map("\n".join))
+def test_random_text_removal_replays(text):
+    d = Document(id="r", text=text, source="s/f")
+    keys = frozenset(line_keys(d, CFG))
+    out = RepeatedLines(CFG, keys).apply(d)
+    assert apply_edits(text, out.edits) == out.doc.text
