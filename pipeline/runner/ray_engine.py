@@ -40,7 +40,16 @@ from pipeline.runner import finalize
 from pipeline.runner import ray_dedup as rd
 from pipeline.runner.chain import stage_dir
 from pipeline.runner.local import Progress, RunResult, iter_records, iter_shards, prepare_output
-from pipeline.runner.shard import WORK, ShardSummary, shard_name, summary_path
+from pipeline.runner.shard import (
+    WORK,
+    ShardSummary,
+    clean_shard,
+    finish_shard,
+    merge_line_counts,
+    pre_summary_path,
+    shard_name,
+    summary_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +138,12 @@ class _ShardWorker:
     """Actor of the map phase: cleans whole shards with `process_shard` (identical files to the
     embedded run) and emits the shard's band rows plus one marker row (band -1) per shard."""
 
-    def __init__(self, config: PipelineConfig, out: str, bands: int, rows: int) -> None:
+    def __init__(self, config: PipelineConfig, out: str, bands: int, rows: int, repeated: frozenset[int] | None = None) -> None:
         from pipeline.runner.chain import Cleaner
 
+        # With the corpus-wide repeated-line pass, phase 1 already ran (_PreWorker) and this
+        # actor runs phase 2 (repeated_lines -> quality -> sketch) on the shard's survivors.
+        self.repeated = repeated
         # Building the chain once per actor pays its imports and set-up here, not per shard;
         # process_shard then builds its own Cleaner (cheap: the stages are stateless).
         self.cleaner = Cleaner(config)
@@ -151,7 +163,11 @@ class _ShardWorker:
             first_seq = t.column("seq")[0].as_py()
             prev = summary_path(self.out, index)
             if not (t.column("resume")[0].as_py() and prev.exists()):
-                process_shard(index, first_seq, table_to_records(t), self.config, str(self.out))
+                if self.repeated is None:
+                    process_shard(index, first_seq, table_to_records(t), self.config, str(self.out))
+                else:
+                    pre = ShardSummary.load(pre_summary_path(self.out, index))
+                    finish_shard(index, pre, self.config, str(self.out), self.repeated)
             if self.config.dedup.enabled:
                 sk = sketches_from_table(pq.read_table(self.out / WORK / f"sketch-{shard_name(index)}.parquet"))
                 kept = pq.read_table(self.out / WORK / f"kept-{shard_name(index)}.parquet", columns=["id", "seq"])
@@ -164,6 +180,25 @@ class _ShardWorker:
             marker = {"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node], "t": [time.time()]}
             parts.append(pa.table(marker, schema=MAP_SCHEMA))
         return pa.concat_tables(parts)
+
+
+class _PreWorker:
+    """Actor of phase 1 when the repeated-line pass is on: decode -> spam per shard
+    (`clean_shard`, identical files to the embedded run); emits one row per shard."""
+
+    def __init__(self, config: PipelineConfig, out: str) -> None:
+        self.config, self.out = config, Path(out)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        shards = batch.column("shard").to_numpy()
+        done = []
+        for index in np.unique(shards).tolist():
+            t = batch.filter(pa.array(shards == index)).sort_by("seq")
+            prev = pre_summary_path(self.out, index)
+            if not ((t.column("resume")[0].as_py()) and (prev.exists() or summary_path(self.out, index).exists())):
+                clean_shard(index, t.column("seq")[0].as_py(), table_to_records(t), self.config, str(self.out))
+            done.append(index)
+        return pa.table({"shard": pa.array(done, pa.int64())})
 
 
 def _edges(tag, a, b, similarity=None, node=None, t=None) -> pa.Table:
@@ -326,11 +361,25 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     info.update(shards=len(refs), actors=max(1, min(len(refs), cpus)), partitions=n_parts, bands=bands, rows=rows)
     sizes = [config.run.shard_size] * len(refs)  # fixed runs; only the last may be shorter, and
     # ShardIndex needs only the starts, which depend on the full shards alone.
+    repeated = None
+    if config.repeated_lines.enabled:
+        # Phase 1 on the cluster, then the global line count on the driver (counts are bounded
+        # by repeated_lines.max_keys), then phase 2 inside the execution below.
+        t_pre = time.time()
+        pre = ray.data.from_arrow_refs(refs).map_batches(
+            _PreWorker, fn_constructor_args=(config, str(out)), batch_size=None, batch_format="pyarrow",
+            compute=ray.data.ActorPoolStrategy(size=info["actors"]), num_cpus=1,
+        )
+        indexes = sorted(i for t in pre.iter_batches(batch_size=None, batch_format="pyarrow") for i in t.column("shard").to_pylist())
+        pre_summaries = [ShardSummary.load(pre_summary_path(out, i)) if pre_summary_path(out, i).exists()
+                         else ShardSummary.load(summary_path(out, i)) for i in indexes]
+        repeated = merge_line_counts(out, pre_summaries, config)
+        info["phase1_seconds"] = round(time.time() - t_pre, 3)
     ds = (
         ray.data.from_arrow_refs(refs)
         .map_batches(
             _ShardWorker,
-            fn_constructor_args=(config, str(out), bands, rows),
+            fn_constructor_args=(config, str(out), bands, rows, repeated),
             batch_size=None,  # a whole block = a whole shard
             batch_format="pyarrow",
             compute=ray.data.ActorPoolStrategy(size=info["actors"]),
