@@ -1,6 +1,7 @@
 """One real run over samples/: the output contract, the accounting and what each stage removed."""
 
 import json
+import re
 
 import pyarrow.parquet as pq
 import pytest
@@ -51,12 +52,15 @@ def test_junk_lines_are_gone(corpus):
 def test_seed_bodies_intact(corpus):
     for seed in SEEDS:
         raw = (SAMPLES / f"{seed}.txt").read_text(encoding="utf-8")
-        paragraphs = [p.strip() for p in raw.split("\n") if len(p.split()) >= 25 and "http" not in p and "Photo:" not in p]
+        # A metadata prefix (" date 2021-12-30 ") on the first line is moved into `date`.
+        paragraphs = [re.sub(r"^date \d{4}-\d\d-\d\d ", "", p.strip())
+                      for p in raw.split("\n") if len(p.split()) >= 25 and "http" not in p and "Photo:" not in p]
         assert paragraphs, seed
         for p in paragraphs:
             assert p in corpus[seed]["text"], (seed, p[:60])
     assert "Intervention history" in corpus["003_01bdece3ca2a783f"]["text"]
     assert "Why are US troops deployed in Iraq?" in corpus["002_d01ca79ddeb7fd57"]["text"]
+    assert corpus["002_d01ca79ddeb7fd57"]["date"] == "2021-12-30"
 
 
 def test_seeds_not_merged_but_planted_copy_is(samples_run, corpus):

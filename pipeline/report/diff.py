@@ -13,6 +13,8 @@ reason of the edit that removed it. Colour only when asked (the CLI asks when st
 
 from __future__ import annotations
 
+import difflib
+
 from dataclasses import dataclass, field
 
 import click
@@ -92,14 +94,20 @@ def _stage_hunks(step: StageStep, context: int) -> list[tuple[str, list[tuple[st
                 after.append(e.replacement)
                 p = e.end
             after.append(text[p:seg_end])
-            for i in range(b.l0, b.l1 + 1):
-                ls, le = starts[i], starts[i] + len(lines[i])
-                why = " ".join(_reason(e) for e in b.edits if (e.start < le and e.end > ls) or e.start == ls == e.end)
-                body.append(("-", lines[i].rstrip("\n"), why or " ".join(_reason(e) for e in b.edits)))
-                n_before += 1
+            old_lines = [lines[i].rstrip("\n") for i in range(b.l0, b.l1 + 1)]
             new_lines = "".join(after).splitlines()
-            for ln in new_lines:
-                body.append(("+", ln, ""))
+            # An edit may only take a line's break (the line itself survives): match old and
+            # new lines so such a line shows as context, not as removed and re-added.
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+                if tag == "equal":
+                    body.extend((" ", ln, "") for ln in old_lines[i1:i2])
+                    continue
+                for i in range(b.l0 + i1, b.l0 + i2):
+                    ls, le = starts[i], starts[i] + len(lines[i])
+                    why = " ".join(_reason(e) for e in b.edits if (e.start < le and e.end > ls) or e.start == ls == e.end)
+                    body.append(("-", lines[i].rstrip("\n"), why or " ".join(_reason(e) for e in b.edits)))
+                body.extend(("+", ln, "") for ln in new_lines[j1:j2])
+            n_before += len(old_lines)
             n_after += len(new_lines)
             cur = b.l1 + 1
         for i in range(cur, c1 + 1):
