@@ -14,9 +14,11 @@ from pipeline.dedup.api import (
     sketches_to_table,
 )
 from pipeline.dedup.config import DedupConfig
+from pipeline.dedup.stream import Deduplicator
 
 __all__ = [
     "DedupConfig",
+    "Deduplicator",
     "DuplicateRow",
     "KeepInfo",
     "Sketches",

@@ -325,6 +325,22 @@ if HAVE_NUMBA:
         return sig
 
     @njit(cache=True)
+    def nb_unique_sets(hashes, offsets):
+        """Per doc: sorted unique hashes, concatenated, with new offsets."""
+        n = offsets.shape[0] - 1
+        out = np.empty(hashes.shape[0], dtype=np.uint64)
+        offs = np.zeros(n + 1, dtype=np.int64)
+        o = 0
+        for d in range(n):
+            seg = np.sort(hashes[offsets[d] : offsets[d + 1]])
+            for i in range(seg.shape[0]):
+                if i == 0 or seg[i] != seg[i - 1]:
+                    out[o] = seg[i]
+                    o += 1
+            offs[d + 1] = o
+        return out[:o], offs
+
+    @njit(cache=True)
     def nb_intersections(values, offsets, left, right):
         """|S_l ∩ S_r| for sorted unique sets stored concatenated."""
         out = np.empty(left.shape[0], dtype=np.int64)
@@ -422,6 +438,17 @@ def batch_minhash(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.
     for d in range(n):
         sig[d] = fn(h32[offsets[d] : offsets[d + 1]], a, b)
     return sig
+
+
+def unique_sets(hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique hashes per document (concatenated) and their offsets."""
+    if HAVE_NUMBA:
+        return nb_unique_sets(hashes, offsets)
+    n = offsets.shape[0] - 1
+    parts = [np.unique(hashes[offsets[d] : offsets[d + 1]]) for d in range(n)]
+    offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([p.size for p in parts], out=offs[1:])
+    return (np.concatenate(parts) if parts else np.empty(0, np.uint64)), offs
 
 
 def intersections(values: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

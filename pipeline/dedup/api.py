@@ -120,10 +120,7 @@ def sketch(docs: Sequence[tuple[str, str]], config: DedupConfig) -> Sketches:
     a, b = _perms(config)
     sigs = K.batch_minhash(hashes, offs, a, b, config.minhash_scheme)
     # set sizes (duplicate shingles inside a doc counted once) for containment estimates
-    n_sh = np.empty(len(ids), dtype=np.int32)
-    for d in range(len(ids)):
-        seg = hashes[offs[d] : offs[d + 1]]
-        n_sh[d] = seg.size if seg.size < 2 else np.unique(seg).size
+    n_sh = np.diff(K.unique_sets(hashes, offs)[1]).astype(np.int32)
     return Sketches(ids, exact, sigs, n_sh)
 
 
@@ -347,8 +344,12 @@ def find_duplicates_with_stats(
     keep_info: Mapping[str, KeepInfo],
     fetch_texts: Callable[[Sequence[str]], Mapping[str, str]],
     config: DedupConfig,
+    *,
+    memory_bytes: int | None = None,
 ) -> tuple[list[DuplicateRow], dict]:
-    """Like `find_duplicates`, plus a JSON-able dict of what happened (for manifest.json)."""
+    """Like `find_duplicates`, plus a JSON-able dict of what happened (for manifest.json).
+
+    `memory_bytes` overrides config.memory_mb for the band-hash buffer (tests force spilling)."""
     t_start = time.perf_counter()
     bands, rows = lsh_params(config)
     t = config.threshold
@@ -365,18 +366,19 @@ def find_duplicates_with_stats(
     }
     tmp = tempfile.mkdtemp(prefix="dedup-", dir=config.tmp_dir)
     try:
-        rows_out = _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats)
+        budget = memory_bytes if memory_bytes is not None else config.memory_mb << 20
+        rows_out = _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, budget)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     stats["seconds"] = round(time.perf_counter() - t_start, 3)
     return rows_out, stats
 
 
-def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats) -> list[DuplicateRow]:
+def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, budget) -> list[DuplicateRow]:
     # ---- 1. stream sketches: ids, exact hashes, band hashes (spillable), signatures to disk
     ids: list[str] = []
     exact_parts, nsh_parts = [], []
-    store = _BandStore(bands, config.memory_mb << 20, tmp)
+    store = _BandStore(bands, budget, tmp)
     sig_path = os.path.join(tmp, "signatures.u32")
     num_perm = None
     with open(sig_path, "wb") as sig_file:
@@ -479,12 +481,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats) 
             except KeyError as exc:
                 raise ValueError(f"fetch_texts returned no text for {exc.args[0]!r}") from None
             hs, offs = K.batch_shingle_hashes(norms, config.shingle_size, config.shingle == "char")
-            vals, voffs = [], np.zeros(len(want) + 1, np.int64)
-            for d in range(len(want)):
-                u = np.unique(hs[offs[d] : offs[d + 1]])
-                vals.append(u)
-                voffs[d + 1] = voffs[d] + u.size
-            values = np.concatenate(vals) if vals else np.empty(0, np.uint64)
+            values, voffs = K.unique_sets(hs, offs)
             li, hj = np.searchsorted(docs, l), np.searchsorted(docs, h_)
             inter = K.intersections(values, voffs, li, hj).astype(np.float64)
             na, nb = np.diff(voffs)[li].astype(np.float64), np.diff(voffs)[hj].astype(np.float64)
