@@ -456,7 +456,8 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
                 pair_parts = [np.unique(np.concatenate(pair_parts))]
                 pending = pair_parts[0].size
     cand = np.unique(np.concatenate(pair_parts)) if pair_parts else np.empty(0, np.uint64)
-    stats["band_store_spilled_mb"] = round(store.spill_bytes / 2**20, 1)
+    stats["band_store_spilled"] = store.spilled
+    stats["band_store_spilled_mb"] = round(store.spill_bytes / 2**20, 3)
     stats["candidate_pairs"] = int(cand.size)
     stats["seconds_candidates"] = round(time.perf_counter() - t0, 3)
     lo = (cand >> np.uint64(32)).astype(np.int64)
