@@ -120,9 +120,12 @@ def mutate(text: str, rng: random.Random, pool: list[str], vocab: list[str], str
     return "\n\n".join(paras), edits
 
 
-def build(data: str, n_copies: int = 3000, seed: int = 0) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
-    """(docs, planted) where planted = [{"copy", "source", "jaccard", "edits"}]."""
+def build(data: str, n_copies: int = 3000, seed: int = 0, limit: int | None = None) -> tuple[list[tuple[str, str, str | None]], list[dict]]:
+    """(docs, planted) where planted = [{"copy", "source", "jaccard", "edits"}]; `limit` keeps
+    a random subset of the originals (for quick tests)."""
     docs = load_news(data)
+    if limit is not None and limit < len(docs):
+        docs = random.Random(seed + 1).sample(docs, limit)
     rng = random.Random(seed)
     texts = [t for _, t, _ in docs]
     vocab = sorted({w for t in texts[:2000] for w in t.split() if w.isalpha() and len(w) > 3})
