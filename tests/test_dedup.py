@@ -87,6 +87,13 @@ def test_normalisation_folds_case_punctuation_unicode_but_keeps_digits():
     assert api.normalise("Ｆｕｌｌ　ｗｉｄｔｈ") == "full width"
     assert api.normalise("Profit 1987: 3.5 mln") == "profit 1987 3 5 mln"
     assert K.batch_normalise(["A—b’c  D", "x_y z"], api.normalise) == [b"a b c d", b"x_y z"]
+    # the shipped \w table matches this Python's re on every code point
+    every = np.frombuffer(bytes(1 if chr(c).isalnum() or c == 95 else 0 for c in range(0x110000)), dtype=np.uint8)
+    assert np.array_equal(K.is_word_table(), every)
+    rng = random.Random(2)
+    samples = ["".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(40)) for _ in range(300)]
+    samples = [t.encode("utf-8", "ignore").decode("utf-8") for t in samples]
+    assert K.batch_normalise(samples, api.normalise) == [api.normalise(t).encode("utf-8") for t in samples]
 
 
 def test_sketch_table_roundtrip():

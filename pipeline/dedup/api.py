@@ -239,12 +239,12 @@ class _BandStore:
     def groups(self):
         """Yield (hashes, doc indices) per band (or per band partition when spilled)."""
         if not self.spilled:
-            if not self.buf:
+            bufs, self.buf, self.nbytes = self.buf, [], 0
+            if not bufs:
                 return
-            h = np.concatenate([b[0] for b in self.buf])
-            idx = np.concatenate([b[1] for b in self.buf])
-            for band in range(self.bands):
-                yield h[:, band], idx
+            idx = np.concatenate([b[1] for b in bufs])
+            for band in range(self.bands):  # one band column at a time: no second full copy
+                yield np.concatenate([b[0][:, band] for b in bufs]), idx
             return
         self._flush()
         for band in range(self.bands):
@@ -455,9 +455,10 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
             if pending > 4_000_000:
                 pair_parts = [np.unique(np.concatenate(pair_parts))]
                 pending = pair_parts[0].size
-    cand = np.unique(np.concatenate(pair_parts)) if pair_parts else np.empty(0, np.uint64)
     stats["band_store_spilled"] = store.spilled
     stats["band_store_spilled_mb"] = round(store.spill_bytes / 2**20, 3)
+    del store  # band hashes are no longer needed (spill files were removed as read)
+    cand = np.unique(np.concatenate(pair_parts)) if pair_parts else np.empty(0, np.uint64)
     stats["candidate_pairs"] = int(cand.size)
     stats["seconds_candidates"] = round(time.perf_counter() - t0, 3)
     lo = (cand >> np.uint64(32)).astype(np.int64)
