@@ -164,12 +164,15 @@ def _gen_shard(args):
 
 
 def _sketch_shard(path):
+    import numpy as np
     import pyarrow.parquet as pq
 
     from pipeline.dedup import DedupConfig, sketch
 
     t = pq.read_table(path)
-    return sketch(list(zip(t.column("id").to_pylist(), t.column("text").to_pylist())), DedupConfig(num_perm=_SCALE_PERM))
+    texts = t.column("text").to_pylist()
+    s = sketch(list(zip(t.column("id").to_pylist(), texts)), DedupConfig(num_perm=_SCALE_PERM))
+    return s, np.fromiter(map(len, texts), dtype=np.int32, count=len(texts))
 
 
 _SCALE_PERM = 112
@@ -192,15 +195,22 @@ def run_scale(n: int, shard_dir: str, workers: int) -> dict:
     import multiprocessing as mp
 
     import numpy as np
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from pipeline.dedup import DedupConfig, find_duplicates_with_stats
 
+    import pyarrow as pa
+
+    # the system allocator hands freed Arrow buffers back to the OS (mimalloc keeps them, which
+    # made peak RSS grow with the number of shards read, not with what is held)
+    pa.set_memory_pool(pa.system_memory_pool())
     shards = [os.path.join(shard_dir, f"shard-{k:04d}.parquet") for k in range(n // SHARD)]
-    lengths = {}
-    for k, p in enumerate(shards):
-        lengths[k] = pc.utf8_length(pq.read_table(p, columns=["text"]).column("text")).to_numpy().astype(np.int32)
+    lengths: dict[int, np.ndarray] = {}  # filled as the workers' sketches stream in
+
+    def stream(results):
+        for k, (s, lens) in enumerate(results):
+            lengths[k] = lens
+            yield s
 
     def fetch(ids):
         by = {}
@@ -208,14 +218,14 @@ def run_scale(n: int, shard_dir: str, workers: int) -> dict:
             by.setdefault(int(i[1:5]), []).append(int(i[6:]))
         out = {}
         for k, js in by.items():
-            col = pq.read_table(shards[k], columns=["text"]).column("text")
+            col = pq.read_table(shards[k], columns=["text"], use_threads=False).column("text")
             for j, t in zip(js, col.take(js).to_pylist()):
                 out[f"s{k:04d}-{j:05d}"] = t
         return out
 
     cfg = DedupConfig(num_perm=_SCALE_PERM)
     with mp.get_context("fork").Pool(workers, initializer=_warm) as pool:
-        rows, stats = find_duplicates_with_stats(pool.imap(_sketch_shard, shards), _LazyKeep(lengths), fetch, cfg)
+        rows, stats = find_duplicates_with_stats(stream(pool.imap(_sketch_shard, shards)), _LazyKeep(lengths), fetch, cfg)
     planted = n // 10
     return {"removed": len(rows), "planted": planted, "stats": stats}
 
@@ -243,6 +253,8 @@ def child(args) -> None:
         res = {"pairs": pairs, "stats": stats, "docs": len(docs)}
     c1, rss = _usage()
     res.update(cpu=c1 - c0, wall=time.perf_counter() - w0, rss_mb=rss / 1024)
+    res["rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    res["rss_workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     Path(args.result).write_text(json.dumps(res))
 
 
@@ -368,14 +380,14 @@ def main() -> int:
             list(pool.imap(_gen_shard, [(k, str(corpus), str(shard_dir)) for k in range(need)]))
         lines += ["", "Scale (synthetic mutated news, 10% planted near-copies, ours with a pool of "
                   f"{args.workers}, {_SCALE_PERM} perms):", "",
-                  "| docs | wall s | CPU s | docs/CPU-s | CPU us/doc | peak RSS MB | candidates | verified | removed | planted | spilled MB |",
+                  "| docs | wall s | CPU s | docs/CPU-s | CPU us/doc | peak RSS MB (main / worker) | candidates | verified | removed | planted | spilled MB |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for n in sizes:
             print(f"scale {n} ...", file=sys.stderr, flush=True)
             res = spawn(["--child", "scale", "--n", str(n), "--shards", str(shard_dir), "--workers", str(args.workers)])
             st = res["stats"]
             lines.append(
-                f"| {n:,} | {res['wall']:.1f} | {res['cpu']:.1f} | {n / res['cpu']:,.0f} | {res['cpu'] / n * 1e6:.0f} | {res['rss_mb']:.0f} | "
+                f"| {n:,} | {res['wall']:.1f} | {res['cpu']:.1f} | {n / res['cpu']:,.0f} | {res['cpu'] / n * 1e6:.0f} | {res['rss_mb']:.0f} ({res['rss_self_mb']:.0f} / {res['rss_workers_mb']:.0f}) | "
                 f"{st['candidate_pairs']:,} | {st['verified_pairs']:,} | {res['removed']:,} | {res['planted']:,} | {st.get('band_store_spilled_mb', 0)} |"
             )
     out = "\n".join(lines)

@@ -23,6 +23,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import unicodedata
@@ -374,7 +375,18 @@ def find_duplicates_with_stats(
     return rows_out, stats
 
 
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return round(r / (1024 * 1024) if sys.platform == "darwin" else r / 1024, 1)
+    except Exception:  # noqa: BLE001 - not available on every platform
+        return -1.0
+
+
 def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, budget) -> list[DuplicateRow]:
+    peak = stats.setdefault("peak_rss_mb_after", {})
     # ---- 1. stream sketches: ids, exact hashes, band hashes (spillable), signatures to disk
     ids: list[str] = []
     exact_parts, nsh_parts = [], []
@@ -410,6 +422,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
         seen: set[str] = set()
         dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
         raise ValueError(f"document id {dup!r} appears more than once")
+    peak["sketches"] = _peak_rss_mb()
     exact = np.concatenate(exact_parts)
     nsh = np.concatenate(nsh_parts)
     sigs = np.memmap(sig_path, dtype=np.uint32, mode="r", shape=(n, num_perm))
@@ -425,6 +438,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     rank_of[order_arr] = np.arange(n)
     del order
 
+    peak["ranks"] = _peak_rss_mb()
     # ---- 3. exact duplicates: representative = best rank of each normalised-text group
     is_rep = np.ones(n, bool)
     exact_rep = np.arange(n)  # rank -> rank of its exact representative
@@ -461,6 +475,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     cand = np.unique(np.concatenate(pair_parts)) if pair_parts else np.empty(0, np.uint64)
     stats["candidate_pairs"] = int(cand.size)
     stats["seconds_candidates"] = round(time.perf_counter() - t0, 3)
+    peak["candidates"] = _peak_rss_mb()
     lo = (cand >> np.uint64(32)).astype(np.int64)
     hi = (cand & np.uint64(0xFFFFFFFF)).astype(np.int64)
     del cand
@@ -469,7 +484,11 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     t0 = time.perf_counter()
     fetched = [0]
 
-    def verify(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    def verify(lo_all: np.ndarray, hi_all: np.ndarray) -> np.ndarray:
+        # chunks follow input order (arrival index of the first doc) so that each fetch_texts
+        # call touches as few input shards as possible; results are scattered back
+        perm = np.argsort(order_arr[lo_all], kind="stable")
+        lo, hi = lo_all[perm], hi_all[perm]
         sims = np.empty(lo.size, dtype=np.float64)
         step = max(1, config.verify_docs // 2)
         for s0 in range(0, lo.size, step):
@@ -478,12 +497,22 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
             want = [ids[a] for a in order_arr[docs].tolist()]
             texts = fetch_texts(want)
             fetched[0] += len(want)
-            try:
-                norms = K.batch_normalise([texts[i] for i in want], normalise)
-            except KeyError as exc:
-                raise ValueError(f"fetch_texts returned no text for {exc.args[0]!r}") from None
-            hs, offs = K.batch_shingle_hashes(norms, config.shingle_size, config.shingle == "char")
-            values, voffs = K.unique_sets(hs, offs)
+            # shingle sets built 2,000 texts at a time so the transient copies stay small
+            vparts, sizes = [], []
+            for w0 in range(0, len(want), 2000):
+                try:
+                    sub = [texts[i] for i in want[w0 : w0 + 2000]]
+                except KeyError as exc:
+                    raise ValueError(f"fetch_texts returned no text for {exc.args[0]!r}") from None
+                hs, offs = K.batch_shingle_hashes(K.batch_normalise(sub, normalise), config.shingle_size, config.shingle == "char")
+                v, vo = K.unique_sets(hs, offs)
+                vparts.append(v)
+                sizes.append(np.diff(vo))
+            del texts
+            values = np.concatenate(vparts) if vparts else np.empty(0, np.uint64)
+            voffs = np.zeros(len(want) + 1, np.int64)
+            if sizes:
+                np.cumsum(np.concatenate(sizes), out=voffs[1:])
             li, hj = np.searchsorted(docs, l), np.searchsorted(docs, h_)
             inter = K.intersections(values, voffs, li, hj).astype(np.float64)
             na, nb = np.diff(voffs)[li].astype(np.float64), np.diff(voffs)[hj].astype(np.float64)
@@ -492,7 +521,9 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
             else:
                 den = na + nb - inter
             sims[s0 : s0 + step] = np.where(den > 0, inter / np.maximum(den, 1), 1.0)
-        return sims
+        out = np.empty_like(sims)
+        out[perm] = sims
+        return out
 
     sim = verify(lo, hi)
     ok = sim >= config.threshold
@@ -500,6 +531,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     stats["rejected_candidates"] = int((~ok).sum())
     lo, hi, sim = lo[ok], hi[ok], sim[ok]
 
+    peak["verify"] = _peak_rss_mb()
     # ---- 6. components of verified pairs; complete small ones with all member pairs
     uf = _UnionFind(n)
     for a, b in zip(lo.tolist(), hi.tolist()):
@@ -535,6 +567,7 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     stats["texts_fetched"] = fetched[0]
     stats["seconds_verify"] = round(time.perf_counter() - t0, 3)
 
+    peak["completion"] = _peak_rss_mb()
     # ---- 7. greedy clustering in rank order: removed only next to a *kept* document
     o = np.lexsort((lo, hi))
     lo, hi, sim = lo[o], hi[o], sim[o]

@@ -45,7 +45,7 @@ class DedupConfig(BaseModel):
     # Memory for band hashes before they are spilled to partitioned files in `tmp_dir`.
     memory_mb: int = Field(256, ge=16)
     # Documents whose shingle sets are held at once during verification (also fetch batch size).
-    verify_docs: int = Field(50_000, ge=100)
+    verify_docs: int = Field(20_000, ge=100)
     tmp_dir: str | None = None
 
     @model_validator(mode="after")
