@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from pipeline.config import load_config
+from pipeline.dedup.command import dedup_command
 from pipeline.errors import PipelineError
 from pipeline.report.command import diff_command, report_command
 from pipeline.report.progress import ProgressBars, setup_cli_logging
@@ -174,6 +175,7 @@ def apply_cmd(stage, file, config_path, is_html):
 
 main.add_command(diff_command)
 main.add_command(report_command)
+main.add_command(dedup_command, "dedup")
 
 
 def _manifest(out: Path) -> dict:

@@ -75,7 +75,7 @@ def test_jsonl_bad_lines_each_become_a_row(tmp_path):
         b"\xff\xfe\xfa not utf-8",
         json.dumps({"id": "notext", "title": "x"}).encode(),
         json.dumps(["a", "list"]).encode(),
-        json.dumps({"text": GOOD + " unique tail words here"}).encode(),
+        json.dumps({"text": "A different story: the city library will open on Sundays from March, the council said. " * 3}).encode(),
     ]
     out, m = _run(tmp_path, {"feed.jsonl": b"\n".join(lines)})
     rej = _rejected(out)

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 import pipeline
 from pipeline.config import PipelineConfig
-from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates
+from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats
 from pipeline.dedup.api import sketches_from_table
 from pipeline.io.readers import InputFile
 from pipeline.io.writers import (
@@ -49,9 +49,11 @@ def _kept_path(out: Path, index: int) -> Path:
     return out / WORK / f"kept-{shard_name(index)}.parquet"
 
 
-def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary]) -> list[DuplicateRow]:
+def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary]) -> tuple[list[DuplicateRow], dict]:
+    """The global dedup step over every shard's sketches; returns rows and the LSH/verification
+    stats that go into manifest.json."""
     if not config.dedup.enabled:
-        return []
+        return [], {"enabled": False}
     keep: dict[str, KeepInfo] = {}
     shard_of: dict[str, int] = {}
     for s in summaries:
@@ -75,7 +77,7 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary]) 
             p = out / WORK / f"sketch-{shard_name(s.index)}.parquet"
             yield sketches_from_table(pq.read_table(p))
 
-    return find_duplicates(sketches(), keep, fetch_texts, config.dedup)
+    return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
 
 
 def finish(
@@ -90,7 +92,7 @@ def finish(
     """Write corpus/, duplicates, rejected, stats and the manifest. `duplicates` may be given
     by an engine that resolved them itself (Ray); otherwise they are found here."""
     t0 = time.perf_counter()
-    dups = run_dedup(out, config, summaries) if duplicates is None else duplicates
+    dups, dedup_info = run_dedup(out, config, summaries) if duplicates is None else (duplicates, {})
     timings["dedup"] = time.perf_counter() - t0
     if progress:
         progress("dedup", len(dups), None)
@@ -152,6 +154,8 @@ def finish(
         write_json(stats[name].to_dict(), out / "stages" / stage_dir(name) / "stats.json")
 
     manifest = _manifest(out, files, config, summaries, stats, n_kept, len(dups), rejected, timings)
+    if dedup_info:
+        manifest["dedup"] = dedup_info
     write_json(manifest, out / "manifest.json")
     return manifest
 

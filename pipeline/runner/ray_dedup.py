@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.dedup import DuplicateRow, KeepInfo, Sketches, find_duplicates
-from pipeline.dedup.api import shingles, sketches_from_table
+from pipeline.dedup.api import lsh_params as dedup_lsh_params
+from pipeline.dedup.api import shingle_hashes, sketches_from_table
 from pipeline.dedup.config import DedupConfig
 from pipeline.runner.shard import WORK, shard_name
 
@@ -41,24 +42,20 @@ PAIR_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64())])
 
 
 def lsh_params(config: DedupConfig) -> tuple[int, int]:
-    """(bands, rows) of the LSH index. Must equal what the embedded `find_duplicates` uses, or
-    the candidate sets differ. The placeholder dedup uses datasketch's MinHashLSH(threshold,
-    num_perm), i.e. `_optimal_param(threshold, num_perm, 0.5, 0.5)`; explicit config values win."""
-    if config.bands and config.rows:
-        return config.bands, config.rows
-    from datasketch.lsh import _optimal_param
-
-    return _optimal_param(config.threshold, config.num_perm, 0.5, 0.5)
+    """(bands, rows) of the LSH index: exactly what the embedded `find_duplicates` uses."""
+    return dedup_lsh_params(config)
 
 
-def shingle_set(text: str, config: DedupConfig) -> set:
-    """A document's shingle set, as the embedded verification builds it."""
-    return shingles(text, config)
+def shingle_set(text: str, config: DedupConfig) -> np.ndarray:
+    """A document's shingle hashes (sorted, unique), as the embedded verification builds them."""
+    return shingle_hashes(text, config)
 
 
-def jaccard(a: set, b: set) -> float:
-    """Exact Jaccard of two shingle sets, the same expression as the embedded verification."""
-    return len(a & b) / len(a | b) if a | b else 1.0
+def jaccard(a: np.ndarray, b: np.ndarray, config: DedupConfig) -> float:
+    """Exact similarity per config.similarity (Jaccard or containment), the embedded formula."""
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    den = min(a.size, b.size) if config.similarity == "containment" else a.size + b.size - inter
+    return inter / den if den else 1.0
 
 
 def resolve(nodes: "NodeData", config: DedupConfig) -> list[DuplicateRow]:
@@ -211,7 +208,7 @@ def verify_pairs(out: Path, index: ShardIndex, a: np.ndarray, b: np.ndarray, con
         return a, b, np.zeros(0)
     nodes = load_nodes(out, index, np.concatenate([a, b]), with_sketches=False)
     sets = {q: shingle_set(t, config) for q, t in zip(nodes.seqs.tolist(), nodes.texts)}
-    sims = np.array([jaccard(sets[x], sets[y]) for x, y in zip(a.tolist(), b.tolist())], dtype=np.float64)
+    sims = np.array([jaccard(sets[x], sets[y], config) for x, y in zip(a.tolist(), b.tolist())], dtype=np.float64)
     keep = sims >= config.threshold
     return a[keep], b[keep], sims[keep]
 
