@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from pipeline.cli_errors import one_line_errors
 from pipeline.config import load_config
 from pipeline.dedup.command import dedup_command
 from pipeline.errors import PipelineError
 from pipeline.report.command import diff_command, report_command
 from pipeline.report.progress import ProgressBars, setup_cli_logging
-
-
-def friendly(fn):
-    """Turn library errors into a one-line click error; --debug shows the traceback instead."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        ctx = click.get_current_context()
-        try:
-            return fn(*args, **kwargs)
-        except PipelineError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
-            raise click.ClickException("interrupted; rerun with --resume to continue") from None
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +44,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in OUT (only files this pipeline writes).")
 @click.option("--resume", is_flag=True, help="Continue a killed run in OUT, skipping completed shards.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@friendly
+@one_line_errors
 def run(inputs, out, config_path, workers, engine, address, overwrite, resume, quiet):
     """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
 
@@ -106,7 +87,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
 @main.command()
 @click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the per-stage stats as JSON.")
-@friendly
+@one_line_errors
 def stats(out, as_json):
     """The funnel of a finished run: documents and characters in and out of each stage.
 
@@ -144,7 +125,7 @@ def stats(out, as_json):
 @click.argument("file", type=click.File("rb"), default="-")
 @click.option("--config", "-c", "config_path", type=click.Path(path_type=Path), help="YAML config.")
 @click.option("--html", "is_html", is_flag=True, help="Treat the input as an HTML page.")
-@friendly
+@one_line_errors
 def apply_cmd(stage, file, config_path, is_html):
     """Run the chain up to STAGE on one file (or stdin) and print the text; edits go to stderr.
 

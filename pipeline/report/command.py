@@ -6,28 +6,13 @@ Library errors (PipelineError) become one-line click errors here, like the other
 
 from __future__ import annotations
 
-import functools
 import sys
 import webbrowser
 from pathlib import Path
 
 import click
 
-from pipeline.errors import PipelineError
-
-
-def _one_line_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        ctx = click.get_current_context()
-        try:
-            return fn(*args, **kwargs)
-        except PipelineError as exc:
-            if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
-                raise
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
+from pipeline.cli_errors import one_line_errors
 
 
 @click.command("diff")
@@ -36,7 +21,7 @@ def _one_line_errors(fn):
 @click.option("--stage", "only_stage", help="Show only this stage (e.g. spam).")
 @click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0, 1000), help="Unchanged lines around each change.")
 @click.option("--color/--no-color", default=None, help="Colour output (default: when stdout is a terminal).")
-@_one_line_errors
+@one_line_errors
 def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, color: bool | None) -> None:
     """What each stage did to one document: a unified diff per stage, with the reason beside
     each removed line. Plain text when not a terminal, so it pipes.
@@ -63,7 +48,7 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
 @click.option("--max-docs", default=200, show_default=True, type=click.IntRange(1, 100_000), help="At most this many documents shown in full.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: OUT/report.html).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser when written.")
-@_one_line_errors
+@one_line_errors
 def report_command(out: Path, per_reason: int, max_docs: int, output: Path | None, open_browser: bool) -> None:
     """Write a self-contained HTML report of a finished run (OUT/report.html).
 

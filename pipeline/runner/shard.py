@@ -21,27 +21,15 @@ from pipeline.dedup import sketch
 from pipeline.dedup.api import sketches_to_table
 from pipeline.document import Document, RawDocument
 from pipeline.io.readers import ReadFailure
-from pipeline.io.writers import EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
+from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, stage_dir
 from pipeline.stage import StageStats
 from pipeline.stages.quality import QualityFilter
 from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, line_keys
 
 WORK = "_work"
-KEPT_SCHEMA = pa.schema(
-    [
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("text", pa.string(), nullable=False),
-        pa.field("source", pa.string()),
-        pa.field("url", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("date", pa.string()),
-        pa.field("n_chars", pa.int64()),
-        pa.field("n_words", pa.int64()),
-        pa.field("charset", pa.string()),
-        pa.field("seq", pa.int64()),
-    ]
-)
+# Scratch rows between the phases: the corpus columns plus the input position (first_seen).
+KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
 
 
 def shard_name(index: int) -> str:
