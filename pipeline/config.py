@@ -31,6 +31,9 @@ class RunConfig(BaseModel):
 
     # Documents per shard: the unit of parallel work, of crash-safe output and of memory.
     shard_size: int = Field(2000, ge=1)
+    # A shard also closes once its raw input reaches this many bytes, so HTML crawls (~100 KB
+    # a page, ~50 ms of extraction each) still spread over the workers.
+    shard_bytes: int = Field(8_000_000, ge=1)
     workers: int = Field(1, ge=1)
     # Rows per Parquet row group in corpus/ (readers stream by row group).
     row_group_size: int = Field(10_000, ge=1)

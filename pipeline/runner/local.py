@@ -104,13 +104,17 @@ def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument
             yield rec
 
 
-def iter_shards(records: Iterator, size: int) -> Iterator[tuple[int, int, list]]:
-    index, seq, batch = 0, 0, []
+def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> Iterator[tuple[int, int, list]]:
+    """(index, first seq, records): runs of `size` records, closed early once their raw data
+    reaches `max_bytes` (a shard of 2,000 HTML pages would be one worker's hour). Boundaries
+    depend on the input alone, never on the worker count or engine."""
+    index, seq, batch, nbytes = 0, 0, [], 0
     for rec in records:
         batch.append(rec)
-        if len(batch) >= size:
+        nbytes += len(getattr(rec, "data", b""))
+        if len(batch) >= size or (max_bytes and nbytes >= max_bytes):
             yield index, seq, batch
-            index, seq, batch = index + 1, seq + len(batch), []
+            index, seq, batch, nbytes = index + 1, seq + len(batch), [], 0
     if batch:
         yield index, seq, batch
 
@@ -142,7 +146,7 @@ def run(
 def _map_phase(files, out: Path, config: PipelineConfig, resume: bool, progress: Progress | None) -> list[ShardSummary]:
     """Phase 1 (decode -> spam) and phase 2 (repeated_lines -> quality -> sketch) over shards.
     Without the corpus-wide repeated-line pass both phases run in one task per shard."""
-    shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
+    shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes)
     fused = not config.repeated_lines.enabled
     counter = _Counter(progress, "clean")
 

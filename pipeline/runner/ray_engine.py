@@ -348,10 +348,10 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     t_read = time.time()
     # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
     # so the driver's memory stays flat whatever the input size.
-    refs = [
-        ray.put(records_to_table(index, seq, batch, resume))
-        for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size)
-    ]
+    refs, sizes = [], []
+    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes):
+        refs.append(ray.put(records_to_table(index, seq, batch, resume)))
+        sizes.append(len(batch))  # shard sizes map a document's seq back to its shard
     if not refs:
         return 0, EDGE_SCHEMA.empty_table()
     info["read_seconds"] = round(time.time() - t_read, 3)
@@ -359,8 +359,6 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
     bands, rows = rd.lsh_params(config.dedup)
     n_parts = max(2, cpus)
     info.update(shards=len(refs), actors=max(1, min(len(refs), cpus)), partitions=n_parts, bands=bands, rows=rows)
-    sizes = [config.run.shard_size] * len(refs)  # fixed runs; only the last may be shorter, and
-    # ShardIndex needs only the starts, which depend on the full shards alone.
     repeated = None
     if config.repeated_lines.enabled:
         # Phase 1 on the cluster, then the global line count on the driver (counts are bounded
