@@ -1,0 +1,194 @@
+"""Rendering of one document in the report: input and clean text side by side, every removed,
+changed or inserted span marked with its stage and reason, plus a list of what each stage did."""
+
+from __future__ import annotations
+
+import difflib
+
+from pipeline.report.history import Annotated, History, Piece, annotate
+from pipeline.report.markup import color, esc, short_reason
+from pipeline.stage import reason_key
+
+BIG = 1500  # removed/inserted runs longer than this are collapsed (e.g. a whole HTML page)
+MAX_DOC_CHARS = 200_000  # per pane; longer documents are cut with a note
+CHAR_DIFF_MAX = 5000  # character-level highlighting inside changed spans up to this length
+
+
+def _label(stage: str, reason: str | None, score: float | None = None) -> str:
+    txt = short_reason(stage, reason)
+    s = f" {score:.2f}" if score is not None else ""
+    return f'<span class="lbl" style="--c:{color(stage)}">{esc(stage)}{": " if txt else ""}{esc(txt)}{s}</span>'
+
+
+def _title(stage: str, reason: str | None, score: float | None, verb: str) -> str:
+    return f"{verb} by {stage}: {reason or ''}" + (f" (score {score:.2f})" if score is not None else "")
+
+
+def _char_diff(sm: difflib.SequenceMatcher) -> tuple[str, str]:
+    """Both sides with the differing characters wrapped in <mark>."""
+    a, b = sm.a, sm.b
+    left, right = [], []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op == "equal":
+            left.append(esc(a[i1:i2]))
+            right.append(esc(b[j1:j2]))
+        else:
+            if i2 > i1:
+                left.append(f"<mark>{esc(a[i1:i2])}</mark>")
+            if j2 > j1:
+                right.append(f"<mark>{esc(b[j1:j2])}</mark>")
+    return "".join(left), "".join(right)
+
+
+def _pair_texts(ann: Annotated) -> dict[int, tuple[str, str]]:
+    """For edits that replaced one piece with one piece: character-level highlighted pairs."""
+    rem: dict[int, list[Piece]] = {}
+    ins: dict[int, list[Piece]] = {}
+    for p in ann.pieces:
+        if p.edit is not None:
+            rem.setdefault(p.edit, []).append(p)
+        if p.origin_edit is not None:
+            ins.setdefault(p.origin_edit, []).append(p)
+    pairs = {}
+    for k, r in rem.items():
+        i = ins.get(k, [])
+        if len(r) == 1 and len(i) == 1 and max(len(r[0].text), len(i[0].text)) <= min(CHAR_DIFF_MAX, BIG):
+            sm = difflib.SequenceMatcher(None, r[0].text, i[0].text, autojunk=False)
+            if sm.ratio() >= 0.6:  # a repair of the same words, not a rewrite: mark the characters
+                pairs[k] = _char_diff(sm)
+    return pairs
+
+
+def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]]) -> str:
+    """side 'raw': the input with removed/replaced spans marked (plus text that a stage inserted
+    and a later stage removed); side 'clean': the surviving text with inserted spans marked and a
+    small marker where something was removed. `pairs`: from _pair_texts."""
+    out: list[str] = []
+    gaps: list[Piece] = []  # removals with nothing left between them: one marker on the clean side
+
+    def flush_gaps() -> None:
+        if not gaps:
+            return
+        stages = list(dict.fromkeys(g.removed_by or "" for g in gaps))
+        what = "\n".join(_title(g.removed_by or "", g.reason, g.score, "removed here") + ": " + " ".join(g.text.split())[:160] for g in gaps)
+        out.append(f'<span class="gap" style="--c:{color(stages[0])}" data-stage="{esc(" ".join(stages))}" title="{esc(what)}"></span>')
+        gaps.clear()
+
+    budget = MAX_DOC_CHARS
+    for p in ann.pieces:
+        if side == "clean" and (p.live or budget <= 0):
+            flush_gaps()
+        if budget <= 0:
+            out.append('<span class="muted small">\n[... cut here: the report shows at most '
+                       f'{MAX_DOC_CHARS:,} characters per pane]</span>')
+            break
+        if side == "raw":
+            if p.live and p.origin is not None:
+                continue
+            if p.live:
+                out.append(esc(p.text))
+                budget -= len(p.text)
+                continue
+            stage = p.removed_by or ""
+            edit = ann.edits[p.edit] if p.edit is not None else None
+            changed = bool(edit and edit.replacement)
+            cls = "chg" if changed else "rm"
+            verb = "changed" if changed else "removed"
+            if p.origin is not None:
+                verb += f" (in text produced by {p.origin})"
+            title = esc(_title(stage, p.reason, p.score, verb))
+            attrs = (f'class="{cls}" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
+                     f'data-reason="{esc(p.reason)}" title="{title}"')
+            body = pairs[p.edit][0] if p.edit in pairs else esc(p.text)
+            if len(p.text) > BIG:
+                out.append(f'<details class="big"><summary>{_label(stage, p.reason, p.score)}'
+                           f'<span class="muted small">{len(p.text):,} characters {"replaced by the text on the right" if changed else verb} &ndash; click to show them</span></summary>'
+                           f'<del {attrs}>{body}</del></details>')
+            else:
+                out.append(f"<del {attrs}>{_label(stage, p.reason, p.score)}{body}</del>")
+            budget -= min(len(p.text), BIG)
+        else:
+            if not p.live:
+                if not (ann.edits[p.edit].replacement if p.edit is not None else ""):
+                    gaps.append(p)
+                continue
+            if p.origin is None:
+                out.append(esc(p.text))
+            else:
+                stage = p.origin
+                bulk = len(p.text) > BIG
+                body = pairs[p.origin_edit][1] if p.origin_edit in pairs else esc(p.text)
+                out.append(f'<ins class="add{" bulk" if bulk else ""}" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
+                           f'data-reason="{esc(p.origin_reason)}" title="{esc(_title(stage, p.origin_reason, None, "inserted"))}">'
+                           f'{"" if bulk else _label(stage, p.origin_reason)}{body}</ins>')
+            budget -= len(p.text)
+    flush_gaps()
+    return "".join(out)
+
+
+def _what_happened(h: History, ann: Annotated) -> list[str]:
+    items = []
+    for stage, reason in ann.notes:
+        items.append(f'{_label(stage, reason)}<span class="muted">note only, no text changed</span>')
+    for step in h.steps:
+        changes = [e for e in step.edits if not (e.start == e.end and not e.replacement)]
+        if changes:
+            removed = sum(e.end - e.start for e in changes if not e.replacement)
+            replaced = [e for e in changes if e.replacement]
+            reasons: dict[str, int] = {}
+            for e in changes:
+                reasons[reason_key(e.reason)] = reasons.get(reason_key(e.reason), 0) + 1
+            parts = []
+            if step.stage == "extract":
+                parts.append(f"took the article text out of the HTML page ({len(step.before):,} chars of HTML &rarr; "
+                             f"{len(step.after or ''):,} chars of text)")
+                replaced, changes = [], []
+            n_rm = len(changes) - len(replaced)
+            if n_rm:
+                parts.append(f"removed {n_rm} span{'s' if n_rm != 1 else ''} ({removed:,} chars)")
+            if replaced:
+                parts.append(f"changed {len(replaced)} span{'s' if len(replaced) != 1 else ''}")
+            why = ", ".join(f"{esc(r)}" + (f" &times;{n}" if n > 1 else "") for r, n in reasons.items())
+            items.append(f'<span class="chip" style="--c:{color(step.stage)}">{esc(step.stage)}</span> '
+                         f'{"; ".join(parts)} &mdash; <span class="muted">{why}</span>')
+        if step.dropped_reason:
+            items.append(f'<span class="chip" style="--c:{color(step.stage)}">{esc(step.stage)}</span> '
+                         f'<b>dropped the document</b>: {esc(step.dropped_reason)}')
+    if h.outcome == "rejected" and not (h.steps and h.steps[-1].dropped_reason):
+        items.append(f'<span class="chip" style="--c:{color(h.rejected_stage)}">{esc(h.rejected_stage)}</span> '
+                     f'<b>rejected</b>: {esc(h.rejected_reason)}')
+    if not items:
+        items.append('<span class="muted">No stage changed this document: the clean text is the input text.</span>')
+    return items
+
+
+def render_document(n: int, h: History) -> str:
+    ann = annotate(h)
+    touched = h.touched_by()
+    if h.outcome == "rejected" and h.rejected_stage and h.rejected_stage not in touched:
+        touched.append(h.rejected_stage)
+    chips = " ".join(f'<span class="chip" style="--c:{color(s)}">{esc(s)}</span>' for s in touched)
+    if h.final_text is not None:
+        right_title = f"Clean text (in corpus, {len(h.final_text):,} chars)"
+    elif h.outcome == "duplicate":
+        right_title = "Text when removed as a duplicate (not in corpus)"
+    else:
+        right_title = f"Text when dropped by {esc(h.dropped_by or '?')} (not in corpus)"
+    raw_title = "Input text (decoded)"
+    if h.input_format == "html":
+        raw_title += " &mdash; an HTML page"
+    pairs = _pair_texts(ann)
+    raw = _render_pieces(ann, "raw", pairs) if h.input_text is not None else '<span class="muted">(no decoded text: the document was rejected before decoding finished)</span>'
+    clean = _render_pieces(ann, "clean", pairs) if h.input_text is not None else ""
+    happened = "".join(f"<li>{x}</li>" for x in _what_happened(h, ann))
+    n_in = len(h.input_text or "")
+    return f"""
+<section class="doc" id="doc-{n}" data-id="{esc(h.id)}" data-stages="{esc(' '.join(touched))}" data-outcome="{esc(h.outcome)}">
+  <h3>{esc(h.id)} <span class="chip outcome-{esc(h.outcome)}">{esc(h.outcome)}</span></h3>
+  <div class="meta muted small">source: {esc(h.source or "unknown")} &middot; {n_in:,} chars in{(" &middot; " + f"{len(h.final_text):,} chars out") if h.final_text is not None else ""} {chips}</div>
+  <ul class="happened">{happened}</ul>
+  <div class="panes">
+    <div class="pane pane-raw"><h4>{raw_title}, with what each stage removed or changed</h4><div class="text">{raw}</div></div>
+    <div class="pane pane-clean"><h4>{right_title}</h4><div class="text">{clean}</div></div>
+  </div>
+</section>"""
