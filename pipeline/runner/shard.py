@@ -20,6 +20,7 @@ from pipeline.config import PipelineConfig
 from pipeline.dedup import sketch
 from pipeline.dedup.api import sketches_to_table
 from pipeline.document import Document, RawDocument
+from pipeline.io.dates import iso_date
 from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, stage_dir
@@ -71,7 +72,7 @@ def _kept_row(d: Document, seq: int) -> dict:
         source=d.source,
         url=d.url,
         title=d.title,
-        date=d.date,
+        date=iso_date(d.date),
         n_chars=len(d.text),
         n_words=len(d.text.split()),
         charset=d.meta.get("charset"),
