@@ -20,12 +20,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus_news import DEFAULT_DATA, iter_news  # noqa: E402
+from news_corpus import load_news  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def build(data: Path, n: int, path: Path) -> None:
     """n documents; past the real corpus, variants with shuffled paragraphs and a new id."""
-    base = list(iter_news(data))
+    news = data / "corpus-news-en"
+    if not news.is_dir():
+        print(f"error: {news} not found; pass --data DIR pointing at the shared data folder", file=sys.stderr)
+        raise SystemExit(2)
+    base = [{"id": i, "text": t, "date": d} for i, t, d in load_news(str(news))]
     rng = random.Random(0)
     with gzip.open(path, "wt", encoding="utf-8") as out:
         for i in range(n):
