@@ -79,7 +79,7 @@ def text_sets(data: Path, limit: int | None) -> dict:
     aeb = [injection.clean_article(p["truth"]) for p in datasets.aeb_pages(data, limit)]
     wc = [injection.clean_article(p["truth"]) for p in datasets.wcxb_pages(data) if p["type"] == "article"][:limit]
     articles = [t for t in aeb + wc if len(t.split()) >= 50]
-    inj = injection.eval_injection(chain_for(), injection.build_injected(articles))
+    inj = injection.eval_injection(chain_for(), injection.build_injected_all(articles))
     enc = injection.eval_encoded(chain_for(), injection.build_encoded(aeb, per_encoding=20 if limit is None else 8))
     qual = injection.eval_quality_rejects(chain_for(), articles)
     ftfy = injection.eval_ftfy(chain_for(), datasets.ftfy_cases(data))
@@ -142,7 +142,7 @@ def print_table(html: dict, text: dict, wall: float) -> None:
         rows.append(("CPU s/page (HTML)", 0.072, c["traf_s_per_page"], None, None, c["ours_s_per_page"], ""))
         rows.append(("CPU ratio ours / trafilatura", None, 1.0, None, None, c["ratio"], "<= 1.25 (aim 1.10)"))
     inj = text["injection"]
-    for g in ("tune", "holdout", "blind"):
+    for g in injection.GROUPS:
         rows.append((f"injected lines removed ({g})", None, None, None, None, inj[g]["removed"], ">= 0.98"))
         rows.append((f"ground-truth words deleted ({g})", None, None, None, None, inj[g]["gt_words_deleted"], "<= 0.01"))
     enc = text["encodings"]
