@@ -222,6 +222,8 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         m = P.CTA_PREFIX.match(t)
         if m and (m.group("sep") or P.CTA_STRONG.match(t)):
             cands.append((0.75, "call_to_action", "cta_prefix"))
+    # Reader-facing furniture (bylines, durations, account/app/audio prompts, consent, teasers).
+    cands.extend(_reader_candidates(ln, wset, digit, structured, edge))
     # Interface labels: every word an interface word ("Live", "Audio Only", "Advertisement").
     if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
         # A section word ("Photos", "Topics") may be a heading or a listing column; ad markers
@@ -246,6 +248,61 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         elif ln.bullet and runs[ln.index] >= 2 and ui >= 0.5:
             cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))
     return cands
+
+
+def _reader_candidates(ln: Line, wset: set[str], digit: bool, structured: bool,
+                       edge: bool) -> list[tuple[float, str, str]]:
+    """The page addressing its reader rather than the story: bylines and author boxes, relative
+    times and reading/listening durations, account / app / audio / newsletter prompts, consent
+    buttons, affiliate disclosures, recommendation teasers. Each needs the line's own shape
+    *and* vocabulary absent from the rest of the document (overlap), so story text about apps,
+    journalists or cookies stays."""
+    t, nw = ln.text, ln.n_words
+    out: list[tuple[float, str, str]] = []
+    quoted = not P.QUOTES.isdisjoint(t)
+    # Bylines: "By Jane Doe | Updated ...", "Von Klaus Meier, aktualisiert ...".
+    if nw <= 12 and not ln.ends_sentence and P.BYLINE.match(t):
+        # In a list of short lines (a reading list: title, "by Author") it is data.
+        out.append((0.45 if structured and not edge else 0.8, "byline", "by+name"))
+    # Author boxes: a newsroom role and what the author does, in words the story does not use.
+    if (4 <= nw <= 30 and not quoted and ln.overlap < 0.4 and not wset.isdisjoint(P.ROLE_WORDS)
+            and P.BIO_VERB.search(t)):
+        out.append((0.6, "byline", "author_box"))
+    if nw <= 8 and P.EMAIL.search(t) and ln.overlap < 0.5:
+        out.append((0.7, "byline", "contact_email"))
+    # Durations: "4 min read", "Updated 3 hours ago", "Lesezeit: 3 Minuten", "Listen · 6:42".
+    if digit and nw <= 8 and not ln.sentence_like and P.DURATION.search(t):
+        if not wset.isdisjoint(P.DURATION_CONTEXT) or P.RELATIVE.search(t):
+            out.append((0.35 if structured and not edge else 0.8, "published", "duration"))
+    # Account / app / audio / newsletter prompts: two or more interaction concepts (or one and a
+    # reference to the page itself) in a short line the story does not share.
+    if nw <= 16 and not quoted and ln.overlap < 0.7:
+        badge = bool(P.STORE_BADGE.search(t))
+        strong = sum(1 for w in wset if w in P.INTERACT_STRONG) + badge
+        inter = (sum(1 for w in wset if w in P.INTERACT_WORDS) + badge
+                 + (not ln.sentence_like and bool(P.SELF_REF.search(t))))
+        # Story words shared with the document need more prompt evidence to be outweighed.
+        need = 2 if ln.overlap <= 0.5 else 3
+        if strong and (inter >= need or (nw <= 3 and not ln.ends_sentence and ln.isolated and ln.overlap <= 0.5)):
+            out.append((0.7, "call_to_action", f"reader_prompt{inter}"))
+    # Consent dialogs: "Accept all", "Tout refuser", "Manage preferences".
+    if nw <= 6 and wset and wset <= P.CONSENT_WORDS and not wset.isdisjoint(P.CONSENT_CORE):
+        out.append((0.75, "legal", "consent_buttons"))
+    if nw <= 40 and ("cookie" in wset or "cookies" in wset) and ln.overlap < 0.5:
+        out.append((0.8, "legal", "cookie_notice"))
+    if nw <= 40 and ln.overlap < 0.6 and P.AFFILIATE.search(t):
+        out.append((0.8, "legal", "affiliate_disclosure"))
+    # Recommendation teasers: a short label of recommendation words, a separator, a headline.
+    if nw <= 20 and not ln.ends_sentence:
+        m = P.TEASER.match(t)
+        if m and ln.overlap < 0.5:
+            label = m.group("label").lower().split()
+            if len(label) <= 3 and any(w in P.RECOMMEND_WORDS for w in label):
+                out.append((0.75, "call_to_action", "teaser_label"))
+    # Credits in any language: "Zdjęcie: PAP/Name", "Crédito da imagem: Agência Brasil".
+    if nw <= 12 and not ln.ends_sentence and P.CREDIT_LABEL.match(t):
+        out.append((0.8, "credit", "credit_label"))
+    return out
 
 
 class Boilerplate:
