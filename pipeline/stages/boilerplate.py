@@ -127,7 +127,53 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
             score -= c.sentence_penalty
             signals.append("sentence")
         out.append(LineScore(ln.index, max(0.0, min(score, 1.0)), family, tuple(signals)))
-    return out
+    return _chrome_blocks(lines, out, c)
+
+
+def _heading_words(words: tuple[str, ...]) -> bool:
+    """A short line made of interface / recommendation words: "Most viewed", "Lo más leído"."""
+    return 0 < len(words) <= 4 and all(
+        w in P.UI_WORDS or w in P.RECOMMEND_WORDS or w in P.INTERACT_WORDS or w in P.STOPWORDS_SHORT
+        for w in words)
+
+
+def _chrome_blocks(lines: list[Line], scores: list[LineScore], c: BoilerplateConfig) -> list[LineScore]:
+    """Lines glued (no blank line) to chrome share its nature: a run of headline-shaped lines
+    (short, no sentence end, vocabulary the story does not use) that is opened by an interface
+    heading ("Most viewed", "Les plus lus") or of which at least half is already chrome is a
+    teaser list or a menu; its remaining lines go too."""
+    by_index = {s.index: s for s in scores}
+    n = len(lines)
+    i = 0
+    added: dict[int, LineScore] = {}
+    while i < n:
+        ln = lines[i]
+        if ln.blank or ln.n_words > 12 or ln.ends_sentence or ln.url_share >= 0.5:
+            i += 1
+            continue
+        j = i
+        while j < n and not lines[j].blank and lines[j].n_words <= 12 and not lines[j].ends_sentence \
+                and lines[j].url_share < 0.5:
+            j += 1
+        run = lines[i:j]
+        i = j
+        # A list introduced by "...:" or made of code is content, whatever its items look like.
+        if len(run) < 3 or any(r.text.endswith(":") or P.CODE_LIKE.search(r.text) for r in run):
+            continue
+        removed = [r for r in run if r.index in by_index and by_index[r.index].score >= c.threshold]
+        rest = [r for r in run if r.index not in {x.index for x in removed}]
+        heading = _heading_words(run[0].words) and run[0].n_words <= 4
+        if not (heading or 2 * len(removed) >= len(run)) or not rest:
+            continue
+        # The rest must be foreign to the story: a content list names the story's own things.
+        # Bulleted items are a list the page author wrote, unless an interface heading opens it.
+        if any(r.overlap >= 0.5 or (r.bullet and not heading) for r in rest if not (heading and r is run[0])):
+            continue
+        for r in rest:
+            added[r.index] = LineScore(r.index, 0.6, "menu", ("chrome_block", f"run{len(run)}"))
+    if not added:
+        return scores
+    return sorted([s for s in scores if s.index not in added] + list(added.values()), key=lambda s: s.index)
 
 
 # Families whose evidence is shape only: discounted on prose lines.

@@ -346,3 +346,5 @@ CREDIT_LABEL = re.compile(
     r"quelle|fuente|fonte|źródło|источник|illustration|ilustración|grafik|gráfico)"
     r"(?:\s+(?:de|da|del|di|by|par|von)(?:\s+\w+){0,2})?)\s*[:©]\s*[A-ZÀ-ÝА-Я©]",
 )
+# Function words allowed in a short interface heading ("Lo más leído", "Les plus lus").
+STOPWORDS_SHORT = frozenset("the a of on in to lo la las los les le el de des du der die das now right here".split())
