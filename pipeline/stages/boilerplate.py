@@ -14,6 +14,7 @@ their date moved to `doc.date` when the document has none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,6 +177,8 @@ def _chrome_blocks(lines: list[Line], scores: list[LineScore], c: BoilerplateCon
     return sorted([s for s in scores if s.index not in added] + list(added.values()), key=lambda s: s.index)
 
 
+_DIGIT = re.compile(r"\d")
+
 # Families whose evidence is shape only: discounted on prose lines.
 _WEAK = ("label", "menu", "counter", "call_to_action")
 
@@ -194,7 +197,7 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
     credit_hint = not wset.isdisjoint(P.CREDIT_HINT) or "(" in t
     copyright_hint = "©" in t or not wset.isdisjoint(P.COPYRIGHT_HINT)
     legal_hint = not wset.isdisjoint(P.LEGAL_HINT)
-    digit = any(ch.isdigit() for ch in t)
+    digit = _DIGIT.search(t) is not None
     cands: list[tuple[float, str, str]] = []
     if nw > 25:
         # Long lines can only be captions with a credit or legal/copyright footers.

@@ -59,7 +59,7 @@ class DecodeConfig(BaseModel):
 
 
 def _bad_ratio(text: str) -> float:
-    if not text:
+    if not text or ("\ufffd" not in text and not _BAD_CONTROLS.search(text)):
         return 0.0
     bad = len(_BAD_CONTROLS.findall(text)) + text.count("\ufffd")
     return bad / len(text)
@@ -178,7 +178,9 @@ class Decoder:
                 return Outcome.drop(result)
             text, charset, via = result
         # Lone surrogates (from JSON escapes) cannot be written as UTF-8 later: replace them.
-        text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+        # (Strict decoding of bytes never yields them: only text handed over as str can.)
+        if isinstance(data, str) and _has_surrogates(text):
+            text = text.encode("utf-8", "replace").decode("utf-8")
         meta.update(charset=charset, charset_via=via)
         doc = Document(
             id=raw.id,
