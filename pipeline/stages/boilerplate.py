@@ -341,6 +341,8 @@ def _reader_candidates(ln: Line, wset: set[str], digit: bool, structured: bool,
         out.append((0.8, "legal", "cookie_notice"))
     if nw <= 40 and ln.overlap < 0.6 and P.AFFILIATE.search(t):
         out.append((0.8, "legal", "affiliate_disclosure"))
+    if nw <= 14 and ln.overlap < 0.4 and P.DISCLAIMER.search(t):
+        out.append((0.7, "legal", "publication_disclaimer"))
     # Recommendation teasers: a short label of recommendation words, a separator, a headline.
     if nw <= 20 and not ln.ends_sentence:
         m = P.TEASER.match(t)

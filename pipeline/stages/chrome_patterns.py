@@ -33,6 +33,7 @@ SOCIAL_FILLER = frozenset(
 UI_STRONG = frozenset(
     """
     advertisement advert ads sponsored promoted anzeige werbung publicité publicidad pubblicità реклама
+    anuncio anuncios publicidade reklama annonse annons mainos advertentie διαφήμιση 广告 広告 광고
     menu skip loading toggle login logout subscribe newsletter weiterlesen menü sign log close
     """.split()
 )
@@ -54,6 +55,7 @@ UI_WORDS = frozenset(
     lesen zurück startseite suche anmelden abonnieren lire la suite accueil recherche plus
     connexion abonnez vous leer más ver inicio buscar suscríbete leggi altro cerca accedi
     page pages of back tv radio rss español deutsch français english podcasts menü go
+    anuncio anuncios publicidade reklama annonse annons mainos advertentie διαφήμιση 广告 広告 광고
     """.split()
 )
 
@@ -166,7 +168,8 @@ TIME = re.compile(r"\b\d{1,2}[:.h]\d\d\s*(?:am|pm|a\.m\.|p\.m\.|uhr|gmt|utc|et|e
 # A line made only of date/time pieces and separators.
 DATE_ONLY = re.compile(
     rf"^\W*(?:(?:{_MONTHS}|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
-    rf"saturday|sunday|am|pm|gmt|utc|et|edt|est|uhr|at|um|à|\d+(?:st|nd|rd|th)?)[\s.,:/|–-]*)+\W*$",
+    rf"saturday|sunday|am|pm|gmt|utc|et|edt|est|uhr|at|um|à|today|yesterday|heute|gestern|hier|aujourd'hui|"
+    rf"hoy|ayer|oggi|ieri|сегодня|вчера|\d+(?:st|nd|rd|th)?)[\s.,:/|–-]*)+\W*$",
     re.I,
 )
 COPYRIGHT_WORD = re.compile(r"\bcopyright\b|\burheberrecht|\bderechos de autor", re.I)
@@ -329,6 +332,13 @@ AFFILIATE = re.compile(
     r"\baffiliate\b|\bcommission\b.{0,60}\b(?:links?|purchases?|buy|sales?)|\b(?:links?|purchases?|buy)\b.{0,60}\bcommission\b|"
     r"\bpartnerlinks?\b|\bprovision\b.{0,40}\blinks?|\bamazon[- ]?(?:partner|associate)|\bliens? (?:d'affiliation|affiliés?)|"
     r"\benlaces? de afiliad|\blink (?:di )?affiliazione",
+    re.I,
+)
+# Publication disclaimers: "Prices correct at the time of publishing", "as of the time of writing".
+DISCLAIMER = re.compile(
+    r"\b(?:at|as of) the time of (?:publishing|publication|writing|going to press|posting)\b|"
+    r"\bzum zeitpunkt der (?:veröffentlichung|erstellung)|\bau moment de la (?:publication|rédaction)|"
+    r"\ben el momento de (?:la )?(?:publicación|publicar|redactar)",
     re.I,
 )
 # Lines about the page itself ("this article", "cet article", "dieser Artikel").

@@ -121,7 +121,8 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
         com += c.echo_commercial
         concepts = [*concepts, "link_echo"]
     spam_concept = any(x != "transaction" for x in concepts)
-    off_concept = (not has_link and spam_concept and offtopic >= 0.75 and not ln.sentence_like
+    # (A sentence-shaped advert still gives itself away by a call to action.)
+    off_concept = (not has_link and spam_concept and offtopic >= 0.75 and (cta or not ln.sentence_like)
                    and ln.n_words <= 25)
     score = (
         c.w_link * has_link
