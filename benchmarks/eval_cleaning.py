@@ -87,14 +87,14 @@ def text_sets(data: Path, limit: int | None) -> dict:
 
 
 def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int = 1) -> dict:
-    """The fast CI subset: first `pages` AEB pages, the injection set on `articles` articles,
+    """The fast CI subset: first `pages` AEB pages, both injection rounds on `articles` articles,
     a few re-encoded texts per encoding, every ftfy case. Flat metrics for benchmarks/floors.json."""
     aeb = datasets.aeb_pages(data, pages)
     html = score_html(run_pages(aeb, workers))
     truths = [injection.clean_article(p["truth"]) for p in datasets.aeb_pages(data, articles)]
     truths = [t for t in truths if len(t.split()) >= 50]
     chain = chain_for()
-    inj = injection.eval_injection(chain, injection.build_injected(truths))
+    inj = injection.eval_injection(chain, injection.build_injected_all(truths))
     enc = injection.eval_encoded(chain, injection.build_encoded(truths, per_encoding=4))
     ftfy = injection.eval_ftfy(chain, datasets.ftfy_cases(data))
     qual = injection.eval_quality_rejects(chain, truths)
@@ -105,6 +105,8 @@ def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int =
         "injected_removed_tune": inj["tune"]["removed"],
         "injected_removed_holdout": inj["holdout"]["removed"],
         "injected_removed_blind": inj["blind"]["removed"],
+        "injected_removed_tune2": inj["tune2"]["removed"],
+        "injected_removed_blind2": inj["blind2"]["removed"],
         "gt_words_deleted": max(inj[g]["gt_words_deleted"] for g in injection.GROUPS),
         "encodings_restored": enc["restored"],
         "ftfy_pass_fixed": ftfy["pass_fixed"] / ftfy["pass_cases"],
