@@ -17,16 +17,18 @@ import unicodedata
 from collections import Counter
 
 from benchmarks.foreign_texts import ENCODING_LANGS, PARAGRAPHS
-from benchmarks.injection_templates import BLIND, BLIND2, BOTTOM, HOLDOUT, TOP, TUNE, TUNE2
+from benchmarks.injection_templates import BLIND, BLIND2, BLIND3, BOTTOM, HOLDOUT, TOP, TUNE, TUNE2
 from pipeline.document import Document, RawDocument
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-GROUPS = ("tune", "holdout", "blind", "tune2", "blind2")
+GROUPS = ("tune", "holdout", "blind", "tune2", "blind2", "blind3")
 # Groups only ever read as an aggregate (no missed-line examples, no per-family figures).
-BLIND_GROUPS = ("blind", "blind2")
+BLIND_GROUPS = ("blind", "blind2", "blind3")
 ROUND1 = (("tune", TUNE), ("holdout", HOLDOUT), ("blind", BLIND))
 # Second round: the same articles again (other seed) with the TUNE2 / BLIND2 families.
 ROUND2 = (("tune2", TUNE2), ("blind2", BLIND2))
+# Third round (written after the clean2 stage changes, see injection_templates.BLIND3).
+ROUND3 = (("blind3", BLIND3),)
 
 
 def clean_article(text: str) -> str:
@@ -90,8 +92,9 @@ def build_injected(texts: list[str], seed: int = 13, mojibake_share: float = 0.1
 
 
 def build_injected_all(texts: list[str]) -> list[dict]:
-    """Both rounds: ROUND1 (seed 13) and ROUND2 (seed 29) over the same articles."""
-    return build_injected(texts) + build_injected(texts, seed=29, groups=ROUND2, prefix="inj2-")
+    """All rounds over the same articles: ROUND1 (seed 13), ROUND2 (seed 29), ROUND3 (seed 41)."""
+    return (build_injected(texts) + build_injected(texts, seed=29, groups=ROUND2, prefix="inj2-")
+            + build_injected(texts, seed=41, groups=ROUND3, prefix="inj3-"))
 
 
 def _line_counts(text: str) -> Counter:

@@ -388,3 +388,86 @@ BLIND2: dict[str, Callable[[random.Random], list[str]]] = {
 }
 TOP |= {"byline", "audio", "readtime", "paywall", "app"}
 BOTTOM |= {"bio", "popular", "teaser", "affiliate", "cookie", "paywall", "app"}
+
+
+# ---------------------------------------------------------------- BLIND3
+# Written on 2026-11-22 AFTER the stage changes of the clean2 round, because BLIND2's wording was
+# known to whoever wrote the new vocabularies (the same person): some of its words leaked into
+# them, so BLIND2's after-change figure overstates generalisation. BLIND3 is measured once, in
+# the final full run, and never tuned on.
+def newsletter_blind3(r):
+    return [r.choice(["Want more stories like this? Join 50,000 readers who get our Sunday digest.",
+                      "Get the latest headlines sent to you every morning",
+                      "Recevez chaque matin l'essentiel de l'actualité", "Ricevi la nostra newsletter settimanale"])]
+
+
+def paywall_blind3(r):
+    return [r.choice(["Support independent journalism — become a supporter today",
+                      "This content is exclusive to premium members", "Sei già abbonato? Accedi",
+                      "Para seguir leyendo, hazte socio"])]
+
+
+def app_blind3(r):
+    return [r.choice(["Read it in our app — faster and ad-free", "Baixe o aplicativo", "Scarica l'app gratuita"])]
+
+
+def byline_blind3(r):
+    return [r.choice([f"Posted {r.randint(2, 6)} days ago by Newsdesk", f"Zuletzt aktualisiert: vor {r.randint(2, 50)} Minuten",
+                      f"Publié il y a {r.randint(2, 6)} jours", "Reporting by Tom Hale; Editing by Ana Ruiz",
+                      "Words: Ella Stone · Pictures: Jo Park"])]
+
+
+def media_blind3(r):
+    return [r.choice([f"Watch: the moment the bridge opened ({r.randint(1, 4)}:{r.randint(10, 59)})",
+                      "Press play to listen to this article", "Voiced by artificial intelligence."])]
+
+
+def more_blind3(r):
+    return [r.choice(["More from this section", "Also on our site", "Más noticias", "Weitere Artikel zum Thema",
+                      "You might have missed"])]
+
+
+def readtime_blind3(r):
+    return [r.choice([f"Read time: {r.randint(2, 12)} mins", f"Leestijd {r.randint(2, 9)} minuten"])]
+
+
+def credit_blind3(r):
+    return [r.choice(["Ilustración: Marta Díaz", "Kuva: Lehtikuva", "Foto di Luca Bruni / LaPresse",
+                      "Credit: Courtesy of the family"])]
+
+
+def consent_blind3(r):
+    return [r.choice(["We value your privacy", "Diese Seite nutzt Cookies. Mehr erfahren", "Gestionar consentimiento",
+                      "Rifiuta tutti"])]
+
+
+def sponsor_blind3(r):
+    return [r.choice(["Sponsored by Acme Bank", "Paid partnership with Acme",
+                      "This article was produced in partnership with the Acme Foundation.",
+                      "Wenn Sie über diese Links einkaufen, erhalten wir eine Provision."])]
+
+
+def social_blind3(r):
+    return [r.choice(["Follow @citydesk for live updates", "Join our WhatsApp channel", "Síguenos en Instagram"])]
+
+
+def spam_blind3(r):
+    return [r.choice([
+        "Best VPN deals 2025 – 70% off today only",
+        "Casino Bonus ohne Einzahlung 2025 – jetzt sichern",
+        "Buy Instagram likes cheap and instant",
+        "Zarabiaj 5000 zł tygodniowo z domu",
+        f"Chat with sexy singles now → {_url(r, ['flirt', 'zone', 'chat'])}",
+        "Cheap Cialis 20mg – discreet delivery worldwide",
+        "Get your essay written by experts in 6 hours",
+        f"Quick loans up to $5,000 no credit check – apply online at {_url(r, ['fastloan', 'now', 'cash'])}",
+    ])]
+
+
+BLIND3: dict[str, Callable[[random.Random], list[str]]] = {
+    "newsletter": newsletter_blind3, "paywall": paywall_blind3, "app": app_blind3, "byline": byline_blind3,
+    "media": media_blind3, "more": more_blind3, "readtime": readtime_blind3, "credit": credit_blind3,
+    "consent": consent_blind3, "sponsor": sponsor_blind3, "social": social_blind3, "spam": spam_blind3,
+}
+TOP |= {"media", "social"}
+BOTTOM |= {"more", "consent", "sponsor", "social", "newsletter"}
