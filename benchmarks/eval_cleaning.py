@@ -107,6 +107,7 @@ def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int =
         "injected_removed_blind": inj["blind"]["removed"],
         "injected_removed_tune2": inj["tune2"]["removed"],
         "injected_removed_blind2": inj["blind2"]["removed"],
+        "injected_removed_blind3": inj["blind3"]["removed"],
         "gt_words_deleted": max(inj[g]["gt_words_deleted"] for g in injection.GROUPS),
         "encodings_restored": enc["restored"],
         "ftfy_pass_fixed": ftfy["pass_fixed"] / ftfy["pass_cases"],
