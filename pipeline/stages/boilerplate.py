@@ -178,6 +178,7 @@ def _chrome_blocks(lines: list[Line], scores: list[LineScore], c: BoilerplateCon
 
 
 _DIGIT = re.compile(r"\d")
+_SPEC = re.compile(r"^\W{0,3}[^\W\d_][\w'’-]*(?:\s+[\w'’-]+){0,2}\s*:\s+\S")
 
 # Families whose evidence is shape only: discounted on prose lines.
 _WEAK = ("label", "menu", "counter", "call_to_action")
@@ -325,7 +326,8 @@ def _reader_candidates(ln: Line, wset: set[str], digit: bool, structured: bool,
             out.append((0.35 if structured and not edge else 0.8, "published", "duration"))
     # Account / app / audio / newsletter prompts: two or more interaction concepts (or one and a
     # reference to the page itself) in a short line the story does not share.
-    if nw <= 16 and not quoted and ln.overlap < 0.7:
+    # ("Free plan: unlimited audio" is a spec line, label then value: not a prompt.)
+    if nw <= 16 and not quoted and ln.overlap < 0.7 and not _SPEC.match(t):
         badge = bool(P.STORE_BADGE.search(t))
         strong = sum(1 for w in wset if w in P.INTERACT_STRONG) + badge
         inter = (sum(1 for w in wset if w in P.INTERACT_WORDS) + badge
