@@ -172,6 +172,14 @@ def _chrome_blocks(lines: list[Line], scores: list[LineScore], c: BoilerplateCon
             continue
         for r in rest:
             added[r.index] = LineScore(r.index, 0.6, "menu", ("chrome_block", f"run{len(run)}"))
+    # An interface label ("Most read") sandwiched between two removed lines of its block.
+    removed_idx = {s.index for s in scores if s.score >= c.threshold} | set(added)
+    for s in scores:
+        if s.family == "label" and s.score < c.threshold and s.index not in added:
+            k = s.index
+            if (0 < k < n - 1 and not lines[k - 1].blank and not lines[k + 1].blank
+                    and k - 1 in removed_idx and k + 1 in removed_idx):
+                added[k] = LineScore(k, 0.6, "label", (*s.signals, "between_chrome"))
     if not added:
         return scores
     return sorted([s for s in scores if s.index not in added] + list(added.values()), key=lambda s: s.index)
