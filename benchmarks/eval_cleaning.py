@@ -79,7 +79,7 @@ def text_sets(data: Path, limit: int | None) -> dict:
     aeb = [injection.clean_article(p["truth"]) for p in datasets.aeb_pages(data, limit)]
     wc = [injection.clean_article(p["truth"]) for p in datasets.wcxb_pages(data) if p["type"] == "article"][:limit]
     articles = [t for t in aeb + wc if len(t.split()) >= 50]
-    inj = injection.eval_injection(chain_for(), injection.build_injected(articles))
+    inj = injection.eval_injection(chain_for(), injection.build_injected_all(articles))
     enc = injection.eval_encoded(chain_for(), injection.build_encoded(aeb, per_encoding=20 if limit is None else 8))
     qual = injection.eval_quality_rejects(chain_for(), articles)
     ftfy = injection.eval_ftfy(chain_for(), datasets.ftfy_cases(data))
@@ -87,14 +87,14 @@ def text_sets(data: Path, limit: int | None) -> dict:
 
 
 def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int = 1) -> dict:
-    """The fast CI subset: first `pages` AEB pages, the injection set on `articles` articles,
+    """The fast CI subset: first `pages` AEB pages, both injection rounds on `articles` articles,
     a few re-encoded texts per encoding, every ftfy case. Flat metrics for benchmarks/floors.json."""
     aeb = datasets.aeb_pages(data, pages)
     html = score_html(run_pages(aeb, workers))
     truths = [injection.clean_article(p["truth"]) for p in datasets.aeb_pages(data, articles)]
     truths = [t for t in truths if len(t.split()) >= 50]
     chain = chain_for()
-    inj = injection.eval_injection(chain, injection.build_injected(truths))
+    inj = injection.eval_injection(chain, injection.build_injected_all(truths))
     enc = injection.eval_encoded(chain, injection.build_encoded(truths, per_encoding=4))
     ftfy = injection.eval_ftfy(chain, datasets.ftfy_cases(data))
     qual = injection.eval_quality_rejects(chain, truths)
@@ -105,6 +105,9 @@ def gate_metrics(data: Path, pages: int = 30, articles: int = 36, workers: int =
         "injected_removed_tune": inj["tune"]["removed"],
         "injected_removed_holdout": inj["holdout"]["removed"],
         "injected_removed_blind": inj["blind"]["removed"],
+        "injected_removed_tune2": inj["tune2"]["removed"],
+        "injected_removed_blind2": inj["blind2"]["removed"],
+        "injected_removed_blind3": inj["blind3"]["removed"],
         "gt_words_deleted": max(inj[g]["gt_words_deleted"] for g in injection.GROUPS),
         "encodings_restored": enc["restored"],
         "ftfy_pass_fixed": ftfy["pass_fixed"] / ftfy["pass_cases"],
@@ -142,7 +145,7 @@ def print_table(html: dict, text: dict, wall: float) -> None:
         rows.append(("CPU s/page (HTML)", 0.072, c["traf_s_per_page"], None, None, c["ours_s_per_page"], ""))
         rows.append(("CPU ratio ours / trafilatura", None, 1.0, None, None, c["ratio"], "<= 1.25 (aim 1.10)"))
     inj = text["injection"]
-    for g in ("tune", "holdout", "blind"):
+    for g in injection.GROUPS:
         rows.append((f"injected lines removed ({g})", None, None, None, None, inj[g]["removed"], ">= 0.98"))
         rows.append((f"ground-truth words deleted ({g})", None, None, None, None, inj[g]["gt_words_deleted"], "<= 0.01"))
     enc = text["encodings"]

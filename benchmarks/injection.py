@@ -17,11 +17,18 @@ import unicodedata
 from collections import Counter
 
 from benchmarks.foreign_texts import ENCODING_LANGS, PARAGRAPHS
-from benchmarks.injection_templates import BLIND, BOTTOM, HOLDOUT, TOP, TUNE
+from benchmarks.injection_templates import BLIND, BLIND2, BLIND3, BOTTOM, HOLDOUT, TOP, TUNE, TUNE2
 from pipeline.document import Document, RawDocument
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-GROUPS = ("tune", "holdout", "blind")
+GROUPS = ("tune", "holdout", "blind", "tune2", "blind2", "blind3")
+# Groups only ever read as an aggregate (no missed-line examples, no per-family figures).
+BLIND_GROUPS = ("blind", "blind2", "blind3")
+ROUND1 = (("tune", TUNE), ("holdout", HOLDOUT), ("blind", BLIND))
+# Second round: the same articles again (other seed) with the TUNE2 / BLIND2 families.
+ROUND2 = (("tune2", TUNE2), ("blind2", BLIND2))
+# Third round (written after the clean2 stage changes, see injection_templates.BLIND3).
+ROUND3 = (("blind3", BLIND3),)
 
 
 def clean_article(text: str) -> str:
@@ -43,12 +50,13 @@ def mojibake(text: str, codec: str) -> str:
     return "".join(out)
 
 
-def build_injected(texts: list[str], seed: int = 13, mojibake_share: float = 0.15) -> list[dict]:
-    """One injected document per text; texts take TUNE, HOLDOUT and BLIND families in turn."""
+def build_injected(texts: list[str], seed: int = 13, mojibake_share: float = 0.15,
+                   groups: tuple = ROUND1, prefix: str = "inj") -> list[dict]:
+    """One injected document per text; texts take the `groups`' families in turn."""
     r = random.Random(seed)
     cases = []
     for i, text in enumerate(texts):
-        group, fams = (("tune", TUNE), ("holdout", HOLDOUT), ("blind", BLIND))[i % 3]
+        group, fams = groups[i % len(groups)]
         paras = text.split("\n\n")
         slots: dict[int, list[tuple[str, list[str], str]]] = {}
         injected = []
@@ -79,8 +87,14 @@ def build_injected(texts: list[str], seed: int = 13, mojibake_share: float = 0.1
         if r.random() < mojibake_share and not doc_text.isascii():
             moji = r.choice(["cp1252", "latin-1"])
             doc_text = mojibake(doc_text, moji)
-        cases.append({"id": f"inj{i}", "group": group, "text": doc_text, "original": text, "injected": injected, "mojibake": moji})
+        cases.append({"id": f"{prefix}{i}", "group": group, "text": doc_text, "original": text, "injected": injected, "mojibake": moji})
     return cases
+
+
+def build_injected_all(texts: list[str]) -> list[dict]:
+    """All rounds over the same articles: ROUND1 (seed 13), ROUND2 (seed 29), ROUND3 (seed 41)."""
+    return (build_injected(texts) + build_injected(texts, seed=29, groups=ROUND2, prefix="inj2-")
+            + build_injected(texts, seed=41, groups=ROUND3, prefix="inj3-"))
 
 
 def _line_counts(text: str) -> Counter:
@@ -111,7 +125,7 @@ def eval_injection(chain, cases: list[dict]) -> dict:
             per_family.setdefault(key, [0, 0])
             per_family[key][0] += k
             per_family[key][1] += removed
-            if removed < k and len(missed) < 40 and case["group"] != "blind":
+            if removed < k and len(missed) < 40 and case["group"] not in BLIND_GROUPS:
                 missed.append(f"{key}: {ln[:90]}")
         gt = Counter(_WORD.findall(case["original"]))
         got = Counter(_WORD.findall(out))
@@ -125,7 +139,7 @@ def eval_injection(chain, cases: list[dict]) -> dict:
             "removed": st["removed"] / st["lines"] if st["lines"] else 1.0,
             "gt_words_deleted": st["gt_deleted"] / st["gt_words"] if st["gt_words"] else 0.0,
         }
-    out["per_family"] = {k: v[1] / v[0] for k, v in sorted(per_family.items()) if not k.startswith("blind")}
+    out["per_family"] = {k: v[1] / v[0] for k, v in sorted(per_family.items()) if not k.startswith(BLIND_GROUPS)}
     out["missed_examples"] = missed
     return out
 

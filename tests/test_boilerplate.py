@@ -195,3 +195,76 @@ def test_line_stages_on_real_pages_do_not_eat_the_article(page):
     p1, r1 = _shingle_pr(s.doc.text, truth)
     assert p1 >= p0 - 1e-9
     assert r1 >= r0 - 0.02
+
+
+BODY = (
+    "The city council voted on Tuesday to expand the harbour ferry service to three new stops, "
+    "after a year of public meetings about congestion on the coastal road.\n\n"
+    "Council members said the first boats would run in the spring, with a review of ridership "
+    "planned for the autumn and a decision on weekend timetables after that.\n\n"
+    "Residents who spoke at the meeting mostly welcomed the plan, though some asked for cheaper "
+    "fares for students and pensioners who rely on the ferry to reach the hospital.\n\n"
+    "The harbour master said the existing pier could take the larger boats once its lights and "
+    "railings had been replaced, work that is expected to take about two months.\n\n"
+    "Ferry operators have until the end of the month to bid for the contract, which the council "
+    "expects to award before the new timetable is published.\n\n"
+    "A second public meeting on fares is planned for next month at the town hall, and written "
+    "comments can be sent to the council until then."
+)
+
+
+def test_syndicated_copy_reader_furniture_removed():
+    """The planted syndicated copy's byline, "Listen to this article" and newsletter prompt."""
+    kept = lines_of(run(seed("008")).doc.text)
+    for chrome in ("Listen to this article", "By Wire Staff  |  Updated: 9 Dec 2021, 11:42 pm",
+                   "Sign up for our morning briefing – get the day's top stories in your inbox"):
+        assert chrome not in kept, chrome
+    assert "US-led coalition ends combat mission in Iraq" in kept
+
+
+@pytest.mark.parametrize("chrome", [
+    "By Hanna Berg | Updated 3 hours ago",
+    "Updated 45 minutes ago",
+    "6 min read",
+    "Lesezeit: 4 Minuten",
+    "Continue reading with a free account",
+    "Download the app for breaking news alerts",
+    "Get it on Google Play",
+    "Accept all cookies",
+    "Diese Website verwendet Cookies.",
+    "We earn a commission for products purchased through some links in this article.",
+    "Prices were accurate at the time of publishing.",
+    "Related: Oil prices slide as output climbs",
+    "Foto: Anna Nowak / PAP",
+    "Hanna Berg covers health and science for the national desk.",
+])
+def test_reader_furniture_removed_between_paragraphs(chrome):
+    paras = BODY.split("\n\n")
+    text = "\n\n".join(paras[:2] + [chrome] + paras[2:])
+    kept = lines_of(run(text).doc.text)
+    assert chrome not in kept
+    assert kept == lines_of(BODY)
+
+
+def test_teaser_list_under_interface_heading_removed():
+    paras = BODY.split("\n\n")
+    block = "Most viewed\nMarkets slide on rate fears\nTen photos of the week\nStorm closes schools"
+    text = "\n\n".join(paras[:3] + [block] + paras[3:])
+    assert lines_of(run(text).doc.text) == lines_of(BODY)
+
+
+@pytest.mark.parametrize("content", [
+    # reading lists, product specs, introduced lists and code are content whatever they look like
+    "Intermezzo\nby Sally Rooney\nJames\nby Percival Everett\nOrbital\nby Samantha Harvey",
+    "Play Time: ~2 hours\nPlayers: 2-4\nAge: 10+",
+    "Free plan: Yes – unlimited 1:1 audio and video meetings\nFree trial: 14 days, no credit card",
+    "These less rigorous activities were still helpful:\n- Household chores\n- Gardening\n- Walking the dog",
+    "return originalResolver(source, args);\nreturn fieldConfig;\nexport default schema;",
+])
+def test_content_lists_that_look_like_furniture_kept(content):
+    """Mid-article (page edges make any short-line run look like a menu, by design)."""
+    paras = BODY.split("\n\n")
+    text = "\n\n".join(paras[:3] + [content] + paras[3:])
+    kept = lines_of(run(text).doc.text)
+    for ln in lines_of(content):
+        assert ln in kept, ln

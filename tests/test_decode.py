@@ -61,3 +61,35 @@ def test_binary_and_empty_input_is_rejected_with_reason(data, reason):
 def test_oversized_document_rejected():
     out = Decoder(DecodeConfig(max_bytes=1000)).apply(RawDocument("x", "s", b"a" * 1001))
     assert out.reason.startswith("too_large")
+
+
+@pytest.mark.parametrize(
+    "text, enc",
+    [
+        ("Le cœur a ses raisons", "cp1252"),
+        ("Ñandú y pingüino en España — “cita”", "cp1252"),
+        ("Ça va très bien, merci.", "latin-1"),
+        ("Zażółć gęślą jaźń, powiedział prezydent.", "cp1250"),
+        ("Příliš žluťoučký kůň úpěl ďábelské ódy.", "cp1250"),
+        ("Москва", "cp1251"),
+        ("Выборы", "koi8-r"),
+        ("Новости дня", "koi8-r"),
+        ("ニュース速報", "shift_jis"),
+        ("新闻报道", "gb2312"),
+        ("한국어 뉴스", "euc-kr"),
+    ],
+)
+def test_short_texts_without_declared_charset_decode_exactly(text, enc):
+    """A few bytes are ambiguous for charset detection; the short-text path weighs how
+    implausible each candidate decoding is as writing (misread Cyrillic as accented Latin,
+    halfwidth katakana, ideographs glued to Latin letters...)."""
+    out = decode(text.encode(enc))
+    assert out.doc.text == text, out.doc.meta["charset"]
+
+
+def test_western_text_ties_go_to_cp1252():
+    """charset-normalizer scores cp1250 / cp1257 / cp775 equal to cp1252 on short Western text;
+    the tie goes to the charset most used on the web."""
+    text = "El presidente habló ayer en la capital. La reunión terminó sin acuerdo, según fuentes oficiales. " * 3
+    out = decode(text.encode("cp1252"))
+    assert out.doc.text == text and out.doc.meta["charset"] == "cp1252"

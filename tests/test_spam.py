@@ -94,3 +94,20 @@ def test_random_text_never_raises_and_edits_replay(text):
     out = Spam().apply(Document(id="r", text=text))
     assert out.doc is not None
     assert apply_edits(text, out.edits) == out.doc.text
+
+
+@pytest.mark.parametrize("spam", [
+    "Kasyno online z bonusem bez depozytu www.kasyno-bonus61.org/ref",
+    "Generic ED meds shipped overnight www.ship-meds22.net",
+    "Préstamo personal al instante sin papeleo, solicítalo ya",
+])
+def test_stuffed_links_and_linkless_offtopic_spam_removed(spam):
+    text = seed("003").rstrip() + "\n\n" + spam + "\n"
+    assert spam not in lines_of(run(text).doc.text)
+
+
+def test_publisher_link_next_to_its_name_is_not_spam():
+    """A one-word domain echoing the line ("Link to KLOOK website - klook.com/...") is a citation."""
+    line = "Link to KLOOK website – https://www.klook.com/activity/9596-the-palace-tale-show-ticket-seoul/"
+    text = seed("003").rstrip() + "\n\n" + line + "\n"
+    assert line in lines_of(run(text).doc.text)

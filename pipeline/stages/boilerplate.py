@@ -14,6 +14,7 @@ their date moved to `doc.date` when the document has none.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,8 +128,65 @@ def score_lines(lines: list[Line], c: BoilerplateConfig) -> list[LineScore]:
             score -= c.sentence_penalty
             signals.append("sentence")
         out.append(LineScore(ln.index, max(0.0, min(score, 1.0)), family, tuple(signals)))
-    return out
+    return _chrome_blocks(lines, out, c)
 
+
+def _heading_words(words: tuple[str, ...]) -> bool:
+    """A short line made of interface / recommendation words: "Most viewed", "Lo más leído"."""
+    return 0 < len(words) <= 4 and all(
+        w in P.UI_WORDS or w in P.RECOMMEND_WORDS or w in P.INTERACT_WORDS or w in P.STOPWORDS_SHORT
+        for w in words)
+
+
+def _chrome_blocks(lines: list[Line], scores: list[LineScore], c: BoilerplateConfig) -> list[LineScore]:
+    """Lines glued (no blank line) to chrome share its nature: a run of headline-shaped lines
+    (short, no sentence end, vocabulary the story does not use) that is opened by an interface
+    heading ("Most viewed", "Les plus lus") or of which at least half is already chrome is a
+    teaser list or a menu; its remaining lines go too."""
+    by_index = {s.index: s for s in scores}
+    n = len(lines)
+    i = 0
+    added: dict[int, LineScore] = {}
+    while i < n:
+        ln = lines[i]
+        if ln.blank or ln.n_words > 12 or ln.ends_sentence or ln.url_share >= 0.5:
+            i += 1
+            continue
+        j = i
+        while j < n and not lines[j].blank and lines[j].n_words <= 12 and not lines[j].ends_sentence \
+                and lines[j].url_share < 0.5:
+            j += 1
+        run = lines[i:j]
+        i = j
+        # A list introduced by "...:" or made of code is content, whatever its items look like.
+        if len(run) < 3 or any(r.text.endswith(":") or P.CODE_LIKE.search(r.text) for r in run):
+            continue
+        removed = [r for r in run if r.index in by_index and by_index[r.index].score >= c.threshold]
+        rest = [r for r in run if r.index not in {x.index for x in removed}]
+        heading = _heading_words(run[0].words) and run[0].n_words <= 4
+        if not (heading or 2 * len(removed) >= len(run)) or not rest:
+            continue
+        # The rest must be foreign to the story: a content list names the story's own things.
+        # Bulleted items are a list the page author wrote, unless an interface heading opens it.
+        if any(r.overlap >= 0.5 or (r.bullet and not heading) for r in rest if not (heading and r is run[0])):
+            continue
+        for r in rest:
+            added[r.index] = LineScore(r.index, 0.6, "menu", ("chrome_block", f"run{len(run)}"))
+    # An interface label ("Most read") sandwiched between two removed lines of its block.
+    removed_idx = {s.index for s in scores if s.score >= c.threshold} | set(added)
+    for s in scores:
+        if s.family == "label" and s.score < c.threshold and s.index not in added:
+            k = s.index
+            if (0 < k < n - 1 and not lines[k - 1].blank and not lines[k + 1].blank
+                    and k - 1 in removed_idx and k + 1 in removed_idx):
+                added[k] = LineScore(k, 0.6, "label", (*s.signals, "between_chrome"))
+    if not added:
+        return scores
+    return sorted([s for s in scores if s.index not in added] + list(added.values()), key=lambda s: s.index)
+
+
+_DIGIT = re.compile(r"\d")
+_SPEC = re.compile(r"^\W{0,3}[^\W\d_][\w'’-]*(?:\s+[\w'’-]+){0,2}\s*:\s+\S")
 
 # Families whose evidence is shape only: discounted on prose lines.
 _WEAK = ("label", "menu", "counter", "call_to_action")
@@ -148,7 +206,7 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
     credit_hint = not wset.isdisjoint(P.CREDIT_HINT) or "(" in t
     copyright_hint = "©" in t or not wset.isdisjoint(P.COPYRIGHT_HINT)
     legal_hint = not wset.isdisjoint(P.LEGAL_HINT)
-    digit = any(ch.isdigit() for ch in t)
+    digit = _DIGIT.search(t) is not None
     cands: list[tuple[float, str, str]] = []
     if nw > 25:
         # Long lines can only be captions with a credit or legal/copyright footers.
@@ -222,6 +280,8 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         m = P.CTA_PREFIX.match(t)
         if m and (m.group("sep") or P.CTA_STRONG.match(t)):
             cands.append((0.75, "call_to_action", "cta_prefix"))
+    # Reader-facing furniture (bylines, durations, account/app/audio prompts, consent, teasers).
+    cands.extend(_reader_candidates(ln, wset, digit, structured, edge))
     # Interface labels: every word an interface word ("Live", "Audio Only", "Advertisement").
     if words and nw <= c.max_label_words and all(w in P.UI_WORDS or w.isdigit() for w in words):
         # A section word ("Photos", "Topics") may be a heading or a listing column; ad markers
@@ -246,6 +306,64 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         elif ln.bullet and runs[ln.index] >= 2 and ui >= 0.5:
             cands.append((0.55, "menu", f"bullet_run{runs[ln.index]}"))
     return cands
+
+
+def _reader_candidates(ln: Line, wset: set[str], digit: bool, structured: bool,
+                       edge: bool) -> list[tuple[float, str, str]]:
+    """The page addressing its reader rather than the story: bylines and author boxes, relative
+    times and reading/listening durations, account / app / audio / newsletter prompts, consent
+    buttons, affiliate disclosures, recommendation teasers. Each needs the line's own shape
+    *and* vocabulary absent from the rest of the document (overlap), so story text about apps,
+    journalists or cookies stays."""
+    t, nw = ln.text, ln.n_words
+    out: list[tuple[float, str, str]] = []
+    quoted = not P.QUOTES.isdisjoint(t)
+    # Bylines: "By Jane Doe | Updated ...", "Von Klaus Meier, aktualisiert ...".
+    if nw <= 12 and not ln.ends_sentence and P.BYLINE.match(t):
+        # In a list of short lines (a reading list: title, "by Author") it is data.
+        out.append((0.45 if structured and not edge else 0.8, "byline", "by+name"))
+    # Author boxes: a newsroom role and what the author does, in words the story does not use.
+    if (4 <= nw <= 30 and not quoted and ln.overlap < 0.4 and not wset.isdisjoint(P.ROLE_WORDS)
+            and P.BIO_VERB.search(t)):
+        out.append((0.6, "byline", "author_box"))
+    if nw <= 8 and P.EMAIL.search(t) and ln.overlap < 0.5:
+        out.append((0.7, "byline", "contact_email"))
+    # Durations: "4 min read", "Updated 3 hours ago", "Lesezeit: 3 Minuten", "Listen · 6:42".
+    if digit and nw <= 8 and not ln.sentence_like and P.DURATION.search(t):
+        if not wset.isdisjoint(P.DURATION_CONTEXT) or P.RELATIVE.search(t):
+            out.append((0.35 if structured and not edge else 0.8, "published", "duration"))
+    # Account / app / audio / newsletter prompts: two or more interaction concepts (or one and a
+    # reference to the page itself) in a short line the story does not share.
+    # ("Free plan: unlimited audio" is a spec line, label then value: not a prompt.)
+    if nw <= 16 and not quoted and ln.overlap < 0.7 and not _SPEC.match(t):
+        badge = bool(P.STORE_BADGE.search(t))
+        strong = sum(1 for w in wset if w in P.INTERACT_STRONG) + badge
+        inter = (sum(1 for w in wset if w in P.INTERACT_WORDS) + badge
+                 + (not ln.sentence_like and bool(P.SELF_REF.search(t))))
+        # Story words shared with the document need more prompt evidence to be outweighed.
+        need = 2 if ln.overlap <= 0.5 else 3
+        if strong and (inter >= need or (nw <= 3 and not ln.ends_sentence and ln.isolated and ln.overlap <= 0.5)):
+            out.append((0.7, "call_to_action", f"reader_prompt{inter}"))
+    # Consent dialogs: "Accept all", "Tout refuser", "Manage preferences".
+    if nw <= 6 and wset and wset <= P.CONSENT_WORDS and not wset.isdisjoint(P.CONSENT_CORE):
+        out.append((0.75, "legal", "consent_buttons"))
+    if nw <= 40 and ("cookie" in wset or "cookies" in wset) and ln.overlap < 0.5:
+        out.append((0.8, "legal", "cookie_notice"))
+    if nw <= 40 and ln.overlap < 0.6 and P.AFFILIATE.search(t):
+        out.append((0.8, "legal", "affiliate_disclosure"))
+    if nw <= 14 and ln.overlap < 0.4 and P.DISCLAIMER.search(t):
+        out.append((0.7, "legal", "publication_disclaimer"))
+    # Recommendation teasers: a short label of recommendation words, a separator, a headline.
+    if nw <= 20 and not ln.ends_sentence:
+        m = P.TEASER.match(t)
+        if m and ln.overlap < 0.5:
+            label = m.group("label").lower().split()
+            if len(label) <= 3 and any(w in P.RECOMMEND_WORDS for w in label):
+                out.append((0.75, "call_to_action", "teaser_label"))
+    # Credits in any language: "Zdjęcie: PAP/Name", "Crédito da imagem: Agência Brasil".
+    if nw <= 12 and not ln.ends_sentence and P.CREDIT_LABEL.match(t):
+        out.append((0.8, "credit", "credit_label"))
+    return out
 
 
 class Boilerplate:

@@ -33,6 +33,7 @@ SOCIAL_FILLER = frozenset(
 UI_STRONG = frozenset(
     """
     advertisement advert ads sponsored promoted anzeige werbung publicité publicidad pubblicità реклама
+    anuncio anuncios publicidade reklama annonse annons mainos advertentie διαφήμιση 广告 広告 광고
     menu skip loading toggle login logout subscribe newsletter weiterlesen menü sign log close
     """.split()
 )
@@ -54,6 +55,7 @@ UI_WORDS = frozenset(
     lesen zurück startseite suche anmelden abonnieren lire la suite accueil recherche plus
     connexion abonnez vous leer más ver inicio buscar suscríbete leggi altro cerca accedi
     page pages of back tv radio rss español deutsch français english podcasts menü go
+    anuncio anuncios publicidade reklama annonse annons mainos advertentie διαφήμιση 广告 広告 광고
     """.split()
 )
 
@@ -166,7 +168,8 @@ TIME = re.compile(r"\b\d{1,2}[:.h]\d\d\s*(?:am|pm|a\.m\.|p\.m\.|uhr|gmt|utc|et|e
 # A line made only of date/time pieces and separators.
 DATE_ONLY = re.compile(
     rf"^\W*(?:(?:{_MONTHS}|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|"
-    rf"saturday|sunday|am|pm|gmt|utc|et|edt|est|uhr|at|um|à|\d+(?:st|nd|rd|th)?)[\s.,:/|–-]*)+\W*$",
+    rf"saturday|sunday|am|pm|gmt|utc|et|edt|est|uhr|at|um|à|today|yesterday|heute|gestern|hier|aujourd'hui|"
+    rf"hoy|ayer|oggi|ieri|сегодня|вчера|\d+(?:st|nd|rd|th)?)[\s.,:/|–-]*)+\W*$",
     re.I,
 )
 COPYRIGHT_WORD = re.compile(r"\bcopyright\b|\burheberrecht|\bderechos de autor", re.I)
@@ -216,3 +219,142 @@ COPYRIGHT_HINT = frozenset(
 )
 LEGAL_HINT = frozenset("cookie cookies privacy terms datenschutz confidentialité privacidad nutzungsbedingungen".split())
 COMMENT_PREFIXES = ("comment", "kommentar", "komentarz", "комментари", "coment", "repl", "respons", "discussion", "conversation")
+
+
+# ---------------------------------------------------------------- reader-facing page furniture
+# Concepts of the page talking to its reader rather than about its topic: bylines and roles,
+# relative times and reading/listening durations, account / app / audio / reading prompts,
+# consent buttons, affiliate disclosures. Matched as line shapes, in the crawl's languages.
+
+# A time span: "4 min", "2 hours", "vor 3 Stunden", "il y a 5 heures", "6:42".
+_TIME_UNIT = (
+    r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|days?|weeks?|months?|"
+    r"sek\w*|minuten?|stunden?|std|tagen?|wochen?|minutos?|horas?|d[ií]as?|semanas?|heures?|jours?|"
+    r"minuti|minuto|ore|ora|giorni|minuty|minut|godzin\w*|dni|мин\w*|час\w*|дн\w*|сек\w*)"
+)
+DURATION = re.compile(rf"(?:\b|^)\d+\s*{_TIME_UNIT}\b\.?|\b\d{{1,2}}:\d\d\b", re.I)
+# Words that turn a duration into page metadata: "ago", "read", "listen", reading time...
+DURATION_CONTEXT = frozenset(
+    """
+    ago read reading listen listening audio watch video updated posted published
+    vor lesezeit lesedauer hördauer aktualisiert lecture écoute hace lectura actualizado
+    fa lettura temu czytania назад чтения
+    """.split()
+)
+# Bylines: "By Jane Doe", "Von Jane Doe", "Par ...", "Written by ...", "Reporting by ...".
+BYLINE = re.compile(
+    r"^\W{0,3}(?i:(?:written|words|reporting|text|story|report|edited|interview)\s+by|by|von|par|por|di|door|"
+    r"av|af|przez|texto|texte|text|автор|текст)\s*:?\s+[A-ZÀ-ÝА-Я][\w'’.-]*(?:\s+[A-ZÀ-ÝА-Я][\w'’.-]*){0,3}"
+    r"\s*(?:$|[|·•,;—–-]|(?i:and|und|et|y|e|with)\s)"
+)
+# Newsroom roles: a short line naming one is a byline / author box, not story text.
+ROLE_WORDS = frozenset(
+    """
+    reporter reporters correspondent correspondents journalist journalists editor editors columnist
+    columnists contributor contributors writer writers staff freelance desk newsroom
+    journaliste journalistes rédacteur rédactrice correspondant correspondante chroniqueur
+    redakteur redakteurin korrespondent korrespondentin autor autorin journalistin
+    periodista periodistas redactor redactora corresponsal columnista giornalista redattore
+    corrispondente dziennikarz dziennikarka korespondent журналист корреспондент редактор обозреватель
+    author auteur auteure autora
+    """.split()
+)
+# What an author box says about its author: "is a ...", "writes about", "covers", "based in".
+BIO_VERB = re.compile(
+    r"\b(?:is|was|has been|writes|wrote|covers|covering|reports|reported|based|joined|est|était|écrit|couvre|"
+    r"ist|war|schreibt|berichtet|es|fue|escribe|cubre|è|scrive|jest|pisze|является|пишет)\b",
+    re.I,
+)
+# The reader's relation to the site: accounts, access, apps, mail, audio, reading on.
+INTERACT_WORDS = frozenset(
+    """
+    subscribe subscriber subscribers subscription subscriptions member members membership account
+    register registration login log sign signin signup unlock unlimited access paywall premium trial
+    app apps download install ios android iphone ipad email mailbox inbox newsletter newsletters
+    briefing alerts notifications listen hear audio podcast play article articles story stories
+    reading continue keep free limit digital
+    abo abonnieren abonnent abonnenten konto anmelden registrieren kostenlos kostenlose kostenloses
+    kostenlosen zugang herunterladen artikel anhören weiterlesen kontingent
+    abonnez abonné abonnés abonnement compte connectez inscrivez inscription gratuit gratuite gratuitement
+    accès application télécharger écouter lecture lire poursuivre
+    suscríbete suscriptor suscriptores suscripción cuenta regístrate gratis gratuita gratuito acceso
+    aplicación descarga descargar artículo escuchar lectura leer boletín
+    abbonati abbonamento registrati accedi gratuito gratuita ascolta articolo
+    subskrypcja zaloguj aplikacja pobierz posłuchaj artykuł
+    подписка подписаться приложение скачать слушать статья статью
+    """.split()
+)
+# Interaction words that on their own make a short line a prompt (not "story", "free", "read").
+INTERACT_STRONG = frozenset(
+    """
+    subscribe subscriber subscribers subscription member membership login signin signup register
+    registration unlock paywall app apps download install newsletter newsletters inbox mailbox listen
+    hear audio account email briefing
+    abo abonnieren abonnent konto anmelden registrieren herunterladen anhören weiterlesen
+    abonnez abonné abonnement connectez inscrivez télécharger écouter suscríbete suscriptor
+    regístrate descarga descargar escuchar abbonati registrati ascolta zaloguj pobierz posłuchaj
+    подписаться скачать слушать
+    """.split()
+)
+# Consent and dialog buttons ("Accept all", "Alle akzeptieren", "Tout refuser").
+CONSENT_WORDS = frozenset(
+    """
+    accept accepter akzeptieren aceptar accetta accetto aceitar zaakceptuj принять agree agreed ok okay
+    reject refuse refuser ablehnen rechazar rifiuta recusar odrzuć отклонить decline deny
+    manage preferences settings customise customize options einstellungen anpassen paramétrer
+    personnaliser configurar gestionar préférences preferencias
+    all alle tout tous toutes todas todos tutti tutto wszystkie все cookies cookie and und et y e und
+    necessary only nur seulement solo essential
+    """.split()
+)
+CONSENT_CORE = frozenset(
+    "accept accepter akzeptieren aceptar accetta accetto aceitar zaakceptuj принять agree reject refuse refuser "
+    "ablehnen rechazar rifiuta recusar odrzuć отклонить decline deny cookie cookies manage verwalten gérer "
+    "gestionar".split()
+)
+# App store badges ("Get it on Google Play", "Download on the App Store").
+STORE_BADGE = re.compile(r"\b(?:google play|play store|app store|appgallery|app gallery)\b", re.I)
+RELATIVE = re.compile(r"\b(?:ago|il y a|hace|vor|fa|temu|назад)\b", re.I)
+# Words of recommendation teasers ("Related:", "More coverage →", "Te recomendamos:").
+RECOMMEND_WORDS = frozenset(
+    """
+    related recommended recommend recommends coverage also more further latest keep reading read
+    recomendamos recomendado recomendada relacionado relacionada también más leer
+    empfohlen empfehlen auch mehr weitere dazu lire également aussi plus voir recommandé
+    consigliato consigliati anche leggi più polecamy zobacz także więcej рекомендуем также ещё читайте
+    """.split()
+)
+TEASER = re.compile(r"^\W{0,3}(?P<label>[^\W\d_][\w'’ ]{0,30}?)\s*(?::|→|»|›|\||–|—|>>|-)\s+\S")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+QUOTES = frozenset('"“”„«»')
+# Affiliate / commerce disclosures.
+AFFILIATE = re.compile(
+    r"\baffiliate\b|\bcommission\b.{0,60}\b(?:links?|purchases?|buy|sales?)|\b(?:links?|purchases?|buy)\b.{0,60}\bcommission\b|"
+    r"\bpartnerlinks?\b|\bprovision\b.{0,40}\blinks?|\bamazon[- ]?(?:partner|associate)|\bliens? (?:d'affiliation|affiliés?)|"
+    r"\benlaces? de afiliad|\blink (?:di )?affiliazione",
+    re.I,
+)
+# Publication disclaimers: "Prices correct at the time of publishing", "as of the time of writing".
+DISCLAIMER = re.compile(
+    r"\b(?:at|as of) the time of (?:publishing|publication|writing|going to press|posting)\b|"
+    r"\bzum zeitpunkt der (?:veröffentlichung|erstellung)|\bau moment de la (?:publication|rédaction)|"
+    r"\ben el momento de (?:la )?(?:publicación|publicar|redactar)",
+    re.I,
+)
+# Lines about the page itself ("this article", "cet article", "dieser Artikel").
+SELF_REF = re.compile(
+    r"\b(?:this|these)\s+(?:article|story|post|page|site|website|piece|report)s?\b|"
+    r"\b(?:dies(?:er|en|em|e)?|diese[rn]?)\s+(?:artikel|beitrag|seite|website)\b|"
+    r"\b(?:cet|cette|ces)\s+(?:article|page|site)s?\b|\b(?:este|esta)\s+(?:artículo|página|sitio|nota)\b|"
+    r"\b(?:questo|questa)\s+(?:articolo|pagina|sito)\b|\bten\s+artykuł\b|\bэт(?:а|у|ой|от)\s+(?:стать\w*|страниц\w*)",
+    re.I,
+)
+# Picture credit labels in many languages ("Zdjęcie:", "Bildquelle:", "Crédito da imagem:").
+CREDIT_LABEL = re.compile(
+    r"^\W{0,3}(?i:(?:[\w'’]+\s+){0,3}?(?:photos?|photograph\w*|images?|imagen|imagem|immagine|pictures?|pics?|foto\w*|"
+    r"bild\w*|zdjęci\w*|fot\.|kuva|billede|φωτ\w*|фото\w*|снимок|写真|图片|credits?|crédits?|crédito|credito|"
+    r"quelle|fuente|fonte|źródło|источник|illustration|ilustración|grafik|gráfico)"
+    r"(?:\s+(?:de|da|del|di|by|par|von)(?:\s+\w+){0,2})?)\s*[:©]\s*[A-ZÀ-ÝА-Я©]",
+)
+# Function words allowed in a short interface heading ("Lo más leído", "Les plus lus").
+STOPWORDS_SHORT = frozenset("the a of on in to lo la las los les le el de des du der die das now right here".split())

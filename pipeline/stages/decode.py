@@ -59,7 +59,7 @@ class DecodeConfig(BaseModel):
 
 
 def _bad_ratio(text: str) -> float:
-    if not text:
+    if not text or ("\ufffd" not in text and not _BAD_CONTROLS.search(text)):
         return 0.0
     bad = len(_BAD_CONTROLS.findall(text)) + text.count("\ufffd")
     return bad / len(text)
@@ -145,8 +145,12 @@ class Decoder:
     def _detect(self, data: bytes) -> tuple[str, str, str] | str:
         from charset_normalizer import from_bytes  # imported lazily: most input is UTF-8
 
-        results = from_bytes(data[:200_000] if len(data) > 200_000 else data)
-        for match in results:
+        results = list(from_bytes(data[:200_000] if len(data) > 200_000 else data))
+        if len(data) <= _SHORT_BYTES:
+            short = _short_pick(data, results, self.config.max_bad_char_ratio)
+            if short is not None:
+                return short
+        for match in _rank(results):
             enc = _preferred(match.could_be_from_charset or [match.encoding])
             try:
                 text = data.decode(enc)
@@ -174,7 +178,9 @@ class Decoder:
                 return Outcome.drop(result)
             text, charset, via = result
         # Lone surrogates (from JSON escapes) cannot be written as UTF-8 later: replace them.
-        text = text.encode("utf-8", "replace").decode("utf-8") if _has_surrogates(text) else text
+        # (Strict decoding of bytes never yields them: only text handed over as str can.)
+        if isinstance(data, str) and _has_surrogates(text):
+            text = text.encode("utf-8", "replace").decode("utf-8")
         meta.update(charset=charset, charset_via=via)
         doc = Document(
             id=raw.id,
@@ -196,6 +202,142 @@ class Decoder:
 # (charset-normalizer lists them in no useful order: cp1250 before cp1252 for French text).
 _PREFERENCE = ("cp1252", "iso8859_15", "latin_1", "cp1251", "koi8_r", "cp932", "shift_jis", "gb18030", "gb2312",
                "gbk", "big5", "euc_jp", "euc_kr", "cp1250", "iso8859_2", "cp1253", "cp1254", "cp1255", "cp1256")
+
+
+# Matches whose mess (chaos) and language fit (coherence) are this close to the best one are
+# ties: on short Western text cp1250, cp1252, cp1257 and cp775 all decode to plausible letters
+# with equal scores, and charset-normalizer's order among them is arbitrary.
+_TIE_CHAOS = 0.02
+_TIE_COHERENCE = 0.05
+
+
+def _rank_of(match) -> int:
+    names = {codecs.lookup(c).name for c in (match.could_be_from_charset or [match.encoding])}
+    for i, pref in enumerate(_PREFERENCE):
+        if codecs.lookup(pref).name in names:
+            return i
+    return len(_PREFERENCE)
+
+
+def _rank(results: list) -> list:
+    """charset-normalizer's matches, with the near-ties to the best one reordered by how common
+    their charset is on the web (`_PREFERENCE`); the rest keep their order after them."""
+    if len(results) < 2:
+        return results
+    best = results[0]
+    tied = [m for m in results
+            if m.chaos <= best.chaos + _TIE_CHAOS and m.coherence >= best.coherence - _TIE_COHERENCE]
+    rest = [m for m in results if m not in tied]
+    return sorted(tied, key=_rank_of) + rest
+
+
+# Below this many bytes charset detection has too little text to go on ("Москва" is six bytes
+# that gb18030 decodes to three real ideographs): candidates are also judged by how implausible
+# their text is as writing (`_implausibility`).
+_SHORT_BYTES = 512
+_SHORT_CANDIDATES = ("utf-8", "cp1252", "cp1250", "cp1251", "koi8_r", "cp1253", "cp1254", "cp1257", "cp932",
+                     "gb18030", "big5", "euc_kr", "iso8859_8", "cp1256", "tis_620")
+
+
+def _cjk_common(ch: str) -> bool:
+    """Ideograph in the frequent (level-1) set of GB2312 or JIS X 0208."""
+    for enc, lo, hi in (("gb2312", 0xB0, 0xD7), ("shift_jis", 0x88, 0x98)):
+        try:
+            b = ch.encode(enc)
+        except UnicodeEncodeError:
+            continue
+        if len(b) == 2 and lo <= b[0] <= hi:
+            return True
+    return False
+
+
+def _script(ch: str) -> str:
+    o = ord(ch)
+    if o < 0x250:
+        return "latin"
+    if 0x370 <= o < 0x400:
+        return "greek"
+    if 0x400 <= o < 0x530:
+        return "cyrillic"
+    if 0x590 <= o < 0x700:
+        return "rtl"
+    if 0x3040 <= o < 0x3100 or 0x3400 <= o < 0xA000:
+        return "cjk"  # kana and ideographs mix within Japanese words
+    if 0xAC00 <= o < 0xD7B0:
+        return "hangul"
+    return "other"
+
+
+def _implausibility(text: str) -> float:
+    """How un-text-like a decoding is: halfwidth katakana, rare or Latin-glued ideographs,
+    words mixing scripts, capitals inside a lower-case word, symbols inside a word, unassigned or
+    private code points. 0 for ordinary text in any one script."""
+    pen = 0.0
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            continue
+        o = ord(ch)
+        cat = unicodedata.category(ch)
+        if cat in ("Cn", "Co", "Cc"):
+            pen += 2
+        elif 0xFF61 <= o <= 0xFF9F:
+            pen += 1
+        elif cat[0] in "SP" and 0 < i < n - 1 and text[i - 1].isalpha() and text[i + 1].isalpha():
+            pen += 1
+        elif cat == "Lo" and _script(ch) == "cjk":
+            near = (text[i - 1] if i else " ") + (text[i + 1] if i + 1 < n else " ")
+            if any(c.isascii() and c.isalpha() for c in near):
+                pen += 1
+            elif 0x4E00 <= o < 0xA000 and not _cjk_common(ch):
+                pen += 0.5
+            elif 0xAC00 <= o < 0xD7B0 and not _encodable(ch, "euc_kr"):
+                pen += 0.5  # a Hangul syllable outside the KS X 1001 everyday set
+    for word in text.split():
+        letters = [c for c in word if c.isalpha()]
+        if not letters or all(c.isascii() for c in letters):
+            continue
+        scripts = {_script(c) for c in letters} - {"other"}
+        if len(scripts) > 1:
+            pen += 1
+        if any(a.islower() and b.isupper() for a, b in zip(letters, letters[1:])):
+            pen += 1
+        if len(letters) >= 3 and scripts == {"latin"} and not any(c.isascii() for c in letters):
+            pen += 1  # Western words always have plain letters: "Ìîñêâà" is a misread
+    return pen
+
+
+def _encodable(ch: str, enc: str) -> bool:
+    try:
+        ch.encode(enc)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _short_pick(data: bytes, results: list, max_bad: float):
+    """For short inputs: the least implausible decoding among charset-normalizer's matches (in
+    their tie-broken order) and the common web charsets; None when none decodes plausibly."""
+    seen: set[str] = set()
+    order = [_preferred(m.could_be_from_charset or [m.encoding]) for m in _rank(results)] + list(_SHORT_CANDIDATES)
+    best = None
+    for enc in order:
+        name = codecs.lookup(enc).name
+        if name in seen or name.replace("-", "_").startswith(("utf_16", "utf_32")):
+            continue  # UTF-16/32 without a byte-order mark: not a guess to make on a few bytes
+        seen.add(name)
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if not _plausible(text, max_bad) or _letters_ratio(text) <= 0.9:
+            continue
+        pen = _implausibility(text)
+        if best is None or pen < best[0]:
+            best = (pen, text, name)
+    if best is None:
+        return None
+    return best[1], best[2], "detected"
 
 
 def _preferred(candidates: list[str]) -> str:

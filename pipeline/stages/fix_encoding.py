@@ -8,7 +8,11 @@ from __future__ import annotations
 import difflib
 import unicodedata
 
+import re
+
 import ftfy
+from ftfy import chardata
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.document import Document, Edit, Outcome
@@ -52,6 +56,8 @@ class FixEncoding:
         text = doc.text
         if text.isascii() and "&" not in text and not _has_ascii_controls(text):
             return Outcome.keep(doc)  # fast path: nothing ftfy could change
+        if not _ftfy_could_change(text, self.config):
+            return Outcome.keep(doc)  # clean non-ASCII text: same answer, a fraction of the cost
         fixed, explanation = ftfy.fix_and_explain(text, self._ftfy)
         if self.config.normalization:
             fixed = unicodedata.normalize(self.config.normalization, fixed)  # type: ignore[arg-type]
@@ -60,6 +66,55 @@ class FixEncoding:
         steps = sorted({step for _kind, step in (explanation or [])}) or ["normalize"]
         reason = "fix_encoding:" + "+".join(steps)
         return Outcome.keep(doc.with_text(fixed), line_edits(text, fixed, reason))
+
+
+# Every character some enabled ftfy step (other than mojibake repair and HTML unescaping, which
+# are gated separately) would change: C1 controls, ligatures, line separators, surrogates,
+# escape and other control characters, the replacement character.
+_FTFY_CHARS = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in sorted(set(chardata.CONTROL_CHARS) | set(chardata.LIGATURES)))
+    + "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\r\u2028\u2029\ufffd\ud800-\udfff"
+    + "]"
+)
+
+
+# `is_bad` is one large regex. Every one of its alternatives needs a C1 control (caught by
+# _FTFY_CHARS), "œ" before a non-letter, "Ã"/"Â" before a space, the Cyrillic pair "вЂ"/"ВЂ", or
+# two adjacent non-ASCII characters at least one of which belongs to a mojibake category other
+# than the "common" letters (or is one of the literal characters the regex names). German "für"
+# or English curly quotes after ASCII letters have none of these, so `is_bad` is skipped there.
+_TRIGGER = (
+    "".join(v for k, v in MOJIBAKE_CATEGORIES.items() if k not in ("common", "lower_common", "upper_common"))
+    + "ŒœÂÃÎÐ×ØÙà√≈‚ЂΒΓΞΟβā€°µ²³¹¼½¾\xa0¡"
+)
+_BADNESS_POSSIBLE = re.compile(
+    f"[{_TRIGGER}][^\\x00-\\x7f]|[^\\x00-\\x7f][{_TRIGGER}]|[Œœ][^A-Za-z]|[ÃÂ][ \\xa0]|[вВ]Ђ"
+)
+
+# `decode_inconsistent_utf8` looks for a UTF-8 lead character (as some single-byte charset shows
+# it) followed by continuation characters, which are non-ASCII or a space. The lead classes are
+# read from ftfy's own pattern; if its layout ever changes the detector simply always runs.
+_DETECTOR = chardata.UTF8_DETECTOR_RE.pattern
+_LEADS = re.findall(r"(?:\(|\|)\s*(\[[^\]]*\])", _DETECTOR[_DETECTOR.find("(\n"):])
+_UTF8_POSSIBLE = (
+    re.compile("(?:" + "|".join(_LEADS) + ")[^\\x00-\\x1f!-\\x7f]") if len(_LEADS) == 3 else re.compile("")
+)
+
+
+def _ftfy_could_change(text: str, config: FixEncodingConfig) -> bool:
+    """Conservative pre-check mirroring ftfy.fix_and_explain's steps: False only when no step
+    can change `text`. Mojibake repair runs only on text ftfy's own `is_bad` flags (the same
+    gate ftfy uses) or that holds UTF-8-looking sequences (`decode_inconsistent_utf8`)."""
+    if ("&" in text and chardata.HTML_ENTITY_RE.search(text)) or _FTFY_CHARS.search(text):
+        return True
+    if config.uncurl_quotes or config.fix_character_width:
+        return True  # these touch ordinary characters: let ftfy decide
+    if config.normalization and not unicodedata.is_normalized(config.normalization, text):  # type: ignore[arg-type]
+        return True
+    if _UTF8_POSSIBLE.search(text) and chardata.UTF8_DETECTOR_RE.search(text):
+        return True
+    return bool(_BADNESS_POSSIBLE.search(text)) and is_bad(text)
 
 
 def _has_ascii_controls(text: str) -> bool:

@@ -133,7 +133,6 @@ def split_lines(text: str) -> list[tuple[int, int, str]]:
 
 
 _LETTER = re.compile(r"[^\W\d_]+", re.UNICODE)
-_SPACE = re.compile(r"\s+")
 
 
 # One-entry memo: spam usually measures the very text boilerplate just measured. Held as one
@@ -200,7 +199,7 @@ def _measure(text: str) -> list[Line]:
             continue
         cjk = 0 if s.isascii() else len(CJK.findall(s))
         n_words = len(toks) + cjk // 2 if cjk < 4 else max(len(toks), cjk // 2)
-        non_space = len(s) - len(_SPACE.findall(s)) if " " in s else len(s)
+        non_space = len("".join(s.split())) if " " in s else len(s)  # split: \s whitespace set
         short = len(s) <= 150
         # Letters and capitals are counted on short lines only (symbol lines, breadcrumbs and
         # labels are short); a long line with words is letters enough.

@@ -17,8 +17,7 @@ VERSION = "quality_v1"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: count characters, not words, there.
-_ALPHA = re.compile(r"[^\W\d_]", re.UNICODE)  # letters of any script
-_SPACE = re.compile(r"\s", re.UNICODE)
+_DIGIT_US = re.compile(r"[\d_]", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
@@ -56,13 +55,16 @@ class QualitySignals:
 def score(text: str) -> QualitySignals:
     """Measure the signals on one text; pure, no thresholds."""
     words = _WORD.findall(text)
-    cjk = len(_CJK.findall(text))
+    cjk = 0 if text.isascii() else len(_CJK.findall(text))
     n_words = len(words) + cjk // 2  # ~2 CJK characters per word
-    mean_len = (sum(map(len, words)) / len(words)) if words else 0.0
+    word_chars = "".join(words)  # every \w character of the text, in one string
+    mean_len = (len(word_chars) / len(words)) if words else 0.0
     if cjk > len(words):
         mean_len = 5.0  # word length is meaningless for unsegmented scripts
-    non_space = len(text) - len(_SPACE.findall(text))
-    alpha = len(_ALPHA.findall(text))
+    non_space = len("".join(text.split()))  # str.split and \s share Unicode's whitespace set
+    # Letters = \w characters that are neither digits nor "_" (same set as [^\W\d_]), counted
+    # without a match object per letter.
+    alpha = len(word_chars) - len(_DIGIT_US.findall(word_chars))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     bullets = sum(1 for ln in lines if ln[:1] in "•·*-–—▪►●○◦■□➤>")
     seen: dict[str, int] = {}

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.document import Document, Outcome, apply_edits
-from pipeline.stages.lines import Line, content_words, measure, removal_edits
+import re
+
+from pipeline.stages.lines import Line, content_words, find_urls, measure, removal_edits
 from pipeline.stages.spam_lexicon import CTA, commercial, may_contain_spam
 
 NAME = "spam"
@@ -57,6 +59,15 @@ class SpamConfig(BaseModel):
     # Spam lines are short; paragraphs longer than this lose `long_penalty`.
     long_words: int = Field(45, ge=1)
     long_penalty: float = Field(0.3, ge=0)
+    # Keyword-stuffed link: the link's host repeats a word of the line's own text
+    # ("kasyno online ... kasyno-bonus61.org"), on an off-topic line that is not prose. Counts as
+    # this much commercial vocabulary (an advert names its product in its domain; a citation's
+    # host is a publisher, not a word of the sentence around it).
+    echo_commercial: float = Field(0.8, ge=0)
+    # Added when a spam concept (not just transaction words) sits in a short, non-prose line
+    # whose vocabulary is almost all absent from the document (offtopic >= 0.75): link-less
+    # spam ("Préstamo personal al instante sin papeleo").
+    w_offtopic_concept: float = Field(0.2, ge=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,33 @@ class SpamScore:
 _ORDER = ("link", "commercial", "cta", "offtopic", "unsentence")
 
 
+_HOST_SPLIT = re.compile(r"[^\w]+|\d+|_")
+_HOST_SKIP = frozenset("https http www com net org info html php index wp content uploads".split())
+
+
+def _echo(url: str, line_words) -> bool:
+    """`url`'s words recur among `line_words`: one word of a keyword-stuffed host label
+    ("kasyno-bonus61", "ship-meds22"), or two distinct words anywhere in the link. A publisher's
+    own one-word domain next to its name ("KLOOK ... klook.com") is a citation, not an echo."""
+    url = url.lower().split("?", 1)[0]
+    if "://" in url:
+        url = url.split("://", 1)[1]
+    host, _, path = url.partition("/")
+    stuffed = {w for label in host.split(".") if "-" in label or any(ch.isdigit() for ch in label)
+               for w in _HOST_SPLIT.split(label) if len(w) >= 4 and w not in _HOST_SKIP}
+    words = {w for w in _HOST_SPLIT.split(url) if len(w) >= 4 and w not in _HOST_SKIP}
+    hits = {w for w in line_words if w in words}
+    return bool(hits & stuffed) or len(hits) >= 2
+
+
+def link_echo(ln: Line) -> bool:
+    """The line's link repeats the line's own words (a keyword-stuffed domain)."""
+    if not ln.url_share or not ln.words:
+        return False
+    lw = {w for w in ln.words if len(w) >= 4}
+    return any(_echo(ln.text[a:b], lw) for a, b in find_urls(ln.text))
+
+
 def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     t = ln.text
     com, concepts = commercial(t, ln.words)
@@ -79,6 +117,13 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     offtopic = 1.0 - ln.overlap if len(cw) >= 2 else 0.5 * (1.0 - ln.overlap)
     cta = bool(CTA.search(t))
     unsentence = ln.stop_ratio < 0.15
+    if has_link and offtopic >= 0.5 and not ln.sentence_like and link_echo(ln):
+        com += c.echo_commercial
+        concepts = [*concepts, "link_echo"]
+    spam_concept = any(x != "transaction" for x in concepts)
+    # (A sentence-shaped advert still gives itself away by a call to action.)
+    off_concept = (not has_link and spam_concept and offtopic >= 0.75 and (cta or not ln.sentence_like)
+                   and ln.n_words <= 25)
     score = (
         c.w_link * has_link
         + c.w_url_share * ln.url_share
@@ -88,6 +133,7 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
         + c.w_unsentence * unsentence
         - c.long_penalty * (ln.n_words > c.long_words)
         - c.prose_discount * ln.sentence_like
+        + c.w_offtopic_concept * off_concept
     )
     fired = {
         "link": has_link,
@@ -102,6 +148,20 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
 def score_lines(lines: list[Line], c: SpamConfig) -> list[SpamScore]:
     """Score every non-blank line; pure, no decision."""
     return [score_line(ln, c) for ln in lines if not ln.blank]
+
+
+def _any_link_echo(text: str) -> bool:
+    """Cheap document gate for `link_echo`: a link whose words recur on its own line."""
+    if "." not in text:
+        return False
+    for a, b in find_urls(text):
+        ls = text.rfind("\n", 0, a) + 1
+        le = text.find("\n", b)
+        line = text[ls: le if le >= 0 else len(text)].lower()
+        rest = set(_HOST_SPLIT.split(line[: a - ls] + " " + line[b - ls:]))
+        if _echo(text[a:b], {w for w in rest if len(w) >= 4}):
+            return True
+    return False
 
 
 class Spam:
@@ -125,8 +185,8 @@ class Spam:
         text = doc.text
         if not text.strip():
             return Outcome.keep(doc)
-        if not may_contain_spam(text):
-            return Outcome.keep(doc)  # no spam concept and no call to action anywhere
+        if not may_contain_spam(text) and not _any_link_echo(text):
+            return Outcome.keep(doc)  # no spam concept, call to action or stuffed link anywhere
         lines = measure(text)
         removals = {}
         for s in score_lines(lines, self.config):
