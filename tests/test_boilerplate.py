@@ -268,3 +268,22 @@ def test_content_lists_that_look_like_furniture_kept(content):
     kept = lines_of(run(text).doc.text)
     for ln in lines_of(content):
         assert ln in kept, ln
+
+
+def test_table_rows_and_acronyms_in_parentheses_are_content():
+    # Two false positives seen on Scrapinghub AEB pages (MIT): a data table as trafilatura
+    # writes it, and a German sentence ending in an acronym that spells an agency's name.
+    from pipeline.document import Document
+    from pipeline.stages.boilerplate import Boilerplate
+
+    text = (
+        "The Browns used their defensive line heavily in the second half of the game on Sunday.\n\n"
+        "| Pos | Player | Plays | % | Stats |\n"
+        "| DL | Devaroe Lawrence | 28 | 38% | No stats registered. |\n"
+        "| LB | Sione Takitaki | 6 | 8% | No stats registered. |\n\n"
+        "Das Thema mit dem höchsten Potenzial aber auch mit den meisten Hindernissen wird seit Jahren "
+        "intensiv diskutiert: Die elektronische Patientenakte (ePA)\n\n"
+        "Coaches said the rotation would continue next week as the team prepares for a road game."
+    )
+    out = Boilerplate().apply(Document("t", text))
+    assert out.doc.text == text, [e.removed for e in out.edits]

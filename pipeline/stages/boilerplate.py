@@ -247,7 +247,9 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
     # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
     if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
         items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
-        table = any("|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
+        # A row of a table ("| Pos | Player | Plays |", as trafilatura writes tables) is data.
+        table = (t.startswith("|") and t.endswith("|")) or any(
+            "|" in lines[k].text for k in (ln.index - 1, ln.index + 1) if 0 <= k < len(lines))
         if len(items) >= 3 and all(len(x.split()) <= 3 for x in items) and not table:
             cands.append((0.75, "menu", f"inline{len(items)}"))
     # Share / follow widgets: every word a social network, a sharing verb or filler.

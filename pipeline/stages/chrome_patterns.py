@@ -101,8 +101,10 @@ CREDIT = re.compile(
     r"(?:^|[|/(\[–—•·-]\s*|\s)(?:photo|photos|photograph|image|images|picture|pic|foto|fotos|bild|"
     r"credit|credits|illustration|graphic|graphics|video|source|quelle|crédit|crédits|fuente|"
     r"фото|imagen|immagine)\s*(?:by|courtesy|credit|:|©|-|–)\s*\S"
-    r"|\b(?:getty\s*images|shutterstock|istock(?:photo)?|alamy|ap\s+photo|afp|reuters|epa(?:-efe)?|"
-    r"dpa|xinhua|associated\s+press|anadolu|picture[- ]alliance|keystone|imago)\b\s*[)\]]?\s*$",
+    # Agencies at the end of a line, in their own spelling ("(ePA)" is a German acronym, not EPA).
+    r"|\b(?-i:Getty\s*Images|GETTY\s*IMAGES|Shutterstock|iStock(?:photo)?|Alamy|AP\s+Photo|AFP|Reuters|REUTERS|"
+    r"EPA(?:-EFE)?|dpa|DPA|Xinhua|XINHUA|Associated\s+Press|Anadolu|picture[- ]alliance|Keystone|KEYSTONE|"
+    r"Imago|IMAGO)\b\s*[)\]]?\s*$",
     re.I,
 )
 CREDIT_PAREN = re.compile(
