@@ -9,14 +9,14 @@ from click.testing import CliRunner
 from pipeline.report.command import report_command
 from pipeline.report.html import build_report
 from pipeline.runner.local import run
-from tests.test_report_support import standin_run  # noqa: F401  (fixture)
+from tests.test_report_support import edited_run  # noqa: F401  (fixture)
 
 
-def test_sampling_limits_what_is_embedded(standin_run):
-    root = lxml.html.fromstring(build_report(standin_run, per_reason=1, max_docs=3))
+def test_sampling_limits_what_is_embedded(edited_run):
+    root = lxml.html.fromstring(build_report(edited_run, per_reason=1, max_docs=3))
     docs = root.xpath('//section[contains(@class, "doc") and @data-id]')
     assert len(docs) == 3
-    manifest = json.loads((standin_run / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((edited_run / "manifest.json").read_text(encoding="utf-8"))
     n_reasons = sum(len(s["reasons"]) for s in manifest["stages"].values())
     examples = root.xpath('//ul[@class="examples"]/li')
     assert len(examples) == n_reasons  # one per reason
@@ -24,12 +24,12 @@ def test_sampling_limits_what_is_embedded(standin_run):
     assert len(linked) == 3  # only embedded documents are links; the others say why not
     assert len(examples) - len(linked) == len(root.xpath('//ul[@class="examples"]//span[contains(text(), "over --max-docs")]'))
     # Counts still cover the whole run.
-    count = root.xpath('//li[@data-reason="boilerplate:standin_chrome"]/span[@class="count"]')[0].text
-    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:standin_chrome"]
+    count = root.xpath('//li[@data-reason="boilerplate:share_widget"]/span[@class="count"]')[0].text
+    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:share_widget"]
 
 
-def test_self_contained_no_network(standin_run):
-    page = build_report(standin_run)
+def test_self_contained_no_network(edited_run):
+    page = build_report(edited_run)
     root = lxml.html.fromstring(page)
     assert not root.xpath("//script[@src] | //link | //img | //iframe | //object | //embed")
     for style in root.xpath("//style"):
@@ -52,14 +52,14 @@ def test_document_text_is_escaped_not_rendered(tmp_path):
     assert "<script>window.pwned=1</script>" in sec.text_content() and "<b>voted</b> &" in sec.text_content()
 
 
-def test_report_command_writes_the_file_and_errors_in_one_line(standin_run, tmp_path):
-    r = CliRunner().invoke(report_command, [str(standin_run), "--per-reason", "2", "--max-docs", "5"])
+def test_report_command_writes_the_file_and_errors_in_one_line(edited_run, tmp_path):
+    r = CliRunner().invoke(report_command, [str(edited_run), "--per-reason", "2", "--max-docs", "5"])
     assert r.exit_code == 0, r.output
-    path = standin_run / "report.html"
+    path = edited_run / "report.html"
     assert str(path) in r.output and path.stat().st_size > 10_000
     assert len(lxml.html.parse(str(path)).getroot().xpath('//section[contains(@class, "doc") and @data-id]')) == 5
     other = tmp_path / "elsewhere.html"
-    r = CliRunner().invoke(report_command, [str(standin_run), "-o", str(other)])
+    r = CliRunner().invoke(report_command, [str(edited_run), "-o", str(other)])
     assert r.exit_code == 0 and other.exists()
     empty = tmp_path / "not_a_run"
     empty.mkdir()
@@ -68,6 +68,6 @@ def test_report_command_writes_the_file_and_errors_in_one_line(standin_run, tmp_
 
 
 @pytest.mark.parametrize("bad", [["--per-reason", "0"], ["--max-docs", "0"]])
-def test_limits_must_be_positive(standin_run, bad):
-    r = CliRunner().invoke(report_command, [str(standin_run), *bad])
+def test_limits_must_be_positive(edited_run, bad):
+    r = CliRunner().invoke(report_command, [str(edited_run), *bad])
     assert r.exit_code == 2
