@@ -287,3 +287,21 @@ def test_table_rows_and_acronyms_in_parentheses_are_content():
     )
     out = Boilerplate().apply(Document("t", text))
     assert out.doc.text == text, [e.removed for e in out.edits]
+
+
+def test_app_feature_list_in_the_body_is_content():
+    # "- ECG app" was taken for an app-download prompt on an AEB page (MIT); inside a list of
+    # similar items in the middle of an article it is content.
+    from pipeline.document import Document
+    from pipeline.stages.boilerplate import Boilerplate
+
+    para = "Apple's watch has gained several health features over the years, and the new model adds more."
+    text = "\n\n".join([
+        para, "The company said the update reaches older models too, free of charge, from next month.",
+        "The features include:", "- ECG app\n- Fall detection\n- Irregular rhythm notifications\n- Emergency SOS",
+        "Analysts expect the watch to sell strongly during the holiday quarter, the company said.",
+        "Shares rose two per cent in early trading in New York after the announcement.",
+        "The company did not say how many units it expects to ship this year.",
+    ])
+    out = Boilerplate().apply(Document("w", text))
+    assert out.doc.text == text, [e.removed for e in out.edits]

@@ -243,7 +243,8 @@ def _candidates(ln: Line, lines: list[Line], short: list[bool], runs: list[int],
         cands.append((0.8, "tags", "taxonomy_label"))
     # Subscription / newsletter / app prompts in any wording: the concept in a short line.
     if nw <= 14 and ln.overlap < 0.5 and any(w in P.PROMPT_WORDS for w in words):
-        cands.append((0.7, "call_to_action", "subscription_prompt"))
+        # Inside a list of similar short items ("- ECG app", "- Fall detection") it is content.
+        cands.append((0.35 if structured and not edge else 0.7, "call_to_action", "subscription_prompt"))
     # Inline menus: 3+ short items separated by | or · on one line, not inside a table.
     if nw <= 20 and ("|" in t or "·" in t or "•" in t[1:]) and not ln.ends_sentence:
         items = [x for x in P.INLINE_SEP.split(t) if x.strip()]
