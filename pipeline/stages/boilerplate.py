@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.document import Document, Edit, Outcome
 from pipeline.stages import chrome_patterns as P
+from pipeline.stages.line_model import LineModel
 from pipeline.stages.lines import Line, measure, removal_edits
 
 NAME = "boilerplate"
@@ -54,6 +55,13 @@ class BoilerplateConfig(BaseModel):
     sentence_penalty: float = Field(0.45, ge=0, le=1)
     # Move a removed publication date into doc.date when the document has no date yet.
     move_date: bool = True
+    # Learned line scorer (pipeline/stages/line_model.npz, benchmarks/train_line_model.py): a
+    # line the rules keep is removed when the model's chrome probability reaches
+    # `learned_threshold`; only lines of at most `learned_max_words` words are asked (never
+    # when `threshold` > 1, which disables removal).
+    learned_enabled: bool = True
+    learned_threshold: float = Field(0.6, ge=0, le=1.01)
+    learned_max_words: int = Field(25, ge=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +385,7 @@ class Boilerplate:
 
     def __init__(self, config: BoilerplateConfig | None = None) -> None:
         self.config = config or BoilerplateConfig()
+        self._model = LineModel.load() if self.config.learned_enabled else None
 
     def apply(self, doc: Document) -> Outcome:
         text = doc.text
@@ -405,6 +414,18 @@ class Boilerplate:
             for s in scores
             if s.score >= self.config.threshold
         }
+        if self._model is not None and self.config.threshold <= 1.0:  # threshold > 1 disables removal
+            c = self.config
+            # Table rows ("| a | b |", as trafilatura writes tables), list items, one-word
+            # headings, "Label: value" spec lines and bare links are data the training pages
+            # under-represent: never asked.
+            asked = [ln for ln in lines if not ln.blank and 2 <= ln.n_words <= c.learned_max_words
+                     and ln.index not in removals and not ln.bullet and ln.url_share < 0.5
+                     and not _SPEC.match(ln.text)]
+            if asked:
+                for ln, p in zip(asked, self._model.predict(asked)):
+                    if p >= c.learned_threshold:
+                        removals[ln.index] = (f"boilerplate:learned | p={p:.2f}", float(p))
         if self.config.move_date and not date:
             for s in scores:
                 if s.index in removals and s.family == "published":
