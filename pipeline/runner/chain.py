@@ -108,16 +108,21 @@ class Cleaner:
         return self.clean_post(result, self.pre, stats)
 
     def clean_post(self, result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
-        st = stats or {}
-        doc = result.doc
-        assert doc is not None
-        for stage in stages:
-            outcome: Outcome = run_stage(stage, doc, st.get(stage.name))
-            result.edits.extend((stage.name, e) for e in outcome.edits)
-            if outcome.doc is None:
-                result.doc = None
-                result.rejected_stage, result.rejected_reason = stage.name, outcome.reason
-                return result
-            doc = outcome.doc
-        result.doc = doc
-        return result
+        return run_chain(result, stages, stats)
+
+
+def run_chain(result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
+    """Run `stages` in order on `result.doc`, recording edits; stops at the first drop."""
+    st = stats or {}
+    doc = result.doc
+    assert doc is not None
+    for stage in stages:
+        outcome: Outcome = run_stage(stage, doc, st.get(stage.name))
+        result.edits.extend((stage.name, e) for e in outcome.edits)
+        if outcome.doc is None:
+            result.doc = None
+            result.rejected_stage, result.rejected_reason = stage.name, outcome.reason
+            return result
+        doc = outcome.doc
+    result.doc = doc
+    return result

@@ -202,10 +202,8 @@ def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, ti
 
 
 def _stage_versions() -> dict[str, str]:
-    from pipeline.runner.chain import Cleaner
+    """Which logic produced the outputs, from each stage module's constants (building the
+    stages here would load the extractor and the line model for nothing)."""
+    from pipeline.stages import boilerplate, decode, extract, fix_encoding, quality, repeated_lines, spam
 
-    c = Cleaner()
-    out = {c.decoder.name: c.decoder.version}
-    for st in c.pre + c.post:
-        out[st.name] = st.version
-    return out
+    return {m.NAME: m.VERSION for m in (decode, extract, fix_encoding, boilerplate, spam, repeated_lines, quality)}

@@ -23,7 +23,7 @@ from pipeline.document import Document, RawDocument
 from pipeline.io.dates import iso_date
 from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
-from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, stage_dir
+from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, run_chain, stage_dir
 from pipeline.stage import StageStats
 from pipeline.stages.quality import QualityFilter
 from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, line_keys
@@ -143,7 +143,6 @@ def finish_shard(index: int, pre: ShardSummary, config: PipelineConfig, out_dir:
     stages = [RepeatedLines(config.repeated_lines, repeated), QualityFilter(config.quality)]
     if not config.repeated_lines.enabled:
         stages = stages[1:]
-    cleaner = Cleaner(config)
     edits: dict[str, list[dict]] = {s: [] for s in STAGE_ORDER}
     kept: list[dict] = []
     rejected: list[dict] = []
@@ -151,7 +150,7 @@ def finish_shard(index: int, pre: ShardSummary, config: PipelineConfig, out_dir:
         doc = Document(id=row["id"], text=row["text"], source=row["source"], url=row["url"], title=row["title"],
                        date=row["date"], meta={"charset": row["charset"]} if row["charset"] else {})
         result = CleanResult(row["id"], row["source"], None, "text", doc)
-        cleaner.clean_post(result, stages, stats)
+        run_chain(result, stages, stats)
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
