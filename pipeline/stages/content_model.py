@@ -1,0 +1,119 @@
+"""The content model: two passes of gradient-boosted trees over line features, walked in numpy,
+then a decision over the whole document.
+
+The first pass scores each line from its shape and its neighbours' (`content_features.NAMES`);
+the second pass sees the same features plus the first pass's probabilities measured over the
+page (`STACK_NAMES`: the neighbourhood's content share, the page's main block), so a line is
+judged by the run it sits in. `ContentModel.predict(features)` gives each line's probability of
+being content (pure, no threshold); `decide` applies the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.stages.content_features import stack_features
+
+WEIGHTS = Path(__file__).with_name("content_model.npz")
+_FIELDS = ("feature", "threshold", "left", "right", "leaf", "value")
+
+
+@dataclass(frozen=True)
+class Trees:
+    """Flat arrays of fitted trees: per tree and node the split feature and threshold, the
+    children, whether it is a leaf and the leaf value (benchmarks/train_content_model.py)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    baseline: float
+    depth: int
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str) -> "Trees":
+        return cls(feature=z[f"{prefix}feature"].astype(np.intp), threshold=z[f"{prefix}threshold"],
+                   left=z[f"{prefix}left"].astype(np.intp), right=z[f"{prefix}right"].astype(np.intp),
+                   leaf=z[f"{prefix}leaf"], value=z[f"{prefix}value"], baseline=float(z[f"{prefix}baseline"]),
+                   depth=int(z[f"{prefix}depth"]))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class (content) for each row."""
+        n = len(X)
+        if n == 0:
+            return np.zeros(0, dtype=np.float32)
+        trees = np.arange(self.feature.shape[0])[None, :]
+        rows = np.arange(n)[:, None]
+        node = np.zeros((n, self.feature.shape[0]), dtype=np.intp)
+        for _ in range(self.depth):
+            go_left = X[rows, self.feature[trees, node]] <= self.threshold[trees, node]
+            step = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(self.leaf[trees, node], node, step)
+        raw = self.baseline + self.value[trees, node].sum(axis=1)
+        return (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
+
+
+def tree_arrays(nodes_per_tree: list, baseline: float, prefix: str) -> dict[str, np.ndarray]:
+    """scikit-learn's HistGradientBoosting predictor nodes -> the flat arrays `Trees` reads."""
+    size = max(len(t) for t in nodes_per_tree)
+    dtypes = {"feature": np.int16, "threshold": np.float32, "left": np.int16, "right": np.int16,
+              "leaf": np.bool_, "value": np.float32}
+    source = {"feature": "feature_idx", "threshold": "num_threshold", "left": "left", "right": "right",
+              "leaf": "is_leaf", "value": "value"}
+    out = {f"{prefix}{k}": np.zeros((len(nodes_per_tree), size), dtype=dt) for k, dt in dtypes.items()}
+    for t, nodes in enumerate(nodes_per_tree):
+        for k in _FIELDS:
+            out[f"{prefix}{k}"][t, :len(nodes)] = nodes[source[k]]
+    out[f"{prefix}baseline"] = np.float32(baseline)
+    out[f"{prefix}depth"] = np.int16(max(int(nodes["depth"].max()) for nodes in nodes_per_tree))
+    return out
+
+
+@dataclass(frozen=True)
+class ContentModel:
+    first: Trees
+    second: Trees | None
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> "ContentModel":
+        with np.load(path) as z:
+            second = Trees.from_arrays(z, "second_") if "second_feature" in z.files else None
+            return cls(first=Trees.from_arrays(z, "first_"), second=second)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability that each line (a row of `content_features.NAMES`) is content."""
+        p = self.first.predict(X)
+        if self.second is None or len(X) == 0:
+            return p
+        return self.second.predict(np.hstack([X, stack_features(p)]))
+
+
+def decide(probs: np.ndarray, threshold: float = 0.5, switch: float = 0.0) -> np.ndarray:
+    """Keep mask: Viterbi over {chrome, content} with emission log-odds shifted so that a lone
+    line is kept exactly when its probability reaches `threshold`, and `switch` nats per change
+    of state (0: each line on its own)."""
+    n = len(probs)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    p = np.clip(probs.astype(np.float64), 1e-6, 1 - 1e-6)
+    gain = np.log(p / (1 - p)) - np.log(threshold / (1 - threshold))  # content minus chrome score
+    if switch <= 0:
+        return gain >= 0
+    back = np.zeros((n, 2), dtype=bool)  # back[i, s]: line i-1 was in the other state
+    chrome, content = 0.0, gain[0]
+    for i in range(1, n):
+        from_content, from_chrome = content - switch, chrome - switch
+        back[i, 0], back[i, 1] = from_content > chrome, from_chrome > content
+        chrome, content = max(chrome, from_content), max(content, from_chrome) + gain[i]
+    keep = np.zeros(n, dtype=bool)
+    state = int(content >= chrome)
+    for i in range(n - 1, -1, -1):
+        keep[i] = state == 1
+        if back[i, state]:
+            state = 1 - state
+    return keep
