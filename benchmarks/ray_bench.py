@@ -87,8 +87,8 @@ def main() -> int:
     from ray.cluster_utils import Cluster
 
     from pipeline.config import PipelineConfig
-    from pipeline.runner.local import run
-    from pipeline.runner.ray_engine import run_ray
+    from pipeline.engine.local import run
+    from pipeline.engine.ray.driver import run_ray
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="ray_bench-"))
     work.mkdir(parents=True, exist_ok=True)

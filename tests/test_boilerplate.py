@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document, apply_edits
 from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -178,7 +178,7 @@ def test_line_stages_on_real_pages_do_not_eat_the_article(page):
     import gzip
     import json
 
-    from pipeline.document import RawDocument
+    from pipeline.core.document import RawDocument
     from pipeline.stages.decode import Decoder
     from pipeline.stages.extract import Extract
     from pipeline.stages.fix_encoding import FixEncoding
@@ -273,7 +273,7 @@ def test_content_lists_that_look_like_furniture_kept(content):
 def test_table_rows_and_acronyms_in_parentheses_are_content():
     # Two false positives seen on Scrapinghub AEB pages (MIT): a data table as trafilatura
     # writes it, and a German sentence ending in an acronym that spells an agency's name.
-    from pipeline.document import Document
+    from pipeline.core.document import Document
     from pipeline.stages.boilerplate import Boilerplate
 
     text = (
@@ -292,7 +292,7 @@ def test_table_rows_and_acronyms_in_parentheses_are_content():
 def test_app_feature_list_in_the_body_is_content():
     # "- ECG app" was taken for an app-download prompt on an AEB page (MIT); inside a list of
     # similar items in the middle of an article it is content.
-    from pipeline.document import Document
+    from pipeline.core.document import Document
     from pipeline.stages.boilerplate import Boilerplate
 
     para = "Apple's watch has gained several health features over the years, and the new model adds more."

@@ -31,7 +31,7 @@ from pipeline.dedup import (
 )
 from pipeline.dedup import _kernels as K
 from pipeline.dedup import api
-from pipeline.dedup.command import dedup_command
+from pipeline.cli.dedup import dedup_command
 
 FIX = Path(__file__).parent / "fixtures" / "dedup"
 ARTICLES = [json.loads(line) for line in (FIX / "wikinews_sample.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -86,8 +86,8 @@ def ray_cluster(tmp_path_factory):
 @pytest.mark.slow
 def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     from pipeline.config import PipelineConfig
-    from pipeline.runner.local import run
-    from pipeline.runner.ray_engine import run_ray
+    from pipeline.engine.local import run
+    from pipeline.engine.ray.driver import run_ray
 
     src = build_input(tmp_path / "in")
     config = PipelineConfig().with_overrides(run={"shard_size": 25})
@@ -128,7 +128,7 @@ def test_embedded_path_never_imports_ray(tmp_path):
     import sys
 
     code = (
-        "import sys, pipeline, pipeline.cli, pipeline.runner.local as l, pipeline.runner.ray_engine\n"
+        "import sys, pipeline, pipeline.cli, pipeline.engine.local as l, pipeline.engine.ray.driver\n"
         f"l.run([{str(SAMPLES)!r}], {str(tmp_path / 'o')!r})\n"
         "assert 'ray' not in sys.modules, 'ray imported'\n"
     )
@@ -141,7 +141,7 @@ def test_candidate_pairs_match_brute_force():
 
     import numpy as np
 
-    from pipeline.runner.ray_dedup import candidate_pairs, connected_components
+    from pipeline.engine.ray.dedup import candidate_pairs, connected_components
 
     rng = np.random.default_rng(0)
     for _ in range(100):
@@ -165,9 +165,9 @@ def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
 
     from pipeline.config import PipelineConfig
     from pipeline.dedup.api import sketches_from_table
-    from pipeline.runner import ray_dedup as rd
-    from pipeline.runner.local import run
-    from pipeline.runner.shard import WORK
+    from pipeline.engine.ray import dedup as rd
+    from pipeline.engine.local import run
+    from pipeline.engine.shard import WORK
 
     src = build_input(tmp_path / "in", n_base=120)
     config = PipelineConfig().with_overrides(run={"shard_size": 30, "keep_work": True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document, apply_edits
 from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, RepeatedLinesConfig, line_keys, source_group
 
 CFG = RepeatedLinesConfig(min_docs=3)

@@ -14,9 +14,9 @@ from typing import Iterable
 
 import pyarrow.dataset as ds
 
-from pipeline.document import Edit, apply_edits
+from pipeline.core.document import Edit, apply_edits
 from pipeline.errors import PipelineError
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
+from pipeline.engine.chain import STAGE_ORDER, stage_dir
 
 
 @dataclass

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
-from pipeline.stage import reason_key
+from pipeline.engine.chain import STAGE_ORDER, stage_dir
+from pipeline.core.stage import reason_key
 
 
 @dataclass

@@ -11,8 +11,8 @@ from pipeline.report.doc_view import render_document
 from pipeline.report.history import History
 from pipeline.report.markup import color, doc_href, esc
 from pipeline.report.sample import Selection
-from pipeline.runner.chain import STAGE_ORDER
-from pipeline.stage import reason_key
+from pipeline.engine.chain import STAGE_ORDER
+from pipeline.core.stage import reason_key
 
 DUP_DIFF_MAX_WORDS = 20_000
 

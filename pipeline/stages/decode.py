@@ -12,7 +12,7 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.document import Document, Edit, Outcome, RawDocument
 
 NAME = "decode"
 VERSION = "decode_v1"

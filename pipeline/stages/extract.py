@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome
+from pipeline.core.document import Document, Edit, Outcome
 from pipeline.stages.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"

@@ -15,7 +15,7 @@ from ftfy import chardata
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.document import Document, Edit, Outcome
+from pipeline.core.document import Document, Edit, Outcome
 
 NAME = "fix_encoding"
 VERSION = "fix_encoding_v1"

@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 
-from pipeline.document import Edit
+from pipeline.core.document import Edit
 
 WORD = re.compile(r"\w+", re.UNICODE)
 _TLDS = "com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl"

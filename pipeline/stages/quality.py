@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome
+from pipeline.core.document import Document, Outcome
 
 NAME = "quality"
 VERSION = "quality_v1"

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome, apply_edits
+from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"

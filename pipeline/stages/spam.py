@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome, apply_edits
+from pipeline.core.document import Document, Outcome, apply_edits
 import re
 
 from pipeline.stages.lines import Line, content_words, find_urls, measure, removal_edits

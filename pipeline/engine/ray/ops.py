@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import PipelineConfig
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import ReadFailure
-from pipeline.runner import ray_dedup as rd
-from pipeline.runner.shard import (
+from pipeline.engine.ray import dedup as rd
+from pipeline.engine.shard import (
     WORK,
     ShardSummary,
     clean_shard,
@@ -107,7 +107,7 @@ class _ShardWorker:
     embedded run) and emits the shard's band rows plus one marker row (band -1) per shard."""
 
     def __init__(self, config: PipelineConfig, out: str, bands: int, rows: int, repeated: frozenset[int] | None = None) -> None:
-        from pipeline.runner.chain import Cleaner
+        from pipeline.engine.chain import Cleaner
 
         # With the corpus-wide repeated-line pass, phase 1 already ran (_PreWorker) and this
         # actor runs phase 2 (repeated_lines -> quality -> sketch) on the shard's survivors.
@@ -122,7 +122,7 @@ class _ShardWorker:
         import pyarrow.parquet as pq
 
         from pipeline.dedup.api import sketches_from_table
-        from pipeline.runner.shard import process_shard
+        from pipeline.engine.shard import process_shard
 
         parts = []
         shards = batch.column("shard").to_numpy()

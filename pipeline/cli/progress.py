@@ -1,7 +1,7 @@
 """Progress bars and log output for the command line (the library itself only calls a callback
 and logs through `logging.getLogger(__name__)`; it never adds handlers).
 
-    from pipeline.report.progress import ProgressBars, setup_cli_logging
+    from pipeline.cli.progress import ProgressBars, setup_cli_logging
 
     setup_cli_logging(debug=False)                 # once, in the CLI entry point
     with ProgressBars(quiet=quiet) as progress:    # a `Progress` callable: (phase, done, total)

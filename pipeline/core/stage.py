@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from pipeline.document import Document, Outcome
+from pipeline.core.document import Document, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_errors import one_line_errors
+from pipeline.cli.errors import one_line_errors
 
 
 @click.command("diff")
@@ -33,7 +33,7 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
     """
     from pipeline.report.diff import render_diff
     from pipeline.report.history import load_history
-    from pipeline.runner.chain import STAGE_ORDER
+    from pipeline.engine.chain import STAGE_ORDER
 
     if only_stage and only_stage not in STAGE_ORDER:
         raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(STAGE_ORDER)})", param_hint="--stage")

@@ -19,12 +19,12 @@ import pyarrow.parquet as pq
 from pipeline.config import PipelineConfig
 from pipeline.dedup import sketch
 from pipeline.dedup.api import sketches_to_table
-from pipeline.document import Document, RawDocument
+from pipeline.core.document import Document, RawDocument
 from pipeline.io.dates import iso_date
 from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
-from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, run_chain, stage_dir
-from pipeline.stage import StageStats
+from pipeline.engine.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, run_chain, stage_dir
+from pipeline.core.stage import StageStats
 from pipeline.stages.quality import QualityFilter
 from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, line_keys
 

@@ -28,9 +28,9 @@ from pipeline.io.writers import (
     write_rows,
     write_table,
 )
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
-from pipeline.runner.shard import WORK, ShardSummary, merge_stats, shard_name
-from pipeline.stage import StageStats
+from pipeline.engine.chain import STAGE_ORDER, stage_dir
+from pipeline.engine.shard import WORK, ShardSummary, merge_stats, shard_name
+from pipeline.core.stage import StageStats
 
 _VERSIONED = ("ftfy", "trafilatura", "datasketch", "pyarrow", "numpy", "click", "pydantic")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipeline.config import PipelineConfig
-from pipeline.document import Document, Edit, Outcome, RawDocument
-from pipeline.stage import Stage, StageStats, run_stage
+from pipeline.core.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.stage import Stage, StageStats, run_stage
 from pipeline.stages.boilerplate import Boilerplate
 from pipeline.stages.decode import Decoder
 from pipeline.stages.extract import Extract

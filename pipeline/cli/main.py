@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_errors import one_line_errors
+from pipeline.cli.errors import one_line_errors
 from pipeline.config import load_config
-from pipeline.dedup.command import dedup_command
+from pipeline.cli.dedup import dedup_command
 from pipeline.errors import PipelineError
-from pipeline.report.command import diff_command, report_command
-from pipeline.report.progress import ProgressBars, setup_cli_logging
+from pipeline.cli.report import diff_command, report_command
+from pipeline.cli.progress import ProgressBars, setup_cli_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +59,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
-    from pipeline.runner.local import run as run_local
+    from pipeline.engine.local import run as run_local
 
     cfg = load_config(config_path)
     if workers:
@@ -68,7 +68,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
         raise click.UsageError("--address needs --engine ray")
     with ProgressBars(quiet=quiet) as progress:
         if engine == "ray":
-            from pipeline.runner.ray_engine import run_ray
+            from pipeline.engine.ray.driver import run_ray
 
             result = run_ray(list(inputs), out, cfg, address=address, overwrite=overwrite, resume=resume, progress=progress)
         else:
@@ -134,8 +134,8 @@ def apply_cmd(stage, file, config_path, is_html):
       pipeline apply boilerplate samples/004_6557ed33d5c9a9db.txt
       curl -s https://example.org | pipeline apply extract --html
     """
-    from pipeline.document import RawDocument
-    from pipeline.runner.chain import STAGE_ORDER, Cleaner
+    from pipeline.core.document import RawDocument
+    from pipeline.engine.chain import STAGE_ORDER, Cleaner
 
     usable = [s for s in STAGE_ORDER if s not in ("repeated_lines", "dedup")]
     if stage not in usable:

@@ -1,4 +1,4 @@
-"""The Ray engine: the same pipeline and the same outputs as `pipeline.runner.local.run`, on a
+"""The Ray engine: the same pipeline and the same outputs as `pipeline.engine.local.run`, on a
 Ray cluster through Ray Data. Ray is an optional extra (`pip install .[ray]`) imported only inside
 the functions here, never by the embedded path.
 Driver side here; Ray connection in ray_connect.py, the worker-side operators in ray_ops.py.
@@ -33,12 +33,12 @@ import pyarrow.compute as pc
 from pipeline.config import PipelineConfig
 from pipeline.io.readers import resolve_inputs
 from pipeline.io.writers import write_json
-from pipeline.runner import finalize
-from pipeline.runner import ray_dedup as rd
-from pipeline.runner.chain import stage_dir
-from pipeline.runner.local import Progress, RunResult, iter_records, iter_shards, prepare_output
-from pipeline.runner.ray_connect import _connect, _import_ray
-from pipeline.runner.ray_ops import (
+from pipeline.engine import finish as finalize
+from pipeline.engine.ray import dedup as rd
+from pipeline.engine.chain import stage_dir
+from pipeline.engine.local import Progress, RunResult, iter_records, iter_shards, prepare_output
+from pipeline.engine.ray.connect import _connect, _import_ray
+from pipeline.engine.ray.ops import (
     EDGE_SCHEMA,
     MAP_DONE,
     PAIR,
@@ -50,11 +50,11 @@ from pipeline.runner.ray_ops import (
     _verify,
     records_to_table,
 )
-from pipeline.runner.shard import WORK, ShardSummary, merge_line_counts, pre_summary_path, summary_path
+from pipeline.engine.shard import WORK, ShardSummary, merge_line_counts, pre_summary_path, summary_path
 
-# Defined in this module before it was split; still importable from pipeline.runner.ray_engine.
-from pipeline.runner.ray_connect import RayEngineError  # noqa: F401
-from pipeline.runner.ray_ops import MAP_SCHEMA, RECORD_SCHEMA, table_to_records  # noqa: F401
+# Defined in this module before it was split; still importable from pipeline.engine.ray.driver.
+from pipeline.engine.ray.connect import RayEngineError  # noqa: F401
+from pipeline.engine.ray.ops import MAP_SCHEMA, RECORD_SCHEMA, table_to_records  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from pipeline.dedup import DuplicateRow, KeepInfo, Sketches, find_duplicates
 from pipeline.dedup.api import lsh_params as dedup_lsh_params
 from pipeline.dedup.api import shingle_hashes, sketches_from_table
 from pipeline.dedup.config import DedupConfig
-from pipeline.runner.shard import WORK, shard_name
+from pipeline.engine.shard import WORK, shard_name
 
 BAND_SCHEMA = pa.schema([("band", pa.int32()), ("bkey", pa.int64()), ("seq", pa.int64())])
 PAIR_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64())])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
-log = logging.getLogger("pipeline.runner.ray_engine")  # the name these messages always had
+log = logging.getLogger("pipeline.engine.ray.driver")  # the name these messages always had
 
 
 class RayEngineError(PipelineError):

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from pipeline.config import PipelineConfig
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.errors import OutputError
 from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
 from pipeline.io.writers import write_json
-from pipeline.runner import finalize
-from pipeline.runner.shard import (
+from pipeline.engine import finish as finalize
+from pipeline.engine.shard import (
     WORK,
     ShardSummary,
     clean_shard,
