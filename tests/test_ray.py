@@ -141,7 +141,8 @@ def test_candidate_pairs_match_brute_force():
 
     import numpy as np
 
-    from pipeline.engine.ray.dedup import candidate_pairs, connected_components
+    from pipeline.dedup.graph import connected_components
+    from pipeline.engine.ray.dedup import candidate_pairs
 
     rng = np.random.default_rng(0)
     for _ in range(100):
@@ -159,37 +160,40 @@ def test_candidate_pairs_match_brute_force():
 
 
 def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
-    """Band rows -> candidate pairs -> verification -> components -> resolve, run in-process on
-    an embedded run's side tables, gives exactly the embedded DuplicateRows."""
+    """Band rows -> candidate pairs -> verification -> components -> clustering of the verified
+    edges, run in-process on an embedded run's side tables, gives exactly the embedded rows."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pipeline.config import PipelineConfig
-    from pipeline.dedup.api import sketches_from_table
-    from pipeline.engine.ray import dedup as rd
+    from pipeline.dedup import lsh_params, sketches_from_table
+    from pipeline.dedup.graph import connected_components
     from pipeline.engine.local import run
-    from pipeline.engine.shard import WORK
+    from pipeline.engine.plan import Plan
+    from pipeline.engine.ray import dedup as rd
 
     src = build_input(tmp_path / "in", n_base=120)
     config = PipelineConfig().with_overrides(run={"shard_size": 30, "keep_work": True})
     res = run([src], tmp_path / "out", config)
-    out = tmp_path / "out"
-    bands, rows = rd.lsh_params(config.dedup)
+    layout = Plan(config).layout(tmp_path / "out")
+    bands, rows = lsh_params(config.dedup)
     parts = []
     for s in res.summaries:
-        sk = sketches_from_table(pq.read_table(out / WORK / f"sketch-{s.index:05d}.parquet"))
-        kept = pq.read_table(out / WORK / f"kept-{s.index:05d}.parquet")
+        sk = sketches_from_table(pq.read_table(layout.sketch(s.index)))
+        kept = pq.read_table(layout.kept(s.index))
         seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
         parts.append(rd.band_rows(np.array([seq_of[i] for i in sk.ids]), sk.signatures, bands, rows))
-    import pyarrow as pa
-
     t = pa.concat_tables(parts)
     a, b = rd.candidate_pairs(*(t.column(c).to_numpy() for c in ("band", "bkey", "seq")))
     index = rd.ShardIndex([s.n_input for s in res.summaries])
-    va, vb, _ = rd.verify_pairs(out, index, a, b, config.dedup)
+    va, vb, sims = rd.verify_pairs(layout, index, a, b, config.dedup)
+    edges = pa.table({"a": va, "b": vb, "similarity": sims}, schema=rd.EDGE_SCHEMA)
     got = []
-    for group in rd.group_components(rd.connected_components(va, vb), max_nodes=7):
-        got.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
-    want = pq.read_table(out / "duplicates.parquet").to_pylist()
+    for group in rd.group_components(connected_components(va, vb), max_nodes=7):
+        mine = edges.filter(pc.is_in(edges.column("a"), value_set=pa.array(group)))
+        got.extend(rd.resolve_group(rd.load_nodes(layout, index, group), mine, config.dedup))
+    want = pq.read_table(layout.duplicates).to_pylist()
     assert len(want) >= 10
     key = ("id", "duplicate_of", "cluster_id", "similarity", "estimated_similarity", "kind")
     assert sorted(tuple(getattr(d, k) for k in key) for d in got) == [tuple(w[k] for k in key) for w in want]

@@ -10,9 +10,9 @@ import click
 from pipeline.cli.errors import one_line_errors
 from pipeline.config import load_config
 from pipeline.cli.dedup import dedup_command
-from pipeline.errors import PipelineError
-from pipeline.cli.report import diff_command, report_command
 from pipeline.cli.progress import ProgressBars, setup_cli_logging
+from pipeline.cli.report import diff_command, report_command
+from pipeline.io.layout import read_manifest
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,7 +95,7 @@ def stats(out, as_json):
     Example:
       pipeline stats outputs/samples
     """
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     stages = manifest["stages"]
     if as_json:
         click.echo(json.dumps({"counts": manifest["counts"], "stages": stages}, indent=2))
@@ -135,13 +135,14 @@ def apply_cmd(stage, file, config_path, is_html):
       curl -s https://example.org | pipeline apply extract --html
     """
     from pipeline.core.document import RawDocument
-    from pipeline.engine.chain import STAGE_ORDER, Cleaner
+    from pipeline.core.registry import default_registry
+    from pipeline.engine.chain import Cleaner
 
-    usable = [s for s in STAGE_ORDER if s not in ("repeated_lines", "dedup")]
+    usable = [s.name for s in default_registry().of_kind("document")]
     if stage not in usable:
         raise click.BadParameter(f"'{stage}' is not a per-document stage (one of {', '.join(usable)})", param_hint="STAGE")
     cleaner = Cleaner(load_config(config_path))
-    names = usable[1 : usable.index(stage) + 1]
+    names = usable[: usable.index(stage) + 1]
     cleaner.pre = [s for s in cleaner.pre if s.name in names]
     cleaner.post = [s for s in cleaner.post if s.name in names]
     name = getattr(file, "name", "stdin")
@@ -159,15 +160,4 @@ main.add_command(report_command)
 main.add_command(dedup_command, "dedup")
 
 
-def _manifest(out: Path) -> dict:
-    p = out / "manifest.json"
-    if not p.exists():
-        raise PipelineError(f"{out}: no manifest.json (not a finished run)")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PipelineError(f"{p}: unreadable manifest ({exc})") from None
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

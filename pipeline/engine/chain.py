@@ -8,32 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.config import PipelineConfig
 from pipeline.core.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.registry import Registry
 from pipeline.core.stage import Stage, StageStats, run_stage
-from pipeline.stages.boilerplate import Boilerplate
-from pipeline.stages.decode import Decoder
-from pipeline.stages.extract import Extract
-from pipeline.stages.fix_encoding import FixEncoding
-from pipeline.stages.quality import QualityFilter
-from pipeline.stages.spam import Spam
-
-# Stable order and names: output folders are stages/NN_<name>.
-STAGE_ORDER = (
-    "decode",
-    "extract",
-    "fix_encoding",
-    "boilerplate",
-    "spam",
-    "repeated_lines",
-    "quality",
-    "dedup",
-)
-
-
-def stage_dir(name: str) -> str:
-    return f"{STAGE_ORDER.index(name) + 1:02d}_{name}"
+from pipeline.engine.plan import Plan
 
 
 @dataclass
@@ -50,79 +31,56 @@ class CleanResult:
     rejected_reason: str | None = None
 
 
-def new_stats() -> dict[str, StageStats]:
-    return {name: StageStats(name) for name in STAGE_ORDER}
-
-
 class Cleaner:
-    """Decode -> extract -> fix_encoding -> boilerplate -> spam -> (repeated_lines) -> quality.
+    """The registry's per-document stages, in order: `pre` ones (decode -> spam) before the
+    corpus-wide repeated-line pass, `post` ones (quality) after it. `clean` runs both and skips
+    the corpus-wide pass, which needs the whole corpus."""
 
-    `pre` stages run before the corpus-wide repeated-line pass, `post` stages after it; callers
-    that do not use the corpus-wide pass simply call `clean`."""
-
-    def __init__(self, config: PipelineConfig | None = None) -> None:
-        self.config = config or PipelineConfig()
-        c = self.config
-        self.decoder = Decoder(c.decode)
-        self.pre: list[Stage] = [Extract(c.extract), FixEncoding(c.fix_encoding), Boilerplate(c.boilerplate), Spam(c.spam)]
-        self.post: list[Stage] = [QualityFilter(c.quality)]
+    def __init__(self, config: PipelineConfig | None = None, registry: Registry | None = None) -> None:
+        self.plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
+        self.config = self.plan.config
+        self.pre: list[Stage[Any, Any]] = self.plan.pre_stages()
+        self.post: list[Stage[Any, Any]] = [s.build(self.config) for s in self.plan.post]
 
     def clean(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         result = self.clean_pre(raw, stats)
         if result.doc is not None:
-            self.clean_post(result, self.post, stats)
+            self.clean_post(result, stats)
         return result
 
     def clean_text(self, text: str, id: str = "doc", **fields: str) -> CleanResult:
         return self.clean(RawDocument(id=id, source=fields.pop("source", ""), data=text, **fields))  # type: ignore[arg-type]
 
     def clean_pre(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
-        st = stats or {}
-        t_stats = st.get("decode")
-        outcome = self.decoder.apply(raw)
-        if t_stats is not None:
-            size = len(raw.data)
-            t_stats.docs_in += 1
-            t_stats.chars_in += size
-            if outcome.doc is None:
-                t_stats.docs_dropped += 1
-                t_stats.reasons[(outcome.reason or "").split(" | ")[0]] += 1
-            else:
-                t_stats.docs_out += 1
-                t_stats.chars_out += len(outcome.doc.text)
-                if outcome.edits:
-                    t_stats.docs_modified += 1
-                    for e in outcome.edits:
-                        t_stats.reasons[e.reason.split(" | ")[0]] += 1
-        result = CleanResult(
-            id=raw.id,
-            source=raw.source,
-            input_text=outcome.doc.text if outcome.doc else None,
-            input_format=raw.format,
-            doc=outcome.doc,
-            edits=[("decode", e) for e in outcome.edits],
-        )
-        if outcome.doc is None:
-            result.rejected_stage, result.rejected_reason = "decode", outcome.reason
-            return result
-        return self.clean_post(result, self.pre, stats)
+        """The stages before the corpus-wide pass, from the raw input (decode first)."""
+        result = CleanResult(id=raw.id, source=raw.source, input_text=None, input_format=raw.format, doc=None)
+        return run_chain(result, raw, self.pre, stats)
 
-    def clean_post(self, result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
-        return run_chain(result, stages, stats)
+    def clean_post(self, result: CleanResult, stats: dict[str, StageStats] | None = None) -> CleanResult:
+        """The stages after the corpus-wide pass, on the document `clean_pre` left."""
+        assert result.doc is not None
+        return run_chain(result, result.doc, self.post, stats)
 
 
-def run_chain(result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
-    """Run `stages` in order on `result.doc`, recording edits; stops at the first drop."""
+def run_chain(
+    result: CleanResult,
+    item: RawDocument | Document,
+    stages: list[Stage[Any, Any]],
+    stats: dict[str, StageStats] | None = None,
+) -> CleanResult:
+    """Run `stages` in order from `item`, recording edits; stops at the first drop. The first
+    Document made from a RawDocument is the decoded input text the diffs replay from."""
     st = stats or {}
-    doc = result.doc
-    assert doc is not None
     for stage in stages:
-        outcome: Outcome = run_stage(stage, doc, st.get(stage.name))
+        outcome: Outcome = run_stage(stage, item, st.get(stage.name))
         result.edits.extend((stage.name, e) for e in outcome.edits)
         if outcome.doc is None:
             result.doc = None
             result.rejected_stage, result.rejected_reason = stage.name, outcome.reason
             return result
-        doc = outcome.doc
-    result.doc = doc
+        if not isinstance(item, Document):
+            result.input_text = outcome.doc.text
+        item = outcome.doc
+    assert isinstance(item, Document), "the chain must start with a stage that makes Documents"
+    result.doc = item
     return result

@@ -1,8 +1,13 @@
-"""Map-phase work on one shard: clean its documents and write its side tables.
+"""Map-phase work on one shard: run the plan's per-document stages and write its side tables.
 
 A shard is a fixed run of input records (by input order), so its content never depends on the
 number of workers. All files of a shard are written atomically; its summary file is written
 last and marks the shard complete (what `--resume` looks for).
+
+Phases: `run_pre_phase` (the stages before the corpus-wide step, plus that step's observation
+of the shard), `merge_observations` (global), `run_post_phase` (the corpus-wide step applied,
+the stages after it, the dedup sketches). Without a corpus-wide step `run_both_phases` runs the
+two in one task.
 """
 
 from __future__ import annotations
@@ -12,37 +17,37 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.config import PipelineConfig
-from pipeline.dedup import sketch
-from pipeline.dedup.api import sketches_to_table
 from pipeline.core.document import Document, RawDocument
+from pipeline.core.stage import StageStats
+from pipeline.dedup import sketch, sketches_to_table
+from pipeline.engine.chain import CleanResult, Cleaner, run_chain
+from pipeline.engine.plan import Plan
 from pipeline.io.dates import iso_date
+from pipeline.io.layout import RunLayout
 from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
-from pipeline.engine.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, run_chain, stage_dir
-from pipeline.core.stage import StageStats
-from pipeline.stages.quality import QualityFilter
-from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, line_keys
 
-WORK = "_work"
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
 KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
-
-
-def shard_name(index: int) -> str:
-    return f"{index:05d}"
-
-
-def summary_path(out: Path, index: int) -> Path:
-    return out / WORK / f"summary-{shard_name(index)}.json"
-
-
-def pre_summary_path(out: Path, index: int) -> Path:
-    return out / WORK / f"summary-pre-{shard_name(index)}.json"
+# Documents between the two phases, whole: the post phase gets exactly what the pre phase made.
+SURVIVOR_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("source", pa.string()),
+        ("format", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("date", pa.string()),
+        ("meta", pa.string()),  # JSON object
+        ("seq", pa.int64()),
+    ]
+)
 
 
 @dataclass
@@ -80,33 +85,32 @@ def _kept_row(d: Document, seq: int) -> dict:
     )
 
 
-def _write_edits(out: Path, name: str, edits: dict[str, list[dict]], stages: tuple[str, ...]) -> None:
+def _survivor_row(d: Document, seq: int) -> dict:
+    return dict(id=d.id, text=d.text, source=d.source, format=d.format, url=d.url, title=d.title, date=d.date,
+                meta=json.dumps(dict(d.meta), ensure_ascii=False), seq=seq)
+
+
+def _survivor_doc(row: dict) -> Document:
+    return Document(id=row["id"], text=row["text"], source=row["source"], format=row["format"], url=row["url"],
+                    title=row["title"], date=row["date"], meta=json.loads(row["meta"]))
+
+
+def _write_edits(layout: RunLayout, index: int, edits: dict[str, list[dict]], stages: list[str]) -> None:
     for stage in stages:
-        write_rows(edits[stage], EDITS_SCHEMA, out / "stages" / stage_dir(stage) / f"edits-{name}.parquet")
+        write_rows(edits[stage], EDITS_SCHEMA, layout.edits(stage, index))
 
 
-PRE_STAGES = ("decode", "extract", "fix_encoding", "boilerplate", "spam")
-POST_STAGES = ("repeated_lines", "quality")
-
-
-def clean_shard(
-    index: int,
-    first_seq: int,
-    records: list[RawDocument | ReadFailure],
-    config: PipelineConfig,
-    out_dir: str,
-) -> ShardSummary:
-    """Phase 1: decode -> spam on one shard. Writes the stages' edits, input texts, the surviving
-    documents (_work/pre-*), rejected rows so far and, when enabled, the shard's line counts."""
-    out = Path(out_dir)
-    name = shard_name(index)
-    cleaner = Cleaner(config)
-    stats = new_stats()
-    edits: dict[str, list[dict]] = {s: [] for s in STAGE_ORDER}
+def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
+    """Phase 1 on one shard: the stages before the corpus-wide step. Writes their edits, input
+    texts, the surviving documents, rejected rows so far and the corpus-wide step's observation."""
+    layout = plan.layout(Path(out_dir))
+    cleaner = Cleaner(plan.config, plan.registry)
+    stats = plan.new_stats()
+    edits: dict[str, list[dict]] = {s: [] for s in plan.names}
     inputs: list[dict] = []
-    survivors: list[dict] = []
+    survivors: list[Document] = []
+    seqs: list[int] = []
     rejected: list[dict] = []
-    counts = LineCounts()
     for offset, rec in enumerate(records):
         if isinstance(rec, ReadFailure):
             rejected.append(dict(id=rec.id, source=rec.source, stage="read", reason=rec.reason, n_chars=None, preview=None))
@@ -114,84 +118,66 @@ def clean_shard(
         result = cleaner.clean_pre(rec, stats)
         _collect(result, edits, inputs, rejected)
         if result.doc is not None:
-            survivors.append(_kept_row(result.doc, first_seq + offset))
-            if config.repeated_lines.enabled:
-                counts.add(line_keys(result.doc, config.repeated_lines))
-    _write_edits(out, name, edits, PRE_STAGES)
-    if config.run.store_input:
-        write_rows(inputs, INPUT_SCHEMA, out / "stages" / stage_dir("decode") / f"input-{name}.parquet")
-    write_rows(survivors, KEPT_SCHEMA, out / WORK / f"pre-{name}.parquet")
-    write_rows(rejected, REJECTED_SCHEMA, out / WORK / f"rejected-pre-{name}.parquet")
-    if config.repeated_lines.enabled:
-        _write_pickle(counts, out / WORK / f"lines-{name}.pkl")
-    summary = ShardSummary(
-        index=index,
-        n_input=len(records),
-        n_kept=len(survivors),
-        n_rejected=len(rejected),
-        stats={k: stats[k].to_dict() for k in PRE_STAGES},
-    )
-    write_json(summary.to_json(), pre_summary_path(out, index))
+            survivors.append(result.doc)
+            seqs.append(first_seq + offset)
+    names = [s.name for s in plan.pre]
+    _write_edits(layout, index, edits, names)
+    if plan.config.run.store_input:
+        write_rows(inputs, INPUT_SCHEMA, layout.inputs(index))
+    write_rows([_survivor_row(d, q) for d, q in zip(survivors, seqs)], SURVIVOR_SCHEMA, layout.survivors(index))
+    write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index))
+    if plan.corpus is not None:
+        _write_pickle(plan.corpus_stage().observe(survivors), layout.observation(index))
+    summary = ShardSummary(index=index, n_input=len(records), n_kept=len(survivors), n_rejected=len(rejected),
+                           stats={k: stats[k].to_dict() for k in names})
+    write_json(summary.to_json(), layout.pre_summary(index))
     return summary
 
 
-def finish_shard(index: int, pre: ShardSummary, config: PipelineConfig, out_dir: str, repeated: frozenset[int]) -> ShardSummary:
-    """Phase 2: repeated_lines -> quality on one shard's survivors, then its dedup sketches."""
-    out = Path(out_dir)
-    name = shard_name(index)
-    stats = new_stats()
-    stages = [RepeatedLines(config.repeated_lines, repeated), QualityFilter(config.quality)]
-    if not config.repeated_lines.enabled:
-        stages = stages[1:]
-    edits: dict[str, list[dict]] = {s: [] for s in STAGE_ORDER}
+def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact: Any = None) -> ShardSummary:
+    """Phase 2 on one shard's survivors: the corpus-wide step (bound to its merged `fact`), the
+    stages after it, then the dedup sketches of what is kept."""
+    layout = plan.layout(Path(out_dir))
+    stats = plan.new_stats()
+    stages = plan.post_stages(fact)
+    edits: dict[str, list[dict]] = {s: [] for s in plan.names}
     kept: list[dict] = []
     rejected: list[dict] = []
-    for row in pq.read_table(out / WORK / f"pre-{name}.parquet").to_pylist():
-        doc = Document(id=row["id"], text=row["text"], source=row["source"], url=row["url"], title=row["title"],
-                       date=row["date"], meta={"charset": row["charset"]} if row["charset"] else {})
-        result = CleanResult(row["id"], row["source"], None, "text", doc)
-        run_chain(result, stages, stats)
+    for row in pq.read_table(layout.survivors(index)).to_pylist():
+        doc = _survivor_doc(row)
+        result = CleanResult(doc.id, doc.source, None, doc.format, doc)
+        run_chain(result, doc, stages, stats)
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
-    _write_edits(out, name, edits, POST_STAGES)
-    earlier = pq.read_table(out / WORK / f"rejected-pre-{name}.parquet").cast(REJECTED_SCHEMA)
-    write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]),
-                out / WORK / f"rejected-{name}.parquet")
-    write_rows(kept, KEPT_SCHEMA, out / WORK / f"kept-{name}.parquet")
-    if config.dedup.enabled:
-        sk = sketch([(k["id"], k["text"]) for k in kept], config.dedup)
-        write_table(sketches_to_table(sk), out / WORK / f"sketch-{name}.parquet")
-    summary = ShardSummary(
-        index=index,
-        n_input=pre.n_input,
-        n_kept=len(kept),
-        n_rejected=pre.n_rejected + len(rejected),
-        stats={**pre.stats, **{k: stats[k].to_dict() for k in POST_STAGES}},
-    )
-    write_json(summary.to_json(), summary_path(out, index))
+    _write_edits(layout, index, edits, list(plan.post_names))
+    earlier = pq.read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
+    write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index))
+    write_rows(kept, KEPT_SCHEMA, layout.kept(index))
+    if plan.dedup:
+        write_table(sketches_to_table(sketch([(k["id"], k["text"]) for k in kept], plan.config.dedup)), layout.sketch(index))
+    summary = ShardSummary(index=index, n_input=pre.n_input, n_kept=len(kept), n_rejected=pre.n_rejected + len(rejected),
+                           stats={**pre.stats, **{k: stats[k].to_dict() for k in plan.post_names}})
+    write_json(summary.to_json(), layout.summary(index))
     return summary
 
 
-def process_shard(
-    index: int,
-    first_seq: int,
-    records: list[RawDocument | ReadFailure],
-    config: PipelineConfig,
-    out_dir: str,
-) -> ShardSummary:
-    """Both phases on one shard, for runs without the corpus-wide repeated-line pass."""
-    assert not config.repeated_lines.enabled, "repeated_lines needs the global count between the phases"
-    return finish_shard(index, clean_shard(index, first_seq, records, config, out_dir), config, out_dir, frozenset())
+def run_both_phases(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
+    """Both phases on one shard, for plans without a corpus-wide step."""
+    assert plan.corpus is None, "a corpus-wide step needs the global merge between the phases"
+    return run_post_phase(index, run_pre_phase(index, first_seq, records, plan, out_dir), plan, out_dir)
 
 
-def merge_line_counts(out: Path, summaries: list[ShardSummary], config: PipelineConfig) -> frozenset[int]:
-    """The global step between the phases: lines repeated across enough documents."""
-    total = LineCounts()
-    for s in summaries:
-        with open(out / WORK / f"lines-{shard_name(s.index)}.pkl", "rb") as fh:
-            total = total.merge(pickle.load(fh))
-    return total.repeated(config.repeated_lines)
+def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> Any:
+    """The global step between the phases: the corpus-wide stage merges every shard's observation."""
+    layout = plan.layout(out)
+
+    def observations():
+        for s in summaries:
+            with open(layout.observation(s.index), "rb") as fh:
+                yield pickle.load(fh)
+
+    return plan.corpus_stage().merge(observations())
 
 
 def _write_pickle(obj: object, path: Path) -> None:
@@ -236,13 +222,9 @@ def _collect(result: CleanResult, edits: dict[str, list[dict]], inputs: list[dic
         )
 
 
-def merge_stats(summaries: list[ShardSummary]) -> dict[str, StageStats]:
-    total = new_stats()
+def merge_stats(plan: Plan, summaries: list[ShardSummary]) -> dict[str, StageStats]:
+    total = plan.new_stats()
     for s in summaries:
         for name, d in s.stats.items():
             total[name] = total[name].merge(StageStats.from_dict(d))
     return total
-
-
-def read_ids(path: Path) -> list[str]:
-    return pq.read_table(path, columns=["id"]).column("id").to_pylist()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome
+from pipeline.core.registry import StageSpec
 from pipeline.stages import chrome_patterns as P
 from pipeline.stages.line_model import LineModel
 from pipeline.stages.lines import Line, measure, removal_edits
@@ -443,3 +444,6 @@ class Boilerplate:
         if date != doc.date:
             changes["date"] = date
         return Outcome.keep(doc.with_text(new_text, **changes), edits)
+
+
+SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate)

@@ -12,6 +12,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome
+from pipeline.core.registry import StageSpec
 from pipeline.stages.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
@@ -101,3 +102,6 @@ class Extract:
         # replacement is the extracted text so the history replays exactly.
         edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup and page chrome", None, text)
         return Outcome.keep(doc.with_text(text, format="text", title=title, date=date), (edit,))
+
+
+SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract)

@@ -1,21 +1,22 @@
-"""The Ray engine: the same pipeline and the same outputs as `pipeline.engine.local.run`, on a
+"""The Ray engine: the same plan and the same outputs as `pipeline.engine.local.run`, on a
 Ray cluster through Ray Data. Ray is an optional extra (`pip install .[ray]`) imported only inside
 the functions here, never by the embedded path.
-Driver side here; Ray connection in ray_connect.py, the worker-side operators in ray_ops.py.
+Driver side here; Ray connection in connect.py, the worker-side operators in ops.py.
 
-Plan:
+Scheduling of the plan:
   1. The driver reads the input stream in order and cuts it into the embedded run's shards (fixed
      runs of `run.shard_size` records), one Arrow block each.
-  2. map_batches over an actor pool (`_ShardWorker`, whose __init__ builds the Cleaner): each
-     shard goes through `process_shard`, which writes the same per-shard files as the embedded
-     run into OUT (shared storage), incl. its MinHash sketches; the map emits one band row per
-     (document, band).
-  3. repartition(keys=["band", "bkey"]) (hash shuffle), then one vectorised group-by per partition
-     -> candidate pairs; repartition(keys=["a", "b"]) -> exact-Jaccard verification per partition.
-  4. Driver: union-find over the verified edges, then cluster + keep policy per group of
-     components (`ray_dedup.resolve`) -> DuplicateRows.
-  5. `finalize.finish(..., duplicates=rows)`: corpus/, duplicates, rejected, stats, manifest; the
-     removal of duplicates is a join on id.
+  2. With a corpus-wide step: the pre phase over an actor pool (`PrePhaseWorker`), then the
+     merge of the shards' observations on the driver.
+  3. map_batches over an actor pool (`PostPhaseWorker`): the rest of the plan per shard writes
+     the same per-shard files as the embedded run into OUT (shared storage), incl. its MinHash
+     sketches; the map emits one band row per (document, band).
+  4. repartition(keys=["band", "bkey"]) (hash shuffle), then one vectorised group-by per partition
+     -> candidate pairs; repartition(keys=["a", "b"]) -> exact verification per partition.
+  5. Driver: connected components of the verified edges, then the embedded clustering and keep
+     policy per group of components (`dedup.resolve_group`) -> DuplicateRows.
+  6. `finish.finish(..., resolved=...)` with the engine's timings and details: corpus/,
+     duplicates, rejected, stats, manifest, each written once.
 """
 
 from __future__ import annotations
@@ -24,37 +25,25 @@ import os
 import shutil
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.config import PipelineConfig
-from pipeline.io.readers import resolve_inputs
-from pipeline.io.writers import write_json
-from pipeline.engine import finish as finalize
-from pipeline.engine.ray import dedup as rd
-from pipeline.engine.chain import stage_dir
+from pipeline.core.registry import Registry
+from pipeline.dedup import lsh_params
+from pipeline.dedup.graph import connected_components
+from pipeline.engine import finish
 from pipeline.engine.local import Progress, RunResult, iter_records, iter_shards, prepare_output
-from pipeline.engine.ray.connect import _connect, _import_ray
-from pipeline.engine.ray.ops import (
-    EDGE_SCHEMA,
-    MAP_DONE,
-    PAIR,
-    SHUFFLE_DONE,
-    VERIFY_DONE,
-    _find_pairs,
-    _PreWorker,
-    _ShardWorker,
-    _verify,
-    records_to_table,
-)
-from pipeline.engine.shard import WORK, ShardSummary, merge_line_counts, pre_summary_path, summary_path
-
-# Defined in this module before it was split; still importable from pipeline.engine.ray.driver.
-from pipeline.engine.ray.connect import RayEngineError  # noqa: F401
-from pipeline.engine.ray.ops import MAP_SCHEMA, RECORD_SCHEMA, table_to_records  # noqa: F401
+from pipeline.engine.plan import Plan
+from pipeline.engine.ray import dedup as rd
+from pipeline.engine.ray.connect import connect, import_ray
+from pipeline.engine.ray.ops import PostPhaseWorker, PrePhaseWorker, find_pairs, read_units, records_to_table, verify
+from pipeline.engine.shard import ShardSummary, merge_observations
+from pipeline.io.layout import RunLayout
+from pipeline.io.readers import resolve_inputs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -66,6 +55,7 @@ def run_ray(
     out: str | Path,
     config: PipelineConfig | None = None,
     *,
+    registry: Registry | None = None,
     address: str | None = None,
     overwrite: bool = False,
     resume: bool = False,
@@ -77,55 +67,56 @@ def run_ray(
     else starts a local Ray for this run. A Ray already initialised in this process is used as it
     is (and left running). OUT must be a path every node can read and write (shared storage on
     a multi-machine cluster)."""
-    ray = _import_ray()
-    config = config or PipelineConfig()
+    ray = import_ray()
+    plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
     out = Path(out).absolute()
+    layout = plan.layout(out)
     files = resolve_inputs(list(inputs))
-    prepare_output(out, overwrite, resume)
+    prepare_output(layout, overwrite, resume)
     t_connect = time.time()
-    started = _connect(ray, address)
+    started = connect(ray, address)
     t_connect = time.time() - t_connect
     try:
-        from ray.data import DataContext
-
-        ctx = DataContext.get_current()
-        ctx.enable_progress_bars = False
-        # repartition(keys=...) needs a hash shuffle; its reduce never splits a partition's
-        # block ("all rows with the same key are in the same block", as groupby relies on),
-        # which is what the per-partition group-by in _find_pairs relies on too.
-        if str(getattr(ctx.shuffle_strategy, "value", ctx.shuffle_strategy)).startswith("sort_"):
-            ctx.shuffle_strategy = "hash_shuffle"
+        _configure_ray_data()
         info: dict = {"name": "ray", "ray_version": ray.__version__, "nodes": sorted(n["NodeID"] for n in ray.nodes() if n["Alive"]),
                       "connect_seconds": round(t_connect, 3)}
         t0 = time.time()
-        n_shards, edges = _execute(ray, files, out, config, resume, info)
-        summaries = [ShardSummary.load(summary_path(out, i)) for i in range(n_shards)]
+        n_shards, edges = _execute(ray, plan, files, layout, resume, info)
+        summaries = [ShardSummary.load(layout.summary(i)) for i in range(n_shards)]
         if progress:
             progress("clean", sum(s.n_input for s in summaries), None)
-        timings = _timings(edges, t0, info)
+        timings = _timings(read_units(layout.units()), edges, t0, info)
         t1 = time.time()
-        dups = _resolve_edges(edges, out, config, summaries, info) if config.dedup.enabled else []
+        dups = _resolve_edges(edges, plan, layout, summaries, info) if plan.dedup else []
         timings["dedup_resolve"] = time.time() - t1
-        t_dedup = sum(v for k, v in timings.items() if k.startswith("dedup_"))
-        manifest = finalize.finish(out, files, config, summaries, timings=timings, progress=progress, duplicates=dups)
+        seconds = sum(v for k, v in timings.items() if k.startswith("dedup_"))
+        resolved = finish.Resolved(dups, seconds, info)
+        manifest = finish.finish(plan, out, files, summaries, timings=timings, progress=progress, resolved=resolved)
     finally:
         if started:
             ray.shutdown()
-    # finish() timed only the hand-over of `dups`; record the engine's dedup time instead.
-    manifest["timings_seconds"]["dedup"] = round(t_dedup, 3)
-    manifest["stages"]["dedup"]["seconds"] = t_dedup
-    write_json(manifest["stages"]["dedup"], out / "stages" / stage_dir("dedup") / "stats.json")
-    manifest["engine"] = info
-    write_json(manifest, out / "manifest.json")
-    if manifest["accounting"]["ok"] and not config.run.keep_work:
-        shutil.rmtree(out / WORK, ignore_errors=True)
+    if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
+        shutil.rmtree(layout.work, ignore_errors=True)
     return RunResult(out, manifest, summaries)
 
 
-def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: dict) -> tuple[int, pa.Table]:
-    """One Ray Data execution: shards -> actor pool (clean + band rows) -> band shuffle ->
-    candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges + markers).
+def _configure_ray_data() -> None:
+    from ray.data import DataContext
+
+    ctx = DataContext.get_current()
+    ctx.enable_progress_bars = False
+    # repartition(keys=...) needs a hash shuffle; its reduce never splits a partition's
+    # block ("all rows with the same key are in the same block", as groupby relies on),
+    # which is what the per-partition group-by in find_pairs relies on too.
+    if str(getattr(ctx.shuffle_strategy, "value", ctx.shuffle_strategy)).startswith("sort_"):
+        ctx.shuffle_strategy = "hash_shuffle"
+
+
+def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict) -> tuple[int, pa.Table]:
+    """One Ray Data execution: shards -> actor pool (the plan + band rows) -> band shuffle ->
+    candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges).
     A single execution because each separate one waits for the previous one's actors to go."""
+    config, out = plan.config, str(layout.out)
     t_read = time.time()
     # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
     # so the driver's memory stays flat whatever the input size.
@@ -134,79 +125,75 @@ def _execute(ray, files, out: Path, config: PipelineConfig, resume: bool, info: 
         refs.append(ray.put(records_to_table(index, seq, batch, resume)))
         sizes.append(len(batch))  # shard sizes map a document's seq back to its shard
     if not refs:
-        return 0, EDGE_SCHEMA.empty_table()
+        return 0, rd.EDGE_SCHEMA.empty_table()
     info["read_seconds"] = round(time.time() - t_read, 3)
     cpus = int(ray.cluster_resources().get("CPU", 1))
-    bands, rows = rd.lsh_params(config.dedup)
+    bands, rows = lsh_params(config.dedup)
     n_parts = max(2, cpus)
     info.update(shards=len(refs), actors=max(1, min(len(refs), cpus)), partitions=n_parts, bands=bands, rows=rows)
-    repeated = None
-    if config.repeated_lines.enabled:
-        # Phase 1 on the cluster, then the global line count on the driver (counts are bounded
-        # by repeated_lines.max_keys), then phase 2 inside the execution below.
+    pool = dict(batch_size=None, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=info["actors"]), num_cpus=1)
+    fact = None
+    if plan.corpus is not None:
+        # The pre phase on the cluster, then the corpus-wide merge on the driver (its
+        # observations are bounded, e.g. by repeated_lines.max_keys).
         t_pre = time.time()
-        pre = ray.data.from_arrow_refs(refs).map_batches(
-            _PreWorker, fn_constructor_args=(config, str(out)), batch_size=None, batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=info["actors"]), num_cpus=1,
-        )
+        pre = ray.data.from_arrow_refs(refs).map_batches(PrePhaseWorker, fn_constructor_args=(plan, out), **pool)
         indexes = sorted(i for t in pre.iter_batches(batch_size=None, batch_format="pyarrow") for i in t.column("shard").to_pylist())
-        pre_summaries = [ShardSummary.load(pre_summary_path(out, i)) if pre_summary_path(out, i).exists()
-                         else ShardSummary.load(summary_path(out, i)) for i in indexes]
-        repeated = merge_line_counts(out, pre_summaries, config)
+        fact = merge_observations(plan, layout.out, [_pre_summary(layout, i) for i in indexes])
         info["phase1_seconds"] = round(time.time() - t_pre, 3)
+    units = str(layout.units())
     ds = (
-        ray.data.from_arrow_refs(refs)
-        .map_batches(
-            _ShardWorker,
-            fn_constructor_args=(config, str(out), bands, rows, repeated),
-            batch_size=None,  # a whole block = a whole shard
-            batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=info["actors"]),
-            num_cpus=1,
-        )
+        ray.data.from_arrow_refs(refs)  # a whole block = a whole shard
+        .map_batches(PostPhaseWorker, fn_constructor_args=(plan, out, bands, rows, fact), **pool)
         .repartition(n_parts, keys=["band", "bkey"])
-        .map_batches(_find_pairs, batch_size=None, batch_format="pyarrow")
+        .map_batches(find_pairs, batch_size=None, batch_format="pyarrow", fn_kwargs=dict(units=units))
         .repartition(n_parts, keys=["a", "b"])
-        .map_batches(_verify, batch_size=None, batch_format="pyarrow",
-                     fn_kwargs=dict(out=str(out), n_inputs=sizes, config=config.dedup))
+        .map_batches(verify, batch_size=None, batch_format="pyarrow",
+                     fn_kwargs=dict(out=out, stages=layout.stages, n_inputs=sizes, config=config.dedup, units=units))
     )
     t_exec = time.time()
     tables = [t for t in ds.iter_batches(batch_size=None, batch_format="pyarrow")]
     info["execute_seconds"] = round(time.time() - t_exec, 3)
     if os.environ.get("PIPELINE_RAY_STATS"):  # Ray Data's per-operator report, for tuning
         print(ds.stats(), file=sys.stderr)
-    return len(refs), pa.concat_tables([EDGE_SCHEMA.empty_table(), *(t.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA) for t in tables)])
+    return len(refs), pa.concat_tables([rd.EDGE_SCHEMA.empty_table(), *(t.select(rd.EDGE_SCHEMA.names).cast(rd.EDGE_SCHEMA) for t in tables)])
 
 
-def _timings(edges: pa.Table, t0: float, info: dict) -> dict[str, float]:
-    tag = edges.column("tag").to_numpy()
-    nodes, t = edges.column("node").to_pylist(), edges.column("t").to_numpy(zero_copy_only=False)
-    last: dict[int, float] = {}
-    for k, name in ((MAP_DONE, "map_nodes"), (SHUFFLE_DONE, "shuffle_nodes"), (VERIFY_DONE, "verify_nodes")):
-        sel = np.flatnonzero(tag == k)
-        info[name] = sorted({nodes[i] for i in sel})
-        last[k] = float(t[sel].max()) if len(sel) else t0
-    b = edges.column("b").to_numpy()
-    info["band_rows"] = int(b[tag == SHUFFLE_DONE].sum())
-    info["candidate_pairs"] = int(b[tag == VERIFY_DONE].sum())
-    info["verified_edges"] = int((tag == PAIR).sum())
-    return {  # phases overlap in a streaming execution: each ends when its last unit did
-        "map": last[MAP_DONE] - t0,
-        "dedup_candidates": max(0.0, last[SHUFFLE_DONE] - last[MAP_DONE]),
-        "dedup_verify": max(0.0, last[VERIFY_DONE] - max(last[SHUFFLE_DONE], last[MAP_DONE])),
+def _pre_summary(layout: RunLayout, index: int) -> ShardSummary:
+    """A shard's pre-phase summary; a resumed shard that finished both phases has only the final one."""
+    path = layout.pre_summary(index)
+    return ShardSummary.load(path if path.exists() else layout.summary(index))
+
+
+def _timings(units: list[dict], edges: pa.Table, t0: float, info: dict) -> dict[str, float]:
+    """Per-phase timings and nodes from the operators' unit records. Phases overlap in a
+    streaming execution: each ends when its last unit did."""
+    by_phase: dict[str, list[dict]] = defaultdict(list)
+    for u in units:
+        by_phase[u["phase"]].append(u)
+    last = {p: max((u["t"] for u in by_phase[p]), default=t0) for p in ("map", "shuffle", "verify")}
+    for p in ("map", "shuffle", "verify"):
+        info[f"{p}_nodes"] = sorted({u["node"] for u in by_phase[p]})
+    info["band_rows"] = sum(u["count"] for u in by_phase["shuffle"])
+    info["candidate_pairs"] = sum(u["count"] for u in by_phase["verify"])
+    info["verified_edges"] = edges.num_rows
+    return {
+        "map": last["map"] - t0,
+        "dedup_candidates": max(0.0, last["shuffle"] - last["map"]),
+        "dedup_verify": max(0.0, last["verify"] - max(last["shuffle"], last["map"])),
     }
 
 
-def _resolve_edges(edges: pa.Table, out: Path, config: PipelineConfig, summaries: list[ShardSummary], info: dict):
-    """Driver: union-find over the verified edges, then cluster + keep policy per group of
-    whole components (`ray_dedup.resolve`)."""
-    pairs = edges.filter(pc.equal(edges.column("tag"), PAIR))
-    a, b = rd.unique_pairs(pairs.column("a").to_numpy(), pairs.column("b").to_numpy())
-    components = rd.connected_components(a, b)
+def _resolve_edges(edges: pa.Table, plan: Plan, layout: RunLayout, summaries: list[ShardSummary], info: dict):
+    """Driver: connected components of the verified edges, then the embedded clustering and
+    keep policy per group of whole components."""
+    a, b = edges.column("a").to_numpy(), edges.column("b").to_numpy()
+    components = connected_components(a, b)
     info["components"] = len(components)
     info["largest_component"] = max((len(c) for c in components), default=0)
     index = rd.ShardIndex([s.n_input for s in summaries])
     rows = []
     for group in rd.group_components(components):
-        rows.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
+        mine = edges.filter(pc.is_in(edges.column("a"), value_set=pa.array(group)))
+        rows.extend(rd.resolve_group(rd.load_nodes(layout, index, group), mine, plan.config.dedup))
     return rows

@@ -1,29 +1,30 @@
 """Worker side of the Ray engine: shard records as Arrow blocks, and the Ray Data operators
-(clean + band rows, candidate pairs, verification) with the schemas of what they emit."""
+(the plan's two phases per shard + band rows, candidate pairs, verification).
+
+Each operator records what it did (node, time, count) as one small file per unit of work under
+RunLayout.units(); the driver reads them for the manifest, so the data stream carries only data.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from pipeline.config import PipelineConfig
 from pipeline.core.document import RawDocument
-from pipeline.io.readers import ReadFailure
+from pipeline.dedup import sketches_from_table
+from pipeline.engine.plan import Plan
 from pipeline.engine.ray import dedup as rd
-from pipeline.engine.shard import (
-    WORK,
-    ShardSummary,
-    clean_shard,
-    finish_shard,
-    pre_summary_path,
-    shard_name,
-    summary_path,
-)
+from pipeline.engine.shard import ShardSummary, run_both_phases, run_post_phase, run_pre_phase
+from pipeline.io.layout import RunLayout
+from pipeline.io.readers import ReadFailure
+from pipeline.io.writers import write_json
 
 RECORD_SCHEMA = pa.schema(
     [
@@ -43,14 +44,6 @@ RECORD_SCHEMA = pa.schema(
         ("meta", pa.string()),  # JSON object
     ]
 )
-MAP_SCHEMA = pa.schema([*rd.BAND_SCHEMA, ("shard", pa.int64()), ("node", pa.string()), ("t", pa.float64())])
-# What flows out of the shuffles: candidate/verified pairs (tag 0) and one marker row per unit of
-# work, naming the node that did it: map shard (1, b = shard), band partition (2, b = band rows),
-# verify partition (3, b = pairs checked). t = when that unit finished (wall clock).
-EDGE_SCHEMA = pa.schema(
-    [("tag", pa.int8()), ("a", pa.int64()), ("b", pa.int64()), ("similarity", pa.float64()), ("node", pa.string()), ("t", pa.float64())]
-)
-PAIR, MAP_DONE, SHUFFLE_DONE, VERIFY_DONE = 0, 1, 2, 3
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,118 +89,86 @@ def table_to_records(t: pa.Table) -> list:
 # Ray Data operators (module-level so they pickle by reference)
 
 
-def _node_id() -> str:
+def record_unit(units: Path, phase: str, count: int) -> None:
+    """One unit of work done: which node, when, how many items (read back by the driver)."""
     import ray
 
-    return ray.get_runtime_context().get_node_id()
+    node = ray.get_runtime_context().get_node_id()
+    write_json({"phase": phase, "node": node, "t": time.time(), "count": count}, units / f"{phase}-{uuid.uuid4().hex}.json")
 
 
-class _ShardWorker:
-    """Actor of the map phase: cleans whole shards with `process_shard` (identical files to the
-    embedded run) and emits the shard's band rows plus one marker row (band -1) per shard."""
-
-    def __init__(self, config: PipelineConfig, out: str, bands: int, rows: int, repeated: frozenset[int] | None = None) -> None:
-        from pipeline.engine.chain import Cleaner
-
-        # With the corpus-wide repeated-line pass, phase 1 already ran (_PreWorker) and this
-        # actor runs phase 2 (repeated_lines -> quality -> sketch) on the shard's survivors.
-        self.repeated = repeated
-        # Building the chain once per actor pays its imports and set-up here, not per shard;
-        # process_shard then builds its own Cleaner (cheap: the stages are stateless).
-        self.cleaner = Cleaner(config)
-        self.config, self.out, self.bands, self.rows = config, Path(out), bands, rows
-        self.node = _node_id()
-
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        import pyarrow.parquet as pq
-
-        from pipeline.dedup.api import sketches_from_table
-        from pipeline.engine.shard import process_shard
-
-        parts = []
-        shards = batch.column("shard").to_numpy()
-        for index in np.unique(shards).tolist():  # normally exactly one shard per block
-            t = batch.filter(pa.array(shards == index)).sort_by("seq")
-            first_seq = t.column("seq")[0].as_py()
-            prev = summary_path(self.out, index)
-            if not (t.column("resume")[0].as_py() and prev.exists()):
-                if self.repeated is None:
-                    process_shard(index, first_seq, table_to_records(t), self.config, str(self.out))
-                else:
-                    pre = ShardSummary.load(pre_summary_path(self.out, index))
-                    finish_shard(index, pre, self.config, str(self.out), self.repeated)
-            if self.config.dedup.enabled:
-                sk = sketches_from_table(pq.read_table(self.out / WORK / f"sketch-{shard_name(index)}.parquet"))
-                kept = pq.read_table(self.out / WORK / f"kept-{shard_name(index)}.parquet", columns=["id", "seq"])
-                seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
-                seqs = np.array([seq_of[i] for i in sk.ids], dtype=np.int64)
-                b = rd.band_rows(seqs, sk.signatures, self.bands, self.rows)
-                n = b.num_rows
-                b = b.append_column("shard", pa.array(np.full(n, index, np.int64)))
-                parts.append(b.append_column("node", pa.nulls(n, pa.string())).append_column("t", pa.nulls(n, pa.float64())))
-            marker = {"band": [-1], "bkey": [index], "seq": [-1], "shard": [index], "node": [self.node], "t": [time.time()]}
-            parts.append(pa.table(marker, schema=MAP_SCHEMA))
-        return pa.concat_tables(parts)
+def read_units(units: Path) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(units.glob("*.json"))]
 
 
-class _PreWorker:
-    """Actor of phase 1 when the repeated-line pass is on: decode -> spam per shard
-    (`clean_shard`, identical files to the embedded run); emits one row per shard."""
+def _shards(batch: pa.Table):
+    """(index, that shard's rows by seq) for each shard in a block (normally exactly one)."""
+    shards = batch.column("shard").to_numpy()
+    for index in np.unique(shards).tolist():
+        yield index, batch.filter(pa.array(shards == index)).sort_by("seq")
 
-    def __init__(self, config: PipelineConfig, out: str) -> None:
-        self.config, self.out = config, Path(out)
+
+def _resumed(t: pa.Table, *done: Path) -> bool:
+    return bool(t.column("resume")[0].as_py()) and any(p.exists() for p in done)
+
+
+class PrePhaseWorker:
+    """Actor of the pre phase when the plan has a corpus-wide step: `run_pre_phase` per shard
+    (identical files to the embedded run); emits one row per shard."""
+
+    def __init__(self, plan: Plan, out: str) -> None:
+        self.plan, self.out, self.layout = plan, out, plan.layout(Path(out))
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        shards = batch.column("shard").to_numpy()
         done = []
-        for index in np.unique(shards).tolist():
-            t = batch.filter(pa.array(shards == index)).sort_by("seq")
-            prev = pre_summary_path(self.out, index)
-            if not ((t.column("resume")[0].as_py()) and (prev.exists() or summary_path(self.out, index).exists())):
-                clean_shard(index, t.column("seq")[0].as_py(), table_to_records(t), self.config, str(self.out))
+        for index, t in _shards(batch):
+            if not _resumed(t, self.layout.pre_summary(index), self.layout.summary(index)):
+                run_pre_phase(index, t.column("seq")[0].as_py(), table_to_records(t), self.plan, self.out)
             done.append(index)
         return pa.table({"shard": pa.array(done, pa.int64())})
 
 
-def _edges(tag, a, b, similarity=None, node=None, t=None) -> pa.Table:
-    n = len(a)
-    return pa.table(
-        {
-            "tag": pa.array(np.full(n, tag, np.int8)),
-            "a": pa.array(np.asarray(a, np.int64)),
-            "b": pa.array(np.asarray(b, np.int64)),
-            "similarity": pa.array(np.full(n, np.nan) if similarity is None else similarity, pa.float64()),
-            "node": pa.array([node] * n, pa.string()),
-            "t": pa.array([t] * n, pa.float64()),
-        },
-        schema=EDGE_SCHEMA,
-    )
+class PostPhaseWorker:
+    """Actor of the post phase (or of both, without a corpus-wide step): the rest of the plan
+    per shard, then the shard's band rows for the LSH shuffle."""
+
+    def __init__(self, plan: Plan, out: str, bands: int, rows: int, fact: Any = None) -> None:
+        self.plan, self.out, self.layout = plan, out, plan.layout(Path(out))
+        self.bands, self.rows, self.fact = bands, rows, fact
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        parts = [rd.BAND_SCHEMA.empty_table()]
+        for index, t in _shards(batch):
+            if not _resumed(t, self.layout.summary(index)):
+                if self.plan.corpus is None:
+                    run_both_phases(index, t.column("seq")[0].as_py(), table_to_records(t), self.plan, self.out)
+                else:
+                    pre = ShardSummary.load(self.layout.pre_summary(index))
+                    run_post_phase(index, pre, self.plan, self.out, self.fact)
+            if self.plan.dedup:
+                parts.append(self._band_rows(index))
+            record_unit(self.layout.units(), "map", 1)
+        return pa.concat_tables(parts)
+
+    def _band_rows(self, index: int) -> pa.Table:
+        sk = sketches_from_table(pq.read_table(self.layout.sketch(index)))
+        kept = pq.read_table(self.layout.kept(index), columns=["id", "seq"])
+        seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
+        return rd.band_rows(np.array([seq_of[i] for i in sk.ids], dtype=np.int64), sk.signatures, self.bands, self.rows)
 
 
-def _find_pairs(batch: pa.Table) -> pa.Table:
-    """One hash partition of band rows -> its candidate pairs (one vectorised group-by); map
-    markers pass through; plus this partition's own marker."""
-    band = batch.column("band").to_numpy()
-    real = band >= 0
-    a, b = rd.candidate_pairs(band[real], batch.column("bkey").to_numpy()[real], batch.column("seq").to_numpy()[real])
-    marks = batch.filter(pa.array(~real))
-    return pa.concat_tables(
-        [
-            _edges(PAIR, a, b),
-            pa.table({"tag": pa.array(np.full(marks.num_rows, MAP_DONE, np.int8)), "a": pa.array(np.full(marks.num_rows, -1, np.int64)),
-                      "b": marks.column("bkey"), "similarity": pa.nulls(marks.num_rows, pa.float64()), "node": marks.column("node"),
-                      "t": marks.column("t")}, schema=EDGE_SCHEMA),
-            _edges(SHUFFLE_DONE, [-2], [int(real.sum())], node=_node_id(), t=time.time()),
-        ]
-    )
+def find_pairs(batch: pa.Table, units: str) -> pa.Table:
+    """One hash partition of band rows -> its candidate pairs (one vectorised group-by)."""
+    a, b = rd.candidate_pairs(*(batch.column(c).to_numpy() for c in ("band", "bkey", "seq")))
+    record_unit(Path(units), "shuffle", batch.num_rows)
+    return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
-def _verify(batch: pa.Table, out: str, n_inputs: list[int], config) -> pa.Table:
-    """One hash partition of candidate pairs -> the pairs whose exact Jaccard passes; markers
-    pass through."""
-    is_pair = pc.equal(batch.column("tag"), PAIR)
-    pairs, other = batch.filter(is_pair), batch.filter(pc.invert(is_pair))
-    a, b = pairs.column("a").to_numpy(), pairs.column("b").to_numpy()
-    va, vb, sims = rd.verify_pairs(Path(out), rd.ShardIndex(n_inputs), a, b, config) if len(a) else (a, b, np.zeros(0))
-    node = _node_id()
-    return pa.concat_tables([other, _edges(PAIR, va, vb, sims, node), _edges(VERIFY_DONE, [-3], [len(a)], node=node, t=time.time())])
+def verify(batch: pa.Table, out: str, stages: tuple[str, ...], n_inputs: list[int], config, units: str) -> pa.Table:
+    """One hash partition of candidate pairs -> the pairs whose exact similarity passes."""
+    a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
+    layout = RunLayout(Path(out), stages)
+    va, vb, sims = rd.verify_pairs(layout, rd.ShardIndex(n_inputs), a, b, config) if len(a) else (a, b, np.zeros(0))
+    record_unit(Path(units), "verify", len(a))
+    return pa.table({"a": pa.array(va, pa.int64()), "b": pa.array(vb, pa.int64()), "similarity": pa.array(sims, pa.float64())},
+                    schema=rd.EDGE_SCHEMA)
