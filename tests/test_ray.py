@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import FIXTURES, SAMPLES
+from tests.conftest import FIXTURES, ROOT, SAMPLES
+from tests.helpers import read_outputs, with_strip_marker, write_marked_inputs
 
 WIKINEWS = FIXTURES / "ray" / "wikinews-320.jsonl.gz"
 
@@ -54,15 +55,6 @@ def build_input(folder: Path, n_base: int | None = None, seed: int = 7) -> Path:
     return path
 
 
-def read_outputs(out: Path) -> dict:
-    corpus = pq.read_table(out / "corpus").sort_by("id")
-    return {
-        "corpus": list(zip(corpus.column("id").to_pylist(), corpus.column("text").to_pylist())),
-        "duplicates": pq.read_table(out / "duplicates.parquet").to_pylist(),
-        "rejected": sorted(pq.read_table(out / "rejected.parquet").to_pylist(), key=lambda r: r["id"]),
-    }
-
-
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """A 2-node cluster (2 CPUs, 512 MiB object store each), torn down by its own handle."""
@@ -70,6 +62,9 @@ def ray_cluster(tmp_path_factory):
     os.environ.setdefault("RAY_TMPDIR", "/tmp/rt")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Workers import the stage the tests register (tests.helpers) by reference, as they import
+    # the pipeline's own stages; the nodes started below inherit this environment.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     Path(os.environ["RAY_TMPDIR"]).mkdir(parents=True, exist_ok=True)
     from ray.cluster_utils import Cluster
 
@@ -116,6 +111,20 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     assert set(engine["map_nodes"]) == nodes, engine
     assert set(engine["shuffle_nodes"]) == nodes, engine
     assert engine["verified_edges"] >= len(want["duplicates"]) - 1
+
+
+@pytest.mark.slow
+def test_registered_stage_runs_in_the_ray_engine(ray_cluster, tmp_path):
+    """A stage registered from the test suite runs on the cluster exactly as in the local engine."""
+    from pipeline.engine.local import run
+    from pipeline.engine.ray.driver import run_ray
+
+    inputs = write_marked_inputs(tmp_path / "in", SAMPLES)
+    local = run([inputs], tmp_path / "local", registry=with_strip_marker())
+    result = run_ray([inputs], tmp_path / "ray", registry=with_strip_marker(), address=ray_cluster.address)
+    assert read_outputs(tmp_path / "ray") == read_outputs(tmp_path / "local")
+    assert result.manifest["stages"]["strip_marker"]["edits"] == local.manifest["stages"]["strip_marker"]["edits"] == 2
+    assert sorted(p.name for p in (tmp_path / "ray" / "stages").iterdir())[5] == "06_strip_marker"
 
 
 # ---------------------------------------------------------------------------------------------
