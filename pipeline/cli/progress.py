@@ -95,6 +95,10 @@ def setup_cli_logging(debug: bool = False) -> logging.Handler:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    if not debug:
+        # trafilatura logs an error per unparseable page; the extract stage records those as
+        # rejections, so the command line shows them only with --debug.
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     if debug:
         logging.getLogger("pipeline").setLevel(logging.DEBUG)
     return handler

@@ -6,7 +6,6 @@ One edit per page records how much markup and boilerplate the extractor removed.
 from __future__ import annotations
 
 import html
-import logging
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,8 +57,6 @@ class Extract:
 
     def __init__(self, config: ExtractConfig | None = None) -> None:
         self.config = config or ExtractConfig()
-        # trafilatura logs an error per unparseable page; we record those as rejections instead.
-        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
     def apply(self, doc: Document) -> Outcome:
         if doc.format != "html":
