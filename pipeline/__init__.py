@@ -13,7 +13,7 @@ from pipeline.errors import ConfigError, InputError, OutputError, PipelineError
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 from pipeline.engine.chain import CleanResult, Cleaner  # noqa: E402  (after the handler)
-from pipeline.engine.local import run  # noqa: E402
+from pipeline.engine.run import run  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.engine.local import run
+from pipeline.engine.run import run
 
 GOOD = "The river authority said on Monday that water levels had fallen for a third week in a row. " * 4
 

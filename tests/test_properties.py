@@ -58,7 +58,7 @@ def test_extract_never_raises_on_random_markup(text):
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(documents, min_size=1, max_size=8), blobs=st.lists(st.binary(max_size=500), max_size=4))
 def test_whole_run_accounts_for_every_document(tmp_path_factory, texts, blobs):
-    from pipeline.engine.local import run
+    from pipeline.engine.run import run
 
     base = tmp_path_factory.mktemp("prop")
     inp = base / "in"

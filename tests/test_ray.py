@@ -81,13 +81,12 @@ def ray_cluster(tmp_path_factory):
 @pytest.mark.slow
 def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     from pipeline.config import PipelineConfig
-    from pipeline.engine.local import run
-    from pipeline.engine.ray.driver import run_ray
+    from pipeline.engine.run import run
 
     src = build_input(tmp_path / "in")
     config = PipelineConfig().with_overrides(run={"shard_size": 25})
     embedded = run([src, SAMPLES], tmp_path / "embedded", config)
-    result = run_ray([src, SAMPLES], tmp_path / "ray", config, address=ray_cluster.address)
+    result = run([src, SAMPLES], tmp_path / "ray", config, engine="ray", address=ray_cluster.address)
 
     want, got = read_outputs(tmp_path / "embedded"), read_outputs(tmp_path / "ray")
     assert len(want["corpus"]) > 250 and len(want["duplicates"]) >= 30 and len(want["rejected"]) >= 10
@@ -116,12 +115,11 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
 @pytest.mark.slow
 def test_registered_stage_runs_in_the_ray_engine(ray_cluster, tmp_path):
     """A stage registered from the test suite runs on the cluster exactly as in the local engine."""
-    from pipeline.engine.local import run
-    from pipeline.engine.ray.driver import run_ray
+    from pipeline.engine.run import run
 
     inputs = write_marked_inputs(tmp_path / "in", SAMPLES)
     local = run([inputs], tmp_path / "local", registry=with_strip_marker())
-    result = run_ray([inputs], tmp_path / "ray", registry=with_strip_marker(), address=ray_cluster.address)
+    result = run([inputs], tmp_path / "ray", registry=with_strip_marker(), engine="ray", address=ray_cluster.address)
     assert read_outputs(tmp_path / "ray") == read_outputs(tmp_path / "local")
     assert result.manifest["stages"]["strip_marker"]["edits"] == local.manifest["stages"]["strip_marker"]["edits"] == 2
     assert sorted(p.name for p in (tmp_path / "ray" / "stages").iterdir())[5] == "06_strip_marker"
@@ -137,7 +135,7 @@ def test_embedded_path_never_imports_ray(tmp_path):
     import sys
 
     code = (
-        "import sys, pipeline, pipeline.cli, pipeline.engine.local as l, pipeline.engine.ray.driver\n"
+        "import sys, pipeline, pipeline.cli, pipeline.engine.run as l, pipeline.engine.ray.driver\n"
         f"l.run([{str(SAMPLES)!r}], {str(tmp_path / 'o')!r})\n"
         "assert 'ray' not in sys.modules, 'ray imported'\n"
     )
@@ -178,7 +176,7 @@ def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
     from pipeline.config import PipelineConfig
     from pipeline.dedup import lsh_params, sketches_from_table
     from pipeline.dedup.graph import connected_components
-    from pipeline.engine.local import run
+    from pipeline.engine.run import run
     from pipeline.engine.plan import Plan
     from pipeline.engine.ray import dedup as rd
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from pipeline.core.registry import STAGE_MODULES, default_registry
-from pipeline.engine.local import run
+from pipeline.engine.run import run
 from tests.conftest import SAMPLES
 from tests.helpers import read_outputs, rejected_by_id, with_exploding_decoder, with_strip_marker, write_marked_inputs
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.report import report_command
 from pipeline.report.html import build_report
-from pipeline.engine.local import run
+from pipeline.engine.run import run
 from tests.test_report_support import edited_run  # noqa: F401  (fixture)
 
 

@@ -59,7 +59,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
-    from pipeline.engine.local import run as run_local
+    from pipeline.engine.run import run as run_pipeline
 
     cfg = load_config(config_path)
     if workers:
@@ -67,12 +67,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
     if address and engine != "ray":
         raise click.UsageError("--address needs --engine ray")
     with ProgressBars(quiet=quiet) as progress:
-        if engine == "ray":
-            from pipeline.engine.ray.driver import run_ray
-
-            result = run_ray(list(inputs), out, cfg, address=address, overwrite=overwrite, resume=resume, progress=progress)
-        else:
-            result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress)
+        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume, progress=progress)
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:

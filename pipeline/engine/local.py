@@ -1,8 +1,9 @@
-"""The embedded runner: one machine, a process pool over shards, no server.
+"""The local engine: one machine, a process pool over shards, no server (`run(..., engine="local")`).
 
-Plan: (1) map phase over fixed-size shards of the input stream (clean + sketch), (2) global
-dedup over the sketches, (3) final phase: join duplicates on id, write corpus/, rejected,
-stats and the manifest with the accounting check.
+Schedule of the plan: (1) map phases over fixed-size shards of the input stream (clean +
+sketch), (2) global dedup over the sketches, (3) final phase: join duplicates on id, write
+corpus/, rejected, stats and the manifest with the accounting check. Also the input stream and
+output-folder checks both engines share.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from typing import Callable, Iterator
 
 from pipeline.config import PipelineConfig
 from pipeline.core.document import RawDocument
-from pipeline.core.registry import Registry
 from pipeline.engine import finish
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
 from pipeline.errors import OutputError
 from pipeline.io.layout import OUTPUT_NAMES, RunLayout
-from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
+from pipeline.io.readers import InputFile, ReadFailure, read_file
 from pipeline.io.writers import write_json
 
 log = logging.getLogger(__name__)
@@ -111,31 +111,14 @@ def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> I
         yield index, seq, batch
 
 
-def run(
-    inputs: list[str | Path],
-    out: str | Path,
-    config: PipelineConfig | None = None,
-    *,
-    registry: Registry | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: Progress | None = None,
-) -> RunResult:
-    """Run the whole pipeline on files/folders into `out`; returns the manifest. `registry`
-    replaces the default stages (e.g. with one more stage)."""
-    plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
-    out = Path(out)
-    layout = plan.layout(out)
-    files = resolve_inputs(list(inputs))  # raises InputError before any work
-    prepare_output(layout, overwrite, resume)
+def execute(plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None) -> tuple[list[ShardSummary], dict]:
+    """The local engine's schedule of the plan: both map phases over a process pool, then the
+    one finish step (global dedup, corpus, manifest)."""
     check_resume_identity(layout, files, plan.config, resume)
     t0 = time.perf_counter()
-    summaries = _map_phase(plan, files, out, resume, progress)
-    t_map = time.perf_counter() - t0
-    manifest = finish.finish(plan, out, files, summaries, timings={"map": t_map}, progress=progress)
-    if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
-        shutil.rmtree(layout.work, ignore_errors=True)  # shard scratch; only --resume needs it
-    return RunResult(out, manifest, summaries)
+    summaries = _map_phase(plan, files, layout.out, resume, progress)
+    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress)
+    return summaries, manifest
 
 
 def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | None) -> list[ShardSummary]:

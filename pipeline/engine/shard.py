@@ -34,20 +34,9 @@ from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJEC
 
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
 KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
-# Documents between the two phases, whole: the post phase gets exactly what the pre phase made.
-SURVIVOR_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("source", pa.string()),
-        ("format", pa.string()),
-        ("url", pa.string()),
-        ("title", pa.string()),
-        ("date", pa.string()),
-        ("meta", pa.string()),  # JSON object
-        ("seq", pa.int64()),
-    ]
-)
+# Documents between the two phases, whole (every Document field, meta as a JSON object): the
+# post phase gets exactly what the pre phase made.
+SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
 
 
 @dataclass

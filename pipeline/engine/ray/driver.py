@@ -1,5 +1,5 @@
-"""The Ray engine: the same plan and the same outputs as `pipeline.engine.local.run`, on a
-Ray cluster through Ray Data. Ray is an optional extra (`pip install .[ray]`) imported only inside
+"""The Ray engine (`run(..., engine="ray")`): the same plan and the same outputs as the local
+engine, on a Ray cluster through Ray Data. Ray is an optional extra (`pip install .[ray]`) imported only inside
 the functions here, never by the embedded path.
 Driver side here; Ray connection in connect.py, the worker-side operators in ops.py.
 
@@ -22,57 +22,38 @@ Scheduling of the plan:
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.config import PipelineConfig
-from pipeline.core.registry import Registry
 from pipeline.dedup import lsh_params
 from pipeline.dedup.graph import connected_components
 from pipeline.engine import finish
-from pipeline.engine.local import Progress, RunResult, iter_records, iter_shards, prepare_output
+from pipeline.engine.local import Progress, iter_records, iter_shards
 from pipeline.engine.plan import Plan
 from pipeline.engine.ray import dedup as rd
 from pipeline.engine.ray.connect import connect, import_ray
 from pipeline.engine.ray.ops import PostPhaseWorker, PrePhaseWorker, find_pairs, read_units, records_to_table, verify
 from pipeline.engine.shard import ShardSummary, merge_observations
 from pipeline.io.layout import RunLayout
-from pipeline.io.readers import resolve_inputs
+from pipeline.io.readers import InputFile
 
 
 # ---------------------------------------------------------------------------------------------
 # The entry point
 
 
-def run_ray(
-    inputs: list[str | Path],
-    out: str | Path,
-    config: PipelineConfig | None = None,
-    *,
-    registry: Registry | None = None,
-    address: str | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: Progress | None = None,
-) -> RunResult:
-    """Run the whole pipeline on a Ray cluster; same contract and outputs as `local.run`.
-
-    `address`: "host:port" of a running cluster (or "auto"); None connects to RAY_ADDRESS if set,
-    else starts a local Ray for this run. A Ray already initialised in this process is used as it
-    is (and left running). OUT must be a path every node can read and write (shared storage on
-    a multi-machine cluster)."""
+def execute(
+    plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None, address: str | None = None
+) -> tuple[list[ShardSummary], dict]:
+    """The Ray engine's schedule of the plan (see the module docstring); same outputs as the
+    local engine. `address`: "host:port" of a running cluster (or "auto"); None connects to
+    RAY_ADDRESS if set, else starts a local Ray for this run. A Ray already initialised in this
+    process is used as it is (and left running)."""
     ray = import_ray()
-    plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
-    out = Path(out).absolute()
-    layout = plan.layout(out)
-    files = resolve_inputs(list(inputs))
-    prepare_output(layout, overwrite, resume)
     t_connect = time.time()
     started = connect(ray, address)
     t_connect = time.time() - t_connect
@@ -91,13 +72,11 @@ def run_ray(
         timings["dedup_resolve"] = time.time() - t1
         seconds = sum(v for k, v in timings.items() if k.startswith("dedup_"))
         resolved = finish.Resolved(dups, seconds, info)
-        manifest = finish.finish(plan, out, files, summaries, timings=timings, progress=progress, resolved=resolved)
+        manifest = finish.finish(plan, layout.out, files, summaries, timings=timings, progress=progress, resolved=resolved)
     finally:
         if started:
             ray.shutdown()
-    if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
-        shutil.rmtree(layout.work, ignore_errors=True)
-    return RunResult(out, manifest, summaries)
+    return summaries, manifest
 
 
 def _configure_ray_data() -> None:
