@@ -18,6 +18,32 @@ from pipeline.core.registry import Registry, StageSpec, default_registry
 from pipeline.stages.decode import Decoder
 
 
+def seed(prefix: str) -> str:
+    """The text of the seed article samples/<prefix>_*.txt."""
+    from tests.conftest import SAMPLES
+
+    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def lines_of(text: str) -> list[str]:
+    """The non-blank lines of a text, stripped."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def insert_paragraph(text: str, at: int, paragraph: str) -> str:
+    """`text` with `paragraph` inserted before its paragraph number `at` (blank-line separated)."""
+    paras = text.split("\n\n")
+    return "\n\n".join(paras[:at] + [paragraph] + paras[at:])
+
+
+def apply_replayable(stage, text: str, **doc) -> Outcome:
+    """Apply a line stage to one text, checking its edits replay to its output exactly."""
+    out = stage.apply(Document(id="t", text=text, **doc))
+    assert apply_edits(text, out.edits) == out.doc.text
+    return out
+
+
 def read_outputs(out: Path) -> dict:
     """The corpus (id, text), duplicates and rejected rows of a run, in a stable order."""
     corpus = pq.read_table(out / "corpus").sort_by("id")
