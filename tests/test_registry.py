@@ -49,3 +49,13 @@ def test_decode_error_rejects_one_document(tmp_path):
     assert result.manifest["counts"]["kept"] == 2 and result.manifest["accounting"]["ok"]
     decode = result.manifest["stages"]["decode"]
     assert decode["docs_in"] == 3 and decode["docs_dropped"] == 1 and decode["seconds"] > 0
+
+
+def test_config_sections_are_the_registered_stages():
+    """PipelineConfig spells its sections out (typed, with typo suggestions); they are exactly
+    the registered stages' config models, in run order."""
+    from pipeline.config import PipelineConfig
+
+    sections = {k: f.annotation for k, f in PipelineConfig.model_fields.items() if k != "run"}
+    assert list(sections) == list(default_registry().names)
+    assert all(sections[s.name] is s.config for s in default_registry().specs)

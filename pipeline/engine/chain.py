@@ -37,7 +37,7 @@ class Cleaner:
     the corpus-wide pass, which needs the whole corpus."""
 
     def __init__(self, config: PipelineConfig | None = None, registry: Registry | None = None) -> None:
-        self.plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
+        self.plan = Plan.of(config, registry)
         self.config = self.plan.config
         self.pre: list[Stage[Any, Any]] = self.plan.pre_stages()
         self.post: list[Stage[Any, Any]] = [s.build(self.config) for s in self.plan.post]

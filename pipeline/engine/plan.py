@@ -23,6 +23,11 @@ class Plan:
     config: PipelineConfig = field(default_factory=PipelineConfig)
     registry: Registry = field(default_factory=default_registry)
 
+    @classmethod
+    def of(cls, config: PipelineConfig | None = None, registry: Registry | None = None) -> "Plan":
+        """The plan for a config and registry, each defaulting to the pipeline's own."""
+        return cls(config or PipelineConfig(), registry or default_registry())
+
     @property
     def names(self) -> tuple[str, ...]:
         """Every stage of the run, in order (stats, output folders, the manifest)."""

@@ -39,7 +39,7 @@ def run(
     `registry` replaces the default stages (e.g. with one more stage). `engine="ray"` runs on a
     Ray cluster: `address` "host:port" (or "auto"), else RAY_ADDRESS, else a local Ray for this
     run; OUT must then be storage every node can read and write."""
-    plan = Plan(config or PipelineConfig(), *([registry] if registry else []))
+    plan = Plan.of(config, registry)
     execute = _engine(engine, address)  # a missing Ray extra fails before any work
     # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
     layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
