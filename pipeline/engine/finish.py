@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pipeline
 from pipeline.config import PipelineConfig
 from pipeline.core.stage import StageStats
-from pipeline.dedup import DuplicateRow, find_duplicates_with_stats, keep_info_table, sketches_from_table
+from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_stats
 from pipeline.io.layout import RunLayout
@@ -51,7 +51,7 @@ def run_dedup(layout: RunLayout, config: PipelineConfig, summaries: list[ShardSu
     stats that go into manifest.json."""
     if not config.dedup.enabled:
         return [], {"enabled": False}
-    keep = {}
+    keep: dict[str, KeepInfo] = {}
     shard_of: dict[str, int] = {}
     for s in summaries:
         part = keep_info_table(pq.read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]))
