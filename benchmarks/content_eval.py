@@ -20,7 +20,7 @@ import numpy as np
 
 from benchmarks import content_data
 from benchmarks.content_metrics import token_prf
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document
 
 HELD_OUT = ("wcxb-test", "aeb", "traf")
 _TERMINAL = (".", "!", "?", "\"", "”", "'", "’", "…", "。", "！", "？")

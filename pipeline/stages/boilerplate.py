@@ -15,10 +15,11 @@ from functools import lru_cache
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome, apply_edits
-from pipeline.stages.date_stamps import parse_date
+from pipeline.core.document import Document, Edit, Outcome, apply_edits
+from pipeline.core.registry import StageSpec
 from pipeline.stages.content_features import line_features
 from pipeline.stages.content_model import ContentModel, decide
+from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, measure, removal_edits
 
 NAME = "boilerplate"
@@ -80,12 +81,11 @@ class Boilerplate:
                 removals[ln.index] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
         if not removals:
             return Outcome.keep(doc)
-        edits: list[Edit] = removal_edits(text, lines, removals)
-        changes: dict[str, object] = {}
-        if c.move_date and not doc.date:
-            # A byline or time stamp is short; a removed teaser paragraph's date is not the page's.
-            stamps = (lines[i].text for i in sorted(removals) if lines[i].n_words <= 12)
-            date = next((d for t in stamps if (d := parse_date(t))), None)
-            if date:
-                changes["date"] = date
-        return Outcome.keep(doc.with_text(apply_edits(text, edits), **changes), edits)
+from pipeline.core.document import Document, Edit, Outcome, apply_edits
+from pipeline.core.registry import StageSpec
+from pipeline.stages.content_features import line_features
+from pipeline.stages.content_model import ContentModel, decide
+from pipeline.stages.date_stamps import parse_date
+
+
+SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate)
