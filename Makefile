@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-fast eval bench clean
+.PHONY: demo test test-fast eval train bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ test: $(VENV)/.installed-test  ## set up, then run the whole test suite (slow te
 test-fast: $(VENV)/.installed-test  ## skip tests marked slow
 	$(BIN)/python -m pytest -q -m 'not slow'
 
-eval: $(VENV)/.installed-base  ## cleaning quality on ../shared/data
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.installed-base
+
+eval: $(VENV)/.installed-bench  ## cleaning quality on ../shared/data (held-out real pages included)
 	$(BIN)/python benchmarks/eval_cleaning.py
+
+train: $(VENV)/.installed-bench  ## rebuild the labelled real-page lines, retrain the content model (WCXB dev only)
+	$(BIN)/python benchmarks/content_data.py
+	$(BIN)/python benchmarks/train_content_model.py
 
 bench: $(VENV)/.installed-base  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
 	$(BIN)/python benchmarks/dedup_bench.py

@@ -98,11 +98,17 @@ def score_set(name: str, rows: dict, truths: dict, snippets: dict, ours: LineSta
     for (page, render), p in sorted(rows.items()):
         if render == "page":
             for label, fn in methods.items():
-                per[f"page:{label}"].append(_score(_kept_text(p.lines, fn(p.lines)), page, truths, snippets))
+                score = _score(_kept_text(p.lines, fn(p.lines)), page, truths, snippets)
+                per[f"page:{label}"].append(score)
+                if p.type == "article" and name != "aeb":
+                    per[f"article:{label}"].append(score)
         else:
             keep = ours(p.lines)
-            per["html:traf"].append(_score("\n".join(p.lines), page, truths, snippets))
-            per["html:traf+ours"].append(_score(_kept_text(p.lines, keep), page, truths, snippets))
+            for label, kept in (("traf", "\n".join(p.lines)), ("traf+ours", _kept_text(p.lines, keep))):
+                score = _score(kept, page, truths, snippets)
+                per[f"html:{label}"].append(score)
+                if p.type == "article" and name != "aeb":
+                    per[f"article:{label}"].append(score)
             if page in truths:
                 junk["traf"][0] += int(np.sum(p.labels < 0.5))
                 junk["traf"][1] += len(p.lines)
@@ -142,6 +148,9 @@ def print_table(results: dict) -> None:
         for m in metrics:
             cells = "".join((f"{r[c][m]:.3f}" if c in r else "-").ljust(15) for c in cols)
             print(f"{name} ({r['pages']} pages) {m}".ljust(34) + cells)
+        if "article:raw" in r:
+            arts = ("article:raw", "article:c4", "article:justext", "article:ours", "article:traf", "article:traf+ours")
+            print(f"{name} article pages f1".ljust(34) + "".join(f"{r[c]['f1']:.3f}".ljust(15) for c in arts))
         if name != "traf":
             print(f"{name} junk lines left".ljust(34) + " " * 15 * 4
                   + f"{r['junk']['traf']:.3f}".ljust(15) + f"{r['junk']['traf+ours']:.3f}")

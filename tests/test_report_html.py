@@ -24,8 +24,8 @@ def test_sampling_limits_what_is_embedded(edited_run):
     assert len(linked) == 3  # only embedded documents are links; the others say why not
     assert len(examples) - len(linked) == len(root.xpath('//ul[@class="examples"]//span[contains(text(), "over --max-docs")]'))
     # Counts still cover the whole run.
-    count = root.xpath('//li[@data-reason="boilerplate:share_widget"]/span[@class="count"]')[0].text
-    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:share_widget"]
+    count = root.xpath('//li[@data-reason="boilerplate:chrome"]/span[@class="count"]')[0].text
+    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:chrome"]
 
 
 def test_self_contained_no_network(edited_run):

@@ -155,10 +155,10 @@ STACK_NAMES = tuple(f"p@{a}:{b}" for a, b in STACK_WINDOWS) + (
     "p", "in_main_span", "dist_main_span", "p_mass_before", "p_doc_mean")
 
 
-def main_span(probs: np.ndarray) -> tuple[int, int]:
-    """The run of lines with the largest total (p - 0.5): the page's main block (Kadane)."""
+def main_span(probs: np.ndarray, base: float = 0.5) -> tuple[int, int]:
+    """The run of lines with the largest total (p - base): the page's main block (Kadane)."""
     best, best_span, run, start = -1.0, (0, 0), 0.0, 0
-    for i, g in enumerate(probs - 0.5):
+    for i, g in enumerate((probs - base).tolist()):
         if run <= 0:
             run, start = 0.0, i
         run += g

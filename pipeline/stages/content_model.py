@@ -5,7 +5,8 @@ The first pass scores each line from its shape and its neighbours' (`content_fea
 the second pass sees the same features plus the first pass's probabilities measured over the
 page (`STACK_NAMES`: the neighbourhood's content share, the page's main block), so a line is
 judged by the run it sits in. `ContentModel.predict(features)` gives each line's probability of
-being content (pure, no threshold); `decide` applies the threshold.
+being content (pure, no threshold); `decide` applies the thresholds, a stricter one outside the
+page's main block.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import stack_features
+from pipeline.stages.content_features import main_span, stack_features
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
 _FIELDS = ("feature", "threshold", "left", "right", "leaf", "value")
@@ -93,27 +94,14 @@ class ContentModel:
         return self.second.predict(np.hstack([X, stack_features(p)]))
 
 
-def decide(probs: np.ndarray, threshold: float = 0.5, switch: float = 0.0) -> np.ndarray:
-    """Keep mask: Viterbi over {chrome, content} with emission log-odds shifted so that a lone
-    line is kept exactly when its probability reaches `threshold`, and `switch` nats per change
-    of state (0: each line on its own)."""
-    n = len(probs)
-    if n == 0:
+def decide(probs: np.ndarray, threshold: float = 0.3, outside_threshold: float = 0.7,
+           block_base: float = 0.3) -> np.ndarray:
+    """Keep mask over the whole page: the main block is the run of lines with the largest total
+    (p - block_base); inside it a line stays at p >= threshold, before or after it (where menus,
+    related headlines and footers sit) only at p >= outside_threshold."""
+    if len(probs) == 0:
         return np.zeros(0, dtype=bool)
-    p = np.clip(probs.astype(np.float64), 1e-6, 1 - 1e-6)
-    gain = np.log(p / (1 - p)) - np.log(threshold / (1 - threshold))  # content minus chrome score
-    if switch <= 0:
-        return gain >= 0
-    back = np.zeros((n, 2), dtype=bool)  # back[i, s]: line i-1 was in the other state
-    chrome, content = 0.0, gain[0]
-    for i in range(1, n):
-        from_content, from_chrome = content - switch, chrome - switch
-        back[i, 0], back[i, 1] = from_content > chrome, from_chrome > content
-        chrome, content = max(chrome, from_content), max(content, from_chrome) + gain[i]
-    keep = np.zeros(n, dtype=bool)
-    state = int(content >= chrome)
-    for i in range(n - 1, -1, -1):
-        keep[i] = state == 1
-        if back[i, state]:
-            state = 1 - state
-    return keep
+    start, end = main_span(probs, block_base)
+    inside = np.zeros(len(probs), dtype=bool)
+    inside[start:end] = True
+    return np.where(inside, probs >= threshold, probs >= outside_threshold)
