@@ -144,6 +144,13 @@ class StageStats:
         )
 
 
+# Reason codes any stage may record (see StageSpec.reasons for each stage's own).
+REASONS = {
+    "error:*": "the stage crashed on this document (the exception type follows); the document is "
+               "rejected and the run goes on",
+}
+
+
 def reason_key(reason: str) -> str:
     """The family of a reason, for counting: 'spam:link+commercial' -> 'spam:link+commercial',
     but free-form details after ' | ' are cut off so counts stay small."""

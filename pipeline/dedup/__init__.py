@@ -33,7 +33,13 @@ from pipeline.dedup.sketch import (
 from pipeline.dedup.stream import Deduplicator
 
 # The global step of a run: the engine sketches each shard's kept documents and resolves them.
-SPEC = StageSpec("dedup", "dedup_v1", DedupConfig, None, kind="global")
+# Reason codes this stage emits (the removed copy's row; the kept id follows " | ").
+REASONS = {
+    "dedup:exact_duplicate": "the same normalised text as the kept document",
+    "dedup:near_duplicate": "verified word 5-gram similarity >= dedup.threshold with the kept document",
+}
+
+SPEC = StageSpec("dedup", "dedup_v1", DedupConfig, None, kind="global", reasons=REASONS)
 
 __all__ = [
     "SPEC",

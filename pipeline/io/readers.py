@@ -27,6 +27,14 @@ COMPRESSION_EXT = {".gz", ".zst", ".zstd"}
 KNOWN_EXT = TEXT_EXT | HTML_EXT | JSONL_EXT | PARQUET_EXT | WARC_EXT
 
 
+# Reason codes of records or files that could not be read (rejected rows with stage "read").
+REASONS = {
+    "read:*": "the file or record could not be read (unsupported type, corrupt or truncated "
+              "compression, a JSONL line that is not a JSON object, a broken WARC record, a Parquet "
+              "file without a text/html column); the rest of the text says which",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     path: Path

@@ -446,4 +446,25 @@ class Boilerplate:
         return Outcome.keep(doc.with_text(new_text, **changes), edits)
 
 
-SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate)
+# Reason codes this stage emits ("boilerplate:<family> | <signals>"), one per removed line.
+REASONS = {
+    "boilerplate:menu": "a run of short navigation items (menu, link list, inline menu)",
+    "boilerplate:breadcrumb": "a breadcrumb trail (Home > Section > ...)",
+    "boilerplate:label": "a short interface label (buttons, widget headings)",
+    "boilerplate:share_widget": "share / follow buttons (Facebook, Twitter, email ...)",
+    "boilerplate:counter": "a bare count or number with a unit (views, comments, reading time)",
+    "boilerplate:call_to_action": "a prompt to subscribe, sign up, download, or a recommendation teaser",
+    "boilerplate:comment_prompt": "an invitation to comment or a comment-count line",
+    "boilerplate:credit": "a photo/video credit or caption with a credit marker",
+    "boilerplate:copyright": "a copyright line (©, all rights reserved)",
+    "boilerplate:legal": "a cookie, privacy or terms notice",
+    "boilerplate:published": "a publication stamp or a lone date (the date moves into the date column)",
+    "boilerplate:date_line": "a date/metadata prefix at the top of the text",
+    "boilerplate:byline": "an author line, author box or contact e-mail",
+    "boilerplate:tags": "a tag or category list",
+    "boilerplate:symbols": "a line without letters (separators, symbols, code residue)",
+    "boilerplate:duplicate": "a sentence that already occurred earlier in the same document",
+    "boilerplate:learned": "the learned line scorer (character n-grams + shape) gave chrome probability >= its threshold",
+}
+
+SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate, reasons=REASONS)

@@ -365,4 +365,14 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
-SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder)
+# Reason codes this stage emits (rejections; the note "decode:<charset> via <how>" changes no text).
+REASONS = {
+    "empty:0 bytes": "the input holds no bytes at all",
+    "too_large:*": "the input is larger than decode.max_bytes",
+    "binary:*": "not text: a file signature (pdf, png, zip, gzip, ...), NUL bytes or control characters",
+    "undecodable:*": "no charset (declared, UTF-8 or detected) gives plausible text",
+    "decode:*": "note only: the charset used and how it was found (bom, declared, utf-8, detected); "
+                "input bytes became characters",
+}
+
+SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder, reasons=REASONS)

@@ -101,4 +101,13 @@ class Extract:
         return Outcome.keep(doc.with_text(text, format="text", title=title, date=date), (edit,))
 
 
-SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract)
+# Reason codes this stage emits.
+REASONS = {
+    "extract:html -> text": "the HTML page was replaced by its main text (trafilatura): markup, "
+                            "navigation and page chrome around the article are gone",
+    "extract:no main text found": "trafilatura found no article text in the page; the document is rejected",
+    "extract:timeout": "extraction took longer than extract.timeout_seconds; the document is rejected",
+    "extract:markup nested too deeply": "the page's markup is too deeply nested to parse; the document is rejected",
+}
+
+SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract, reasons=REASONS)

@@ -114,4 +114,15 @@ class QualityFilter:
         return Outcome.drop(reason) if reason else Outcome.keep(doc)
 
 
-SPEC = StageSpec(NAME, VERSION, QualityConfig, QualityFilter)
+# Reason codes this stage emits (document rejections; the measured value follows " | ").
+REASONS = {
+    "quality:empty": "no text left after the line stages",
+    "quality:too_short": "fewer words than quality.min_words",
+    "quality:too_long": "more words than quality.max_words",
+    "quality:not_prose": "too small a share of letters (tables of numbers, symbols, code)",
+    "quality:word_length": "mean word length outside the range of prose",
+    "quality:list_page": "most lines are bullets: a list or index page, not an article",
+    "quality:repetitive": "too large a share of characters in repeated lines",
+}
+
+SPEC = StageSpec(NAME, VERSION, QualityConfig, QualityFilter, reasons=REASONS)

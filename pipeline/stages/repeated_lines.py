@@ -203,4 +203,10 @@ class RepeatedLinesPass:
         return RepeatedLines(self.config, fact).apply(doc)
 
 
-SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus")
+# Reason codes this stage emits.
+REASONS = {
+    "repeated_lines:cross_document": "the line recurs in at least repeated_lines.min_docs documents of "
+                                     "the same source (site chrome, signatures, legal footers)",
+}
+
+SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus", reasons=REASONS)
