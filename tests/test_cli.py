@@ -47,3 +47,24 @@ def test_overwrite_never_deletes_foreign_files(tmp_path):
 def test_apply_single_stage_from_stdin():
     r = CliRunner().invoke(main, ["apply", "fix_encoding"], input="CafÃ© au lait is served here every morning.".encode())
     assert r.exit_code == 0 and "Café au lait" in r.output
+
+
+def test_stats_separators_one_prefix_bytes_and_no_color(tmp_path, monkeypatch):
+    from pipeline.cli.stats import render_stats
+    from pipeline.cli.style import want_color
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(out), "-q"]).exit_code == 0
+    r = CliRunner().invoke(main, ["stats", str(out)])
+    assert r.exit_code == 0 and "\x1b[" not in r.output  # not a terminal: no colour
+    assert "boilerplate: boilerplate:" not in r.output and "bytes" in r.output and "characters" in r.output
+    assert "  boilerplate\n" in r.output
+    manifest = {"stages": {"decode": dict(docs_in=1, docs_out=1, docs_modified=0, docs_dropped=0, chars_in=31459508,
+                                          chars_out=31293976, chars_removed=165532, seconds=0.1, reasons={})},
+                "counts": dict(input_documents=1, kept=1, duplicates=0, rejected=0), "accounting": {"ok": True}}
+    text = render_stats(manifest, color=True)
+    assert "31,459,508" in text and "\x1b[" in text and "165,532" not in text
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert want_color(None) is False and want_color(True) is True
+    r = CliRunner().invoke(main, ["stats", str(out), "--color"])
+    assert "\x1b[" in r.output

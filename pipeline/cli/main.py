@@ -12,6 +12,7 @@ from pipeline.config import load_config
 from pipeline.cli.dedup import dedup_command
 from pipeline.cli.progress import ProgressBars, setup_cli_logging
 from pipeline.cli.report import diff_command, report_command
+from pipeline.cli.stats import stats_command
 from pipeline.io.layout import read_manifest
 
 
@@ -79,42 +80,6 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
         raise click.ClickException(f"{out}/manifest.json: counts do not add up; see 'accounting'")
 
 
-@main.command()
-@click.argument("out", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the per-stage stats as JSON.")
-@one_line_errors
-def stats(out, as_json):
-    """The funnel of a finished run: documents and characters in and out of each stage.
-
-    \b
-    Example:
-      pipeline stats outputs/samples
-    """
-    manifest = read_manifest(out)
-    stages = manifest["stages"]
-    if as_json:
-        click.echo(json.dumps({"counts": manifest["counts"], "stages": stages}, indent=2))
-        return
-    header = f"{'stage':<16}{'docs in':>9}{'out':>8}{'changed':>9}{'dropped':>9}{'chars in':>12}{'removed':>11}{'sec':>8}"
-    click.echo(header)
-    click.echo("-" * len(header))
-    for name, s in stages.items():
-        click.echo(
-            f"{name:<16}{s['docs_in']:>9}{s['docs_out']:>8}{s['docs_modified']:>9}{s['docs_dropped']:>9}"
-            f"{s['chars_in']:>12}{s['chars_removed']:>11}{s['seconds']:>8.2f}"
-        )
-    c = manifest["counts"]
-    click.echo(
-        f"\n{c['input_documents']} in = {c['kept']} kept + {c['duplicates']} duplicates + {c['rejected']} rejected"
-        f"  ({'ok' if manifest['accounting']['ok'] else 'MISMATCH'})"
-    )
-    reasons = {f"{name}: {r}": n for name, s in stages.items() for r, n in s["reasons"].items()}
-    if reasons:
-        click.echo("\nreasons:")
-        for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
-            click.echo(f"  {n:>7}  {r}")
-
-
 @main.command("apply")
 @click.argument("stage")
 @click.argument("file", type=click.File("rb"), default="-")
@@ -150,6 +115,7 @@ def apply_cmd(stage, file, config_path, is_html):
     click.echo(result.doc.text)
 
 
+main.add_command(stats_command)
 main.add_command(diff_command)
 main.add_command(report_command)
 main.add_command(dedup_command, "dedup")
