@@ -42,6 +42,8 @@ class RunConfig(BaseModel):
     store_input: bool = True
     # Keep OUT/_work (per-shard scratch: kept docs, sketches) after a successful run.
     keep_work: bool = False
+    # Read only the first N documents (input order) for a quick look; null = all (--limit).
+    limit: int | None = Field(None, ge=1)
 
 
 class PipelineConfig(BaseModel):
@@ -88,6 +90,35 @@ def _describe(err: dict, origin: str) -> str:
     return f"{origin}: config key '{where}': {err['msg']} (got {err.get('input')!r})"
 
 
+def render_config(config: PipelineConfig) -> str:
+    """The effective config as YAML with the comments of the shipped default.yaml: every key,
+    each with the value `config` has (a value that differs from the default is marked)."""
+    default = PipelineConfig().model_dump(mode="json")
+    values = config.model_dump(mode="json")
+    out, section = [], None
+    for line in (CONFIG_DIR / "default.yaml").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip())
+        key, sep, _ = stripped.partition(":")
+        if indent == 0:
+            section = key
+            out.append(line)
+        elif section in values and key in values[section]:
+            value = values[section][key]
+            text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
+            if text.endswith("\n..."):
+                text = text[: -len("\n...")]
+            text = text.removesuffix("...").strip()
+            mark = "  # changed from the default" if value != default.get(section, {}).get(key) else ""
+            out.append(f"{' ' * indent}{key}: {text}{mark}")
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def parse_config(data: Any, origin: str = "<config>") -> PipelineConfig:
     if data is None:
         data = {}
@@ -99,11 +130,31 @@ def parse_config(data: Any, origin: str = "<config>") -> PipelineConfig:
         raise ConfigError("; ".join(_describe(e, origin) for e in exc.errors())) from None
 
 
+CONFIG_DIR = Path(__file__).parent / "configs"  # shipped in the package; ./configs links here
+
+
+def shipped_configs() -> list[str]:
+    """Names of the configs shipped with the package (`--config news`)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def config_path(name_or_path: str | Path) -> Path:
+    """A config file: an existing path, else a shipped config by name ('news', 'news.yaml')."""
+    p = Path(name_or_path)
+    if p.exists() or p.parent != Path("."):
+        return p
+    shipped = CONFIG_DIR / (p.name if p.suffix in (".yaml", ".yml") else f"{p.name}.yaml")
+    if shipped.exists():
+        return shipped
+    raise ConfigError(f"{p}: no such config file, and no shipped config of that name (shipped: {', '.join(shipped_configs())})")
+
+
 def load_config(path: str | Path | None = None) -> PipelineConfig:
-    """Load and validate a YAML config; None gives the built-in defaults."""
+    """Load and validate a YAML config (a path, or the name of a shipped config such as
+    'news'); None gives the built-in defaults (= the shipped 'default')."""
     if path is None:
         return PipelineConfig()
-    p = Path(path)
+    p = config_path(path)
     try:
         raw = p.read_text(encoding="utf-8")
     except OSError as exc:

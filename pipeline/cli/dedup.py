@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from pipeline.cli.errors import one_line_errors
+from pipeline.cli.options import out_options
 from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, rows_to_table, sketch
 from pipeline.errors import ConfigError, InputError, OutputError
 from pipeline.io.writers import write_json, write_table
@@ -28,39 +29,52 @@ def _sketch_job(args):
 
 @click.command("dedup")
 @click.argument("corpus", type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@out_options(workers_help="Processes computing sketches [1].")
 @click.option("--threshold", type=float, default=None, help="Similarity to the kept document needed for removal [0.8].")
-@click.option("--similarity", type=click.Choice(["jaccard", "containment"]), default=None)
-@click.option("--shingle", type=click.Choice(["word", "char"]), default=None, help="word n-grams (prose) or char n-grams (short/CJK).")
-@click.option("--shingle-size", type=int, default=None)
-@click.option("--num-perm", type=int, default=None)
-@click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None)
+@click.option("--similarity", type=click.Choice(["jaccard", "containment"]), default=None,
+              help="jaccard: shared shingles / all shingles [default]; containment: share of the smaller document found in the other.")
+@click.option("--shingle", type=click.Choice(["word", "char"]), default=None, help="word n-grams (prose) [default] or char n-grams (short/CJK).")
+@click.option("--shingle-size", type=click.IntRange(1), default=None, help="n of the shingle n-grams [5].")
+@click.option("--num-perm", type=click.IntRange(16, 1024), default=None, help="MinHash permutations: more = a closer estimate, slower [128].")
+@click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None,
+              help="Which member of a cluster stays [longest]; earliest_date / best_quality read the date / quality columns.")
 @click.option("--no-exact", is_flag=True, help="Skip the exact-duplicate pass.")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Processes computing sketches.")
-@click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True)
-@click.option("--id-column", default="id", show_default=True)
-@click.option("--text-column", default="text", show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace what an earlier dedup wrote into OUT.")
+@click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True, help="Rows read and sketched at a time.")
+@click.option("--id-column", default="id", show_default=True, help="Column with unique document ids.")
+@click.option("--text-column", default="text", show_default=True, help="Column with the text to compare.")
 @one_line_errors
-def dedup_command(corpus, out, no_exact, workers, batch_size, id_column, text_column, overwrite, **options):
-    """Remove exact and near-duplicate documents from a Parquet CORPUS (file or folder)."""
+def dedup_command(corpus, out, overwrite, quiet, workers, no_exact, batch_size, id_column, text_column, **options):
+    """Remove exact and near-duplicate documents from a Parquet CORPUS (file or folder).
+
+    Writes OUT/duplicates.parquet (one row per removed document, with the kept id and the
+    verified similarity), OUT/corpus/ (the input files without the removed rows, every column
+    kept) and OUT/dedup_stats.json. Like `run`, an OUT holding files needs --overwrite.
+
+    \b
+    Examples:
+      pipeline dedup outputs/samples/corpus --out outputs/d
+      pipeline dedup corpus/ --out outputs/d --threshold 0.8 --keep earliest_date -w 2
+      pipeline dedup tweets.parquet --out outputs/t --shingle char --shingle-size 5 --similarity containment
+    """
     import pyarrow.dataset as ds
 
     if not corpus.exists():
         raise InputError(f"dedup: {corpus}: no such file or folder")
     cfg = _config(options, no_exact)
     dataset = _open_corpus(ds, corpus, (id_column, text_column))
-    keep_info, batches = _sketch_corpus(dataset, cfg, id_column, text_column, workers, batch_size, corpus)
+    _check_out(out, overwrite, clear=False)  # refuse before the work, not after
+    keep_info, batches = _sketch_corpus(dataset, cfg, id_column, text_column, workers or 1, batch_size, corpus)
     rows, stats = find_duplicates_with_stats(batches, keep_info, _text_fetcher(dataset, id_column, text_column), cfg)
     _check_out(out, overwrite)
     stats["kept"] = _write_outputs(dataset, corpus, out, rows, id_column)
     write_json(stats, out / "dedup_stats.json")
     exact = sum(r.kind == "exact" for r in rows)
-    click.echo(
-        f"dedup: {stats['docs']} docs, removed {len(rows)} ({exact} exact, {len(rows) - exact} near), kept {stats['kept']}; "
-        f"LSH {stats.get('bands')}x{stats.get('rows')}, {stats.get('candidate_pairs', 0)} candidates, "
-        f"{stats.get('verified_pairs', 0)} verified -> {out}"
-    )
+    if quiet < 2:
+        click.echo(
+            f"dedup: {stats['docs']:,} docs, removed {len(rows):,} ({exact:,} exact, {len(rows) - exact:,} near), kept {stats['kept']:,}; "
+            f"LSH {stats.get('bands')}x{stats.get('rows')}, {stats.get('candidate_pairs', 0):,} candidates, "
+            f"{stats.get('verified_pairs', 0):,} verified -> {out}"
+        )
 
 
 def _config(options: dict, no_exact: bool) -> DedupConfig:
@@ -129,7 +143,7 @@ def _text_fetcher(dataset, id_column: str, text_column: str):
 _OUTPUTS = ("duplicates.parquet", "corpus", "dedup_stats.json")
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
+def _check_out(out: Path, overwrite: bool, clear: bool = True) -> None:
     """Refuse an OUT holding files unless --overwrite, and then only ever replace our own."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"dedup: {out}: exists and is not a folder")
@@ -140,7 +154,8 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise OutputError(f"dedup: {out}: output folder is not empty; pass --overwrite to replace an earlier dedup")
     if foreign:
         raise OutputError(f"dedup: {out}: holds files dedup did not write ({', '.join(foreign[:3])}); refusing to overwrite")
-    shutil.rmtree(out / "corpus", ignore_errors=True)
+    if clear:
+        shutil.rmtree(out / "corpus", ignore_errors=True)
 
 
 def _write_outputs(dataset, corpus: Path, out: Path, rows, id_column: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from pipeline.io.writers import (
 )
 
 _VERSIONED = ("ftfy", "trafilatura", "datasketch", "pyarrow", "numpy", "click", "pydantic")
+
+log = logging.getLogger(__name__)
 
 
 def _versions() -> dict[str, str]:
@@ -104,7 +107,9 @@ def finish(
         dups, dedup_info = resolved.duplicates, {}
         timings["dedup"] = resolved.seconds
     if progress:
-        progress("dedup", len(dups), None)
+        n_dedup = sum(s.n_kept for s in summaries)  # documents that reached dedup
+        progress("dedup", n_dedup, n_dedup)
+    log.info("dedup: %d duplicates among %d documents (%.1f s)", len(dups), sum(s.n_kept for s in summaries), timings["dedup"])
     t1 = time.perf_counter()
     dup_ids = {d.id: d for d in dups}
     n_kept = 0

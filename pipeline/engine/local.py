@@ -41,6 +41,8 @@ class RunResult:
 
 def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
     out = layout.out
+    if overwrite and resume:
+        raise OutputError(f"{out}: --overwrite and --resume exclude each other (--resume continues a run, --overwrite replaces it)")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not resume:
@@ -79,11 +81,18 @@ def check_resume_identity(layout: RunLayout, files: list[InputFile], config: Pip
     write_json(identity, path)
 
 
-def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
-    """All records in input order, with ids made unique (a repeated id gets '#2', '#3'...)."""
+def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None) -> Iterator[RawDocument | ReadFailure]:
+    """All records in input order (the first `limit` of them when given), with ids made unique
+    (a repeated id gets '#2', '#3'...)."""
     seen: dict[str, int] = {}
+    n_read = 0
     for f in files:
+        if limit is not None and n_read >= limit:
+            return
         for rec in read_file(f, max_bytes):
+            if limit is not None and n_read >= limit:
+                break
+            n_read += 1
             n = seen.get(rec.id, 0) + 1
             seen[rec.id] = n
             if n > 1:
@@ -126,7 +135,7 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
     run in one task per shard."""
     config, layout = plan.config, plan.layout(out)
-    shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes)
+    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes)
     fused = plan.corpus is None
     counter = _Counter(progress, "clean")
 
@@ -160,13 +169,20 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
 
 
 class _Counter:
+    """Reports each finished shard: documents done in the phase (cumulative) to `progress`, and
+    the shard's per-stage stats to `progress.shard_done(phase, summary)` when it has one."""
+
     def __init__(self, progress: Progress | None, phase: str) -> None:
         self.progress, self.phase, self.done = progress, phase, 0
+        self.shard_done = getattr(progress, "shard_done", None)
 
     def __call__(self, s: ShardSummary) -> None:
         self.done += s.n_input
+        log.debug("%s: shard %d done (%d documents, %d kept)", self.phase, s.index, s.n_input, s.n_kept)
         if self.progress:
             self.progress(self.phase, self.done, None)
+        if self.shard_done is not None:
+            self.shard_done(self.phase, s)
 
 
 def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> list[ShardSummary]:

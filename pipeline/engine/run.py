@@ -8,7 +8,10 @@ and the scratch folder removed after, here, once.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
+import logging
 import shutil
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +20,10 @@ from pipeline.core.registry import Registry
 from pipeline.engine import local
 from pipeline.engine.local import Progress, RunResult, prepare_output
 from pipeline.engine.plan import Plan
-from pipeline.io.readers import resolve_inputs
+from pipeline.io.readers import count_inputs, resolve_inputs
 
 Engine = Literal["local", "ray"]
+log = logging.getLogger(__name__)
 
 
 def run(
@@ -45,7 +49,20 @@ def run(
     layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
     files = resolve_inputs(list(inputs))  # raises InputError before any work
     prepare_output(layout, overwrite, resume)
+    count = count_inputs(files)
+    if plan.config.run.limit is not None and (count.documents is None or count.documents > plan.config.run.limit):
+        count = replace(count, documents=plan.config.run.limit)
+    log.info("reading %s files, %s bytes (%s), %s documents; stages: %s; engine %s, %d workers",
+             f"{count.files:,}", f"{count.bytes:,}", ", ".join(f"{n} {k}" for k, n in count.kinds.items()),
+             "?" if count.documents is None else f"{count.documents:,}", ", ".join(plan.names), engine, plan.config.run.workers)
+    start = getattr(progress, "start", None)
+    if start is not None:
+        start(count, plan)  # totals for the bars and ETA, and the stages for their rows
+    t0 = time.perf_counter()
     summaries, manifest = execute(plan, layout, files, resume, progress)
+    c = manifest["counts"]
+    log.info("done in %.1f s: %s documents, %s kept, %s duplicates, %s rejected", time.perf_counter() - t0,
+             f"{c['input_documents']:,}", f"{c['kept']:,}", f"{c['duplicates']:,}", f"{c['rejected']:,}")
     if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
         shutil.rmtree(layout.work, ignore_errors=True)  # shard scratch; only --resume needs it
     return RunResult(layout.out, manifest, summaries)

@@ -107,6 +107,50 @@ def resolve_inputs(paths: list[str | Path]) -> list[InputFile]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class InputCount:
+    """What a run will read, counted before any work: for progress totals and --dry-run."""
+
+    files: int
+    bytes: int  # on disk (compressed where the file is)
+    documents: int | None  # None when some container's records cannot be counted cheaply (WARC)
+    kinds: dict
+
+
+COUNT_LINES_MAX_BYTES = 2 << 30  # JSONL larger than this (on disk, in all) is not pre-counted
+
+
+def count_inputs(files: list[InputFile]) -> InputCount:
+    """Files, bytes and, where cheap, documents: one per text/HTML file (and per unreadable
+    file: it becomes one rejected row), non-blank lines of JSONL, row counts from Parquet
+    footers. WARC records are not counted (documents=None)."""
+    total_bytes, docs, kinds = 0, 0, {}
+    known = True
+    sizes = {f.path: f.path.stat().st_size for f in files}
+    jsonl_bytes = sum(sizes[f.path] for f in files if f.kind == "jsonl")
+    for f in files:
+        total_bytes += sizes[f.path]
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+        if f.kind == "warc" or (f.kind == "jsonl" and jsonl_bytes > COUNT_LINES_MAX_BYTES):
+            known = False
+        elif f.kind == "jsonl":
+            try:
+                with _open(f) as fh:
+                    docs += max(1, sum(1 for line in fh if line.strip()))
+            except Exception:  # noqa: BLE001 - a broken file is one rejected row
+                docs += 1
+        elif f.kind == "parquet":
+            try:
+                import pyarrow.parquet as pq
+
+                docs += max(1, pq.ParquetFile(f.path).metadata.num_rows)
+            except Exception:  # noqa: BLE001
+                docs += 1
+        else:
+            docs += 1
+    return InputCount(len(files), total_bytes, docs if known else None, dict(sorted(kinds.items())))
+
+
 def _open(f: InputFile) -> IO[bytes]:
     raw = open(f.path, "rb")  # noqa: SIM115 - returned to the caller, closed there
     if f.compression == "gz":
