@@ -81,7 +81,7 @@ def test_jsonl_bad_lines_each_become_a_row(tmp_path):
     assert "no 'text' or 'html'" in rej["notext"]["reason"]
     assert "not an object" in rej["feed:5"]["reason"]
     corpus = {r["id"]: r for r in pq.read_table(out / "corpus").to_pylist()}
-    assert corpus["ok"]["url"] == "https://example.org/a" and corpus["ok"]["date"] == "2024-01-02"
+    assert corpus["ok"]["url"] == "https://example.org/a" and corpus["ok"]["date_raw"] == "2024-01-02" and corpus["ok"]["date"].year == 2024
     assert "feed:6" in corpus  # a missing id gets a stable one from file and line
 
 

@@ -87,6 +87,15 @@ class Resolved:
     engine: dict = field(default_factory=dict)
 
 
+def _corpus_table(kept: pa.Table) -> pa.Table:
+    """Kept rows -> the corpus schema: the ISO date string becomes a UTC timestamp."""
+    from pipeline.io.dates import utc_timestamp
+
+    dates = pa.array([utc_timestamp(v) for v in kept.column("date").to_pylist()], pa.timestamp("us", tz="UTC"))
+    kept = kept.set_column(kept.schema.get_field_index("date"), "date", dates)
+    return kept.select(CORPUS_SCHEMA.names).cast(CORPUS_SCHEMA)
+
+
 def finish(
     plan: Plan,
     out: Path,
@@ -123,7 +132,7 @@ def finish(
             dup_source.update(zip(removed.column("id").to_pylist(), removed.column("source").to_pylist()))
             dup_chars += pc.sum(removed.column("n_chars")).as_py() or 0
             t = t.filter(pc.invert(is_dup))
-        t = t.select(CORPUS_SCHEMA.names).cast(CORPUS_SCHEMA)
+        t = _corpus_table(t)
         n_kept += t.num_rows
         kept_chars += sum(t.column("n_chars").to_pylist())
         write_table(t, layout.corpus_part(s.index), config.run.row_group_size)

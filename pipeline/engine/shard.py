@@ -33,7 +33,9 @@ from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
-KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
+# The corpus row before dedup (OUT/_work): `date` is the ISO 8601 UTC string the keep policy
+# compares; finish() turns it into the corpus's timestamp column.
+KEPT_SCHEMA = pa.schema([pa.field("date", pa.string()) if f.name == "date" else f for f in CORPUS_SCHEMA]).append(pa.field("seq", pa.int64()))
 # Documents between the two phases, whole (every Document field, meta as a JSON object): the
 # post phase gets exactly what the pre phase made.
 SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
@@ -67,9 +69,11 @@ def _kept_row(d: Document, seq: int) -> dict:
         url=d.url,
         title=d.title,
         date=iso_date(d.date),
+        date_raw=d.date,
         n_chars=len(d.text),
         n_words=len(d.text.split()),
         charset=d.meta.get("charset"),
+        quality_score=float(d.meta["quality_score"]) if d.meta.get("quality_score") else None,
         seq=seq,
     )
 

@@ -17,10 +17,12 @@ CORPUS_SCHEMA = pa.schema(
         pa.field("source", pa.string()),
         pa.field("url", pa.string()),
         pa.field("title", pa.string()),
-        pa.field("date", pa.string()),
+        pa.field("date", pa.timestamp("us", tz="UTC")),  # null when there is no parseable date
+        pa.field("date_raw", pa.string()),  # the date as the input or page gave it
         pa.field("n_chars", pa.int64()),
         pa.field("n_words", pa.int64()),
         pa.field("charset", pa.string()),
+        pa.field("quality_score", pa.float64()),  # 0 = at a quality threshold .. 1 = typical prose
     ]
 )
 
