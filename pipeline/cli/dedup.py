@@ -1,5 +1,5 @@
 """`pipeline dedup CORPUS --out OUT`: exact + near-duplicate removal on any Parquet file/folder
-with `id` and `text` columns (optional `date`, `quality` columns feed the keep policy).
+with `id` and `text` columns (optional `date`, `quality` or `quality_score` columns feed the keep policy).
 
 Writes OUT/duplicates.parquet (one row per removed document), OUT/corpus/ (the input files
 without the removed rows, all columns kept) and OUT/dedup_stats.json, each atomically; an OUT
@@ -107,7 +107,8 @@ def _open_corpus(ds, corpus: Path, columns: tuple[str, str]):
 def _sketch_corpus(dataset, cfg: DedupConfig, id_column: str, text_column: str, workers: int, batch_size: int, corpus: Path):
     """KeepInfo of every document (input order = seq) and the sketches, batch by batch."""
     names = dataset.schema.names
-    extra = [c for c in ("date", "quality") if c in names]
+    quality_col = "quality" if "quality" in names else "quality_score"  # a pipeline corpus has quality_score
+    extra = [c for c in ("date", quality_col) if c in names]
     keep_info: dict[str, KeepInfo] = {}
     batches = []
     seq = 0
@@ -115,7 +116,7 @@ def _sketch_corpus(dataset, cfg: DedupConfig, id_column: str, text_column: str, 
         ids = [str(x) for x in rb.column(0).to_pylist()]
         texts = [t or "" for t in rb.column(1).to_pylist()]
         dates = rb.column(2).to_pylist() if "date" in extra else [None] * len(ids)
-        quals = rb.column(2 + ("date" in extra)).to_pylist() if "quality" in extra else [0.0] * len(ids)
+        quals = rb.column(2 + ("date" in extra)).to_pylist() if quality_col in extra else [0.0] * len(ids)
         for i, t, d, q in zip(ids, texts, dates, quals):
             if i in keep_info:
                 raise InputError(f"dedup: {corpus}: id {i!r} appears more than once")
