@@ -54,6 +54,15 @@ def workdir(tmp_path_factory) -> Path:
     return d
 
 
+def _hf_datasets() -> bool:
+    """Hugging Face datasets importable (not just some folder called datasets on sys.path)."""
+    if importlib.util.find_spec("datasets") is None:
+        return False
+    import datasets
+
+    return hasattr(datasets, "load_dataset")
+
+
 def _pipeline() -> list[str]:
     exe = Path(sys.executable).with_name("pipeline")
     return [str(exe)] if exe.exists() else [sys.executable, "-c", "from pipeline.cli import main; main()"]
@@ -88,7 +97,7 @@ def test_python_examples_run(workdir, index, monkeypatch):
     for line in blocks("python")[index].splitlines():
         why = skipped(line)
         if why:
-            if "import datasets" in line and importlib.util.find_spec("datasets"):
+            if "import datasets" in line and _hf_datasets():
                 why = None
             else:
                 continue

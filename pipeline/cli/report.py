@@ -6,7 +6,6 @@ commands.
 
 from __future__ import annotations
 
-import sys
 import webbrowser
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from pipeline.cli.errors import one_line_errors
 @click.argument("doc_id")
 @click.option("--stage", "only_stage", help="Show only this stage (e.g. spam).")
 @click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0, 1000), help="Unchanged lines around each change.")
-@click.option("--color/--no-color", default=None, help="Colour output (default: when stdout is a terminal).")
+@click.option("--color/--no-color", default=None, help="Colour output (default: on a terminal, unless NO_COLOR is set).")
 @one_line_errors
 def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, color: bool | None) -> None:
     """What each stage did to one document: a unified diff per stage, with the reason beside
@@ -39,7 +38,9 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
     if only_stage and only_stage not in stages:
         raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(stages)})", param_hint="--stage")
     history = load_history(out, doc_id)
-    use_color = sys.stdout.isatty() if color is None else color
+    from pipeline.cli.style import want_color
+
+    use_color = want_color(color)
     click.echo(render_diff(history, only_stage, use_color, context=context), color=use_color)
 
 
