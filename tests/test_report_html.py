@@ -58,6 +58,10 @@ def test_report_command_writes_the_file_and_errors_in_one_line(edited_run, tmp_p
     path = edited_run / "report.html"
     assert str(path) in r.output and path.stat().st_size > 10_000
     assert len(lxml.html.parse(str(path)).getroot().xpath('//section[contains(@class, "doc") and @data-id]')) == 5
+    r = CliRunner().invoke(report_command, [str(edited_run)])  # the same rule as run: no silent replacing
+    assert r.exit_code == 1 and "--overwrite" in r.output
+    r = CliRunner().invoke(report_command, [str(edited_run), "--overwrite", "-q", "-q"])
+    assert r.exit_code == 0 and r.output == ""
     other = tmp_path / "elsewhere.html"
     r = CliRunner().invoke(report_command, [str(edited_run), "-o", str(other)])
     assert r.exit_code == 0 and other.exists()
