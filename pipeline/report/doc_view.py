@@ -190,7 +190,7 @@ def _what_happened(h: History, ann: Annotated) -> list[str]:
                 parts.append(f"removed {n_rm} span{'s' if n_rm != 1 else ''} ({removed:,} chars)")
             if replaced:
                 parts.append(f"changed {len(replaced)} span{'s' if len(replaced) != 1 else ''}")
-            why = ", ".join(f"{esc(r)}" + (f" &times;{n}" if n > 1 else "") for r, n in reasons.items())
+            why = ", ".join(f"{esc(short_reason(step.stage, r))}" + (f" &times;{n}" if n > 1 else "") for r, n in reasons.items())
             items.append(f'<span class="chip" style="--c:{color(step.stage)}">{esc(step.stage)}</span> '
                          f'{"; ".join(parts)} &mdash; <span class="muted">{why}</span>')
         if step.dropped_reason:

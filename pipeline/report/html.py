@@ -65,7 +65,8 @@ def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200, regi
     manifest = read_manifest(out)
     sel = select(out, manifest, per_reason, max_docs)
     hist = load_histories(out, sel.doc_ids)
-    order = sorted(i for i in sel.doc_ids if i in hist)  # listed by id: sampled ids are in no useful order
+    order = sorted(i for i in sel.doc_ids if i in hist)
+    titles = document_titles(out, hist)  # listed by id: sampled ids are in no useful order
     c = manifest.get("counts", {})
     acc = manifest.get("accounting", {})
     st = manifest.get("stages", {})
@@ -93,8 +94,8 @@ def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200, regi
   &middot; {sampled} &middot; report written {esc(time.strftime('%Y-%m-%d %H:%M'))}</p>
 </section>
 {render_funnel(manifest)}
-{render_reasons(manifest, sel, hist, glossary)}
-{render_documents(order, hist, names, document_titles(out, hist))}
+{render_reasons(manifest, sel, hist, glossary, titles)}
+{render_documents(order, hist, names, titles)}
 {render_clusters(sel, hist)}
 {render_rejected(manifest, sel, hist)}
 {render_glossary(manifest, glossary)}

@@ -39,14 +39,19 @@ def render_funnel(manifest: dict) -> str:
             continue
         not_run = s["docs_in"] == 0
         pct = (100.0 * s["chars_removed"] / s["chars_in"]) if s["chars_in"] else 0.0
+        decode = name == "decode"  # bytes in, characters out: the difference is no removed text
+        unit_in = ' <span class="muted small">bytes</span>' if decode else ""
+        removed_note = "bytes &minus; chars, no text removed" if decode else f"{pct:.1f}%"
+        chars_bar = (_bar(s['chars_out'], 0, s['chars_out'], 'chars') if decode
+                     else _bar(s['chars_out'], s['chars_removed'], s['chars_in'], 'chars'))
         rows.append(f"""<tr data-stage="{esc(name)}"{' class="not-run"' if not_run else ''}>
   <td><span class="chip" style="--c:{color(name)}">{esc(name)}</span>{' <span class="small">(did not run)</span>' if not_run else ''}</td>
   <td class="num docs-in">{s['docs_in']:,}</td><td class="num docs-out">{s['docs_out']:,}</td>
   <td class="num docs-modified">{s['docs_modified']:,}</td><td class="num docs-dropped">{s['docs_dropped']:,}</td>
   <td>{_bar(s['docs_out'], s['docs_dropped'], s['docs_in'], 'docs')}</td>
-  <td class="num chars-in">{s['chars_in']:,}</td><td class="num chars-out">{s['chars_out']:,}</td>
-  <td class="num chars-removed">{s['chars_removed']:,} <span class="muted small">({pct:.1f}%)</span></td>
-  <td>{_bar(s['chars_out'], s['chars_removed'], s['chars_in'], 'chars')}</td>
+  <td class="num chars-in">{s['chars_in']:,}{unit_in}</td><td class="num chars-out">{s['chars_out']:,}</td>
+  <td class="num chars-removed">{s['chars_removed']:,} <span class="muted small">({removed_note})</span></td>
+  <td>{chars_bar}</td>
   <td class="num seconds">{s.get('seconds', 0):.2f}</td>
 </tr>""")
     return f"""
@@ -107,7 +112,15 @@ def render_reason_chart(manifest: dict) -> str:
     return f'<div class="reason-chart"><h3>All reasons, by count</h3><ul class="rchart">{rows}</ul></div>'
 
 
-def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History], glossary: dict[str, dict[str, str]]) -> str:
+def _doc_label(doc_id: str, titles: dict[str, str]) -> str:
+    """A link's text: the document's title (its id on hover), else the id."""
+    t = titles.get(doc_id)
+    return esc(doc_id) if not t else f'<span title="{esc(doc_id)}">{esc(t if len(t) <= 70 else t[:69] + "…")}</span>'
+
+
+def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History], glossary: dict[str, dict[str, str]],
+                   titles: dict[str, str] | None = None) -> str:
+    titles = titles or {}
     stages = manifest.get("stages", {})
     blocks = []
     for name in stages:
@@ -120,7 +133,7 @@ def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History], glo
             ex = []
             for i in ids:
                 if i in hist:
-                    ex.append(f'<li><a class="idlink" href="{doc_href(i, name)}">{esc(i)}</a> {_example_snippet(hist[i], name, key)}</li>')
+                    ex.append(f'<li><a class="idlink" href="{doc_href(i, name)}">{_doc_label(i, titles)}</a> {_example_snippet(hist[i], name, key)}</li>')
                 else:
                     ex.append(f'<li><span class="idlink">{esc(i)}</span> <span class="muted small">(not embedded: over --max-docs)</span></li>')
             shown = f'<span class="muted small">{len(ids)} example{"s" if len(ids) != 1 else ""}</span>' if ids else ""
