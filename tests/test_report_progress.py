@@ -86,10 +86,12 @@ def test_verbosity_levels_and_third_party_loggers(capsys):
         handler = setup_cli_logging(*args)
         try:
             logging.getLogger("pipeline.engine.run").info("reading 3 files")
-            logging.getLogger("ray").info("Started a local Ray instance")
+            # Ray's loggers follow the same level (once Ray is imported they print through
+            # Ray's own handler, so the level is what we can check here).
+            ray_info = logging.getLogger("ray").isEnabledFor(logging.INFO)
         finally:
             logging.getLogger().removeHandler(handler)
         err = capsys.readouterr().err
-        assert ("reading 3 files" in err) is info_shown and ("Started a local Ray" in err) is info_shown
-    setup_cli_logging  # noqa: B018
+        assert ("reading 3 files" in err) is info_shown and ray_info is info_shown
     logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("pipeline").setLevel(logging.NOTSET)

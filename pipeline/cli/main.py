@@ -107,9 +107,11 @@ def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: boo
     r = cfg.run
     docs = count.documents if r.limit is None or (count.documents is not None and count.documents < r.limit) else r.limit
     if docs is None:
-        shards = f"at least {max(1, math.ceil(count.bytes / r.shard_bytes)):,} (WARC records are not counted ahead)"
+        shards = f"at least {max(1, math.ceil(count.raw_bytes / r.shard_bytes)):,} (WARC records are not counted ahead)"
     else:
-        shards = f"about {max(1, math.ceil(docs / r.shard_size), min(docs, math.ceil(count.bytes / r.shard_bytes))):,}"
+        share = docs / count.documents if count.documents else 1.0  # --limit reads a share of the bytes
+        by_bytes = math.ceil(count.raw_bytes * share / r.shard_bytes)
+        shards = f"about {max(1, math.ceil(docs / r.shard_size), min(docs, by_bytes)):,}"
     disabled = [s.name for s in plan.registry.specs if not s.enabled(cfg)]
     stages = ", ".join(n for n in plan.registry.names if n not in disabled)
     if out.exists() and out.is_dir() and any(out.iterdir()):
@@ -119,7 +121,8 @@ def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: boo
         state = "new or empty"
     lines = [
         "dry run: nothing is read or written",
-        f"inputs:   {count.files:,} files, {count.bytes:,} bytes on disk ({', '.join(f'{n:,} {k}' for k, n in count.kinds.items())})",
+        f"inputs:   {count.files:,} files, {count.bytes:,} bytes on disk, about {count.raw_bytes:,} uncompressed "
+        f"({', '.join(f'{n:,} {k}' for k, n in count.kinds.items())})",
         f"documents: {'unknown' if docs is None else f'{docs:,}'}" + (f" (--limit {r.limit:,})" if r.limit else ""),
         f"shards:   {shards}; {r.shard_size:,} documents or {r.shard_bytes:,} bytes each; {r.workers} worker{'s' if r.workers != 1 else ''}, engine {engine}",
         f"stages:   {stages}" + (f" (disabled: {', '.join(disabled)})" if disabled else ""),

@@ -115,6 +115,26 @@ class InputCount:
     bytes: int  # on disk (compressed where the file is)
     documents: int | None  # None when some container's records cannot be counted cheaply (WARC)
     kinds: dict
+    raw_bytes: int = 0  # uncompressed, estimated (gzip's size trailer, zstd's frame header)
+
+
+def _uncompressed_size(f: InputFile, on_disk: int) -> int:
+    """A cheap estimate of a file's uncompressed size: gzip's ISIZE trailer (the last member's,
+    mod 4 GiB), zstd's frame content size when the header has it; else the size on disk."""
+    try:
+        if f.compression == "gz" and on_disk >= 18:
+            with open(f.path, "rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                return max(on_disk, int.from_bytes(fh.read(4), "little"))
+        if f.compression == "zst":
+            import zstandard
+
+            with open(f.path, "rb") as fh:
+                size = zstandard.frame_content_size(fh.read(18))
+            return size if size and size > 0 else on_disk
+    except (OSError, ValueError, Exception):  # noqa: BLE001 - an estimate only
+        pass
+    return on_disk
 
 
 COUNT_LINES_MAX_BYTES = 2 << 30  # JSONL larger than this (on disk, in all) is not pre-counted
@@ -124,12 +144,13 @@ def count_inputs(files: list[InputFile]) -> InputCount:
     """Files, bytes and, where cheap, documents: one per text/HTML file (and per unreadable
     file: it becomes one rejected row), non-blank lines of JSONL, row counts from Parquet
     footers. WARC records are not counted (documents=None)."""
-    total_bytes, docs, kinds = 0, 0, {}
+    total_bytes, raw_bytes, docs, kinds = 0, 0, 0, {}
     known = True
     sizes = {f.path: f.path.stat().st_size for f in files}
     jsonl_bytes = sum(sizes[f.path] for f in files if f.kind == "jsonl")
     for f in files:
         total_bytes += sizes[f.path]
+        raw_bytes += _uncompressed_size(f, sizes[f.path]) if f.compression else sizes[f.path]
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
         if f.kind == "warc" or (f.kind == "jsonl" and jsonl_bytes > COUNT_LINES_MAX_BYTES):
             known = False
@@ -148,7 +169,7 @@ def count_inputs(files: list[InputFile]) -> InputCount:
                 docs += 1
         else:
             docs += 1
-    return InputCount(len(files), total_bytes, docs if known else None, dict(sorted(kinds.items())))
+    return InputCount(len(files), total_bytes, docs if known else None, dict(sorted(kinds.items())), raw_bytes)
 
 
 def _open(f: InputFile) -> IO[bytes]:
