@@ -1,3 +1,6 @@
+import os
+
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
@@ -152,3 +155,17 @@ def test_apply_reads_what_run_reads(tmp_path):
                 '{"id": "b", "text": "Second article about the harbour."}\n')
     r = CliRunner().invoke(main, ["apply", "fix_encoding", str(tmp_path / "two.jsonl.gz")])
     assert r.exit_code == 0 and "== a" in r.output and "== b" in r.output
+
+
+@pytest.mark.slow
+def test_ray_engine_output_follows_our_verbosity(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("ray")
+    exe = str(Path(sys.executable).with_name("pipeline"))
+    r = subprocess.run([exe, "run", str(SAMPLES), "--out", str(tmp_path / "r"), "--engine", "ray", "-q", "-q"],
+                       capture_output=True, text=True, timeout=600, env={**os.environ, "RAY_ADDRESS": ""})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout == "" and r.stderr == "", (r.stdout[-1000:], r.stderr[-1000:])  # no INFO lines from Ray
