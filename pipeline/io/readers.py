@@ -137,7 +137,7 @@ def _uncompressed_size(f: InputFile, on_disk: int) -> int:
     return on_disk
 
 
-COUNT_LINES_MAX_BYTES = 2 << 30  # JSONL larger than this (on disk, in all) is not pre-counted
+COUNT_LINES_MAX_BYTES = 256 << 20  # JSONL larger than this (on disk, in all) is not pre-counted: ~1 s per 100 MB
 
 
 def count_inputs(files: list[InputFile]) -> InputCount:
