@@ -19,6 +19,7 @@ from pipeline.config import PipelineConfig
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats
 from pipeline.dedup.api import sketches_from_table
 from pipeline.io.readers import InputFile
+from pipeline.io.safety import display_path
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
     DUPLICATES_SCHEMA,
@@ -172,7 +173,7 @@ def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, ti
     return {
         "pipeline": "newsclean-pipeline",
         "versions": _versions(),
-        "inputs": sorted({str(f.path) for f in files}),
+        "inputs": sorted({display_path(f.path) for f in files}),
         "n_input_files": len(files),
         "config": config.model_dump(mode="json"),
         "stage_versions": _stage_versions(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -19,7 +20,9 @@ from typing import Callable, Iterator
 from pipeline.config import PipelineConfig
 from pipeline.document import RawDocument
 from pipeline.errors import OutputError
+from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
+from pipeline.io.safety import LOCK_NAME, OutLock, check_run_paths, display_path, operational_errors, size_mtime as _size_mtime, unique_ids
 from pipeline.io.writers import write_json
 from pipeline.runner import finalize
 from pipeline.runner.shard import (
@@ -51,9 +54,9 @@ class RunResult:
 def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not resume:
+    if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) and not resume:
         ours = {p.name for p in out.iterdir()}
-        foreign = sorted(ours - set(OUTPUT_NAMES) - {".gitkeep"})
+        foreign = sorted(ours - set(OUTPUT_NAMES) - {".gitkeep", LOCK_NAME})
         if not overwrite:
             raise OutputError(f"{out}: output folder is not empty; pass --overwrite to replace a previous run or --resume to continue it")
         if foreign:
@@ -73,7 +76,7 @@ def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
 def check_resume_identity(out: Path, files: list[InputFile], config: PipelineConfig, resume: bool) -> None:
     """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
     identity = {
-        "inputs": [[str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files],
+        "inputs": [[display_path(f.path), *_size_mtime(f.path)] for f in files],
         # Worker count never changes results, so a resume may use another one.
         "config": {**config.model_dump(mode="json"), "run": {**config.run.model_dump(), "workers": None}},
     }
@@ -89,19 +92,7 @@ def check_resume_identity(out: Path, files: list[InputFile], config: PipelineCon
 
 def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
     """All records in input order, with ids made unique (a repeated id gets '#2', '#3'...)."""
-    seen: dict[str, int] = {}
-    for f in files:
-        for rec in read_file(f, max_bytes):
-            n = seen.get(rec.id, 0) + 1
-            seen[rec.id] = n
-            if n > 1:
-                new_id = f"{rec.id}#{n}"
-                rec = (
-                    ReadFailure(new_id, rec.source, rec.reason)
-                    if isinstance(rec, ReadFailure)
-                    else RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
-                )
-            yield rec
+    return unique_ids(rec for f in files for rec in read_file(f, max_bytes))
 
 
 def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> Iterator[tuple[int, int, list]]:
@@ -132,14 +123,16 @@ def run(
     config = config or PipelineConfig()
     out = Path(out)
     files = resolve_inputs(list(inputs))  # raises InputError before any work
-    prepare_output(out, overwrite, resume)
-    check_resume_identity(out, files, config, resume)
-    t0 = time.perf_counter()
-    summaries = _map_phase(files, out, config, resume, progress)
-    t_map = time.perf_counter() - t0
-    manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress)
-    if manifest["accounting"]["ok"] and not config.run.keep_work:
-        shutil.rmtree(out / WORK, ignore_errors=True)  # shard scratch; only --resume needs it
+    check_run_paths(out, list(inputs), config)
+    with OutLock(out), operational_errors(out, resume):
+        prepare_output(out, overwrite, resume)
+        check_resume_identity(out, files, config, resume)
+        t0 = time.perf_counter()
+        summaries = _map_phase(files, out, config, resume, progress)
+        t_map = time.perf_counter() - t0
+        manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress)
+        if manifest["accounting"]["ok"] and not config.run.keep_work:
+            shutil.rmtree(out / WORK, ignore_errors=True)  # shard scratch; only --resume needs it
     return RunResult(out, manifest, summaries)
 
 
@@ -202,7 +195,8 @@ def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> li
         for fn, args in tasks:
             done(args[0] if fn is None else fn(*args))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),))
+        try:
             pending: set[Future] = set()
             for fn, args in tasks:
                 if fn is None:
@@ -215,5 +209,9 @@ def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> li
                         done(fut.result())
             for fut in pending:
                 done(fut.result())
+        except BaseException:  # Ctrl-C or a failed shard: kill the workers, do not wait for them
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     results.sort(key=lambda s: s.index)
     return results

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import PipelineConfig
 from pipeline.io.readers import resolve_inputs
+from pipeline.io.safety import OutLock, check_run_paths
 from pipeline.io.writers import write_json
 from pipeline.runner import finalize
 from pipeline.runner import ray_dedup as rd
@@ -81,6 +82,8 @@ def run_ray(
     config = config or PipelineConfig()
     out = Path(out).absolute()
     files = resolve_inputs(list(inputs))
+    check_run_paths(out, list(inputs), config)
+    lock = OutLock(out).__enter__()  # noqa: F841 - held until this function returns (released on collection or exit)
     prepare_output(out, overwrite, resume)
     t_connect = time.time()
     started = _connect(ray, address)
