@@ -108,12 +108,26 @@ def reason_key(reason: str) -> str:
     return reason.split(" | ", 1)[0]
 
 
-def run_stage(stage: Stage, doc: Document, stats: StageStats | None = None) -> Outcome:
+def run_stage(stage: Stage, doc: Document, stats: StageStats | None = None, budget=None) -> Outcome:
     """Apply one stage; a crash on one document drops that document with the error as reason
-    instead of killing the run."""
+    instead of killing the run. With a `Budget` (pipeline.stages.deadline), a document with too
+    many lines or a stage that takes too long on it drops it with a `budget:` reason."""
+    from pipeline.stages.deadline import DeadlineExceeded, deadline
+
     t0 = time.perf_counter()
     try:
-        outcome = stage.apply(doc)
+        n_lines = budget.over_lines(doc.text) if budget is not None else None
+        if n_lines is not None:
+            outcome = Outcome.drop(f"budget:too_many_lines | {n_lines} lines > run.max_doc_lines {budget.max_lines}")
+        elif budget is not None and budget.max_seconds:
+            with deadline(budget.max_seconds):
+                outcome = stage.apply(doc)
+        else:
+            outcome = stage.apply(doc)
+    except DeadlineExceeded:
+        outcome = Outcome.drop(f"budget:timeout | {stage.name} took longer than run.max_stage_seconds {budget.max_seconds:g} s")
+    except MemoryError:
+        outcome = Outcome.drop("budget:out_of_memory")
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus run
         log.warning("%s failed on %s: %s: %s", stage.name, doc.id, type(exc).__name__, exc)
         outcome = Outcome.drop(f"error:{type(exc).__name__} | {str(exc)[:200]}")

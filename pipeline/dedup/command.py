@@ -80,6 +80,11 @@ def _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, ke
     for col in (id_column, text_column):
         if col not in names:
             raise click.ClickException(f"dedup: {corpus}: no column {col!r} (columns: {', '.join(names)})")
+    text_type = dataset.schema.field(text_column).type
+    if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
+        raise click.ClickException(
+            f"dedup: {corpus}: column {text_column!r} holds {text_type}, not text; pick the text column with --text-column"
+        )
     extra = [c for c in ("date", "quality") if c in names]
 
     keep_info: dict[str, KeepInfo] = {}

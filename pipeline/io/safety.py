@@ -243,7 +243,7 @@ def size_mtime(p: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _describe_os_error(exc: OSError) -> str:
+def describe_os_error(exc: OSError) -> str:
     import errno
 
     where = display_path(exc.filename) if exc.filename else "output"
@@ -271,10 +271,10 @@ def operational_errors(out: Path, resume: bool) -> Iterator[None]:
     except OSError as exc:
         if resume and exc.errno not in (28,):
             raise OutputError(
-                f"{display_path(out)}/_work: cannot use the interrupted run's work files ({_describe_os_error(exc)}); "
+                f"{display_path(out)}/_work: cannot use the interrupted run's work files ({describe_os_error(exc)}); "
                 "rerun with --overwrite to start again"
             ) from None
-        raise OutputError(_describe_os_error(exc)) from None
+        raise OutputError(describe_os_error(exc)) from None
     except (json.JSONDecodeError, pa.ArrowException, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as exc:
         if not resume:
             raise

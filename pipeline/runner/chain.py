@@ -13,6 +13,7 @@ from pipeline.config import PipelineConfig
 from pipeline.document import Document, Edit, Outcome, RawDocument
 from pipeline.stage import Stage, StageStats, run_stage
 from pipeline.stages.boilerplate import Boilerplate
+from pipeline.stages.deadline import Budget
 from pipeline.stages.decode import Decoder
 from pipeline.stages.extract import Extract
 from pipeline.stages.fix_encoding import FixEncoding
@@ -66,6 +67,7 @@ class Cleaner:
         self.decoder = Decoder(c.decode)
         self.pre: list[Stage] = [Extract(c.extract), FixEncoding(c.fix_encoding), Boilerplate(c.boilerplate), Spam(c.spam)]
         self.post: list[Stage] = [QualityFilter(c.quality)]
+        self.budget = Budget.from_config(c)  # per-document lines/time limit of every stage
 
     def clean(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         result = self.clean_pre(raw, stats)
@@ -108,16 +110,17 @@ class Cleaner:
         return self.clean_post(result, self.pre, stats)
 
     def clean_post(self, result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
-        return run_chain(result, stages, stats)
+        return run_chain(result, stages, stats, self.budget)
 
 
-def run_chain(result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
+def run_chain(result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None,
+              budget: Budget | None = None) -> CleanResult:
     """Run `stages` in order on `result.doc`, recording edits; stops at the first drop."""
     st = stats or {}
     doc = result.doc
     assert doc is not None
     for stage in stages:
-        outcome: Outcome = run_stage(stage, doc, st.get(stage.name))
+        outcome: Outcome = run_stage(stage, doc, st.get(stage.name), budget)
         result.edits.extend((stage.name, e) for e in outcome.edits)
         if outcome.doc is None:
             result.doc = None

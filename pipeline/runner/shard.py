@@ -25,8 +25,9 @@ from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 from pipeline.runner.chain import STAGE_ORDER, CleanResult, Cleaner, new_stats, run_chain, stage_dir
 from pipeline.stage import StageStats
+from pipeline.stages.deadline import Budget
 from pipeline.stages.quality import QualityFilter
-from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, line_keys
+from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, cross_shard_copies, line_keys, text_key
 
 WORK = "_work"
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
@@ -116,7 +117,7 @@ def clean_shard(
         if result.doc is not None:
             survivors.append(_kept_row(result.doc, first_seq + offset))
             if config.repeated_lines.enabled:
-                counts.add(line_keys(result.doc, config.repeated_lines))
+                counts.add(line_keys(result.doc, config.repeated_lines), text_key(result.doc, config.repeated_lines))
     _write_edits(out, name, edits, PRE_STAGES)
     if config.run.store_input:
         write_rows(inputs, INPUT_SCHEMA, out / "stages" / stage_dir("decode") / f"input-{name}.parquet")
@@ -150,7 +151,7 @@ def finish_shard(index: int, pre: ShardSummary, config: PipelineConfig, out_dir:
         doc = Document(id=row["id"], text=row["text"], source=row["source"], url=row["url"], title=row["title"],
                        date=row["date"], meta={"charset": row["charset"]} if row["charset"] else {})
         result = CleanResult(row["id"], row["source"], None, "text", doc)
-        run_chain(result, stages, stats)
+        run_chain(result, stages, stats, Budget.from_config(config))
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
@@ -188,9 +189,18 @@ def process_shard(
 def merge_line_counts(out: Path, summaries: list[ShardSummary], config: PipelineConfig) -> frozenset[int]:
     """The global step between the phases: lines repeated across enough documents."""
     total = LineCounts()
+    texts = []
     for s in summaries:
         with open(out / WORK / f"lines-{shard_name(s.index)}.pkl", "rb") as fh:
-            total = total.merge(pickle.load(fh))
+            counts = pickle.load(fh)
+        texts.append((s.index, getattr(counts, "texts", [])))
+        total = total.merge(counts)
+    for index, copies in cross_shard_copies(texts).items():  # exact copies count once, whatever the shard
+        for row in pq.read_table(out / WORK / f"pre-{shard_name(index)}.parquet", columns=["text", "source", "url"]).to_pylist():
+            doc = Document(id="", text=row["text"], source=row["source"], url=row["url"])
+            if text_key(doc, config.repeated_lines) in copies:
+                copies.discard(text_key(doc, config.repeated_lines))
+                total.discount(line_keys(doc, config.repeated_lines))
     return total.repeated(config.repeated_lines)
 
 

@@ -105,14 +105,26 @@ class LineCounts:
     `error`: the pruning can make the stage remove fewer lines, never more.
     """
 
-    __slots__ = ("counts", "max_keys", "error")
+    __slots__ = ("counts", "max_keys", "error", "texts", "_seen")
 
     def __init__(self, max_keys: int = 2_000_000) -> None:
         self.counts: dict[int, int] = {}
         self.max_keys = max_keys
         self.error = 0
+        # text keys (`text_key`) of the documents counted here, in order: a copy of a document
+        # text already counted adds nothing, and `cross_shard_copies` finds copies across shards
+        self.texts: list[int] = []
+        self._seen: set[int] = set()
 
-    def add(self, keys: Iterable[int]) -> None:
+    def add(self, keys: Iterable[int], text: int | None = None) -> None:
+        """Count a document's line keys once. With `text` (its `text_key`), an exact copy of a
+        document text already counted is not counted again: identical documents are the dedup
+        stage's business, and ten copies of one article must not make its lines "site chrome"."""
+        if text is not None:
+            if text in self._seen:
+                return
+            self._seen.add(text)
+            self.texts.append(text)
         counts = self.counts
         for k in set(keys):
             counts[k] = counts.get(k, 0) + 1
@@ -144,11 +156,48 @@ class LineCounts:
         self.counts = {k: n for k, n in self.counts.items() if n > floor}
         self.error = max(self.error, floor)
 
+    def discount(self, keys: Iterable[int]) -> None:
+        """Take back one document's count (a copy of a text another shard already counted)."""
+        counts = self.counts
+        for k in set(keys):
+            n = counts.get(k)
+            if n is not None:
+                if n <= 1:
+                    del counts[k]
+                else:
+                    counts[k] = n - 1
+
     def repeated(self, config: RepeatedLinesConfig) -> frozenset[int]:
         return frozenset(k for k, n in self.counts.items() if n >= config.min_docs)
 
     def __len__(self) -> int:
         return len(self.counts)
+
+
+def text_key(doc: Document, config: RepeatedLinesConfig) -> int:
+    """64-bit key of a document's exact text within its source group."""
+    return _key(source_group(doc, config), "\x01" + doc.text)
+
+
+def cross_shard_copies(shard_texts: list[tuple[int, list[int]]]) -> dict[int, set[int]]:
+    """{shard index: text keys} of documents whose exact text an earlier shard already counted
+    (their line counts are taken back with `LineCounts.discount`)."""
+    import numpy as np
+
+    if not shard_texts:
+        return {}
+    keys = np.concatenate([np.asarray(t, dtype=np.int64) for _, t in shard_texts] + [np.empty(0, np.int64)])
+    shards = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in shard_texts] + [np.empty(0, np.int64)])
+    if len(keys) == len(np.unique(keys)):
+        return {}
+    order = np.argsort(keys, kind="stable")  # shards come in index order, so the first is the earliest
+    sk = keys[order]
+    later = np.zeros(len(sk), dtype=bool)
+    later[1:] = sk[1:] == sk[:-1]
+    out: dict[int, set[int]] = {}
+    for k, sh in zip(sk[later].tolist(), shards[order][later].tolist()):
+        out.setdefault(sh, set()).add(k)
+    return out
 
 
 class RepeatedLines:
