@@ -118,6 +118,10 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
             except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on damaged headers
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
+                if warn.count:  # the unparsable bytes are the rest of the record just rejected
+                    resync = max(rec_start, start) + 1
+                    start = _find_next(fh, resync, gz)
+                    continue
                 yield ReadFailure(f"{f.rel_id}:<record {index + 1}>", src,
                                   f"read:broken WARC record {index + 1} at byte {rec_start} ({type(exc).__name__}: {str(exc)[:120]})")
                 index += 1
