@@ -353,3 +353,28 @@ def test_second_run_on_a_locked_out_is_refused(tmp_path):
     _ok(run([inp], out, overwrite=True))  # free again: runs, and a rerun with --overwrite too
     _ok(run([inp], out, overwrite=True))
     assert FileLock  # imported for the reader: the lock is filelock's
+
+
+def test_damaged_gzip_member_warning_names_the_file(tmp_path, capfd, caplog):
+    parts = [_warc_records([(f"https://example.org/{i}", _page(story(i)), "text/html")], gzip=True) for i in range(3)]
+    mid = bytearray(parts[1])
+    for k in range(len(mid) // 2, len(mid) // 2 + 8):
+        mid[k] ^= 0xFF
+    parts[1] = bytes(mid)
+    with caplog.at_level("WARNING"):
+        out, m = _run(tmp_path, {"crawl.warc.gz": b"".join(parts)})
+    assert "https://example.org/0" in {r["url"] for r in _corpus(out).values()}
+    assert m["counts"]["rejected"] >= 1
+    assert capfd.readouterr().err == ""  # nothing anonymous on stderr
+    assert all("crawl.warc.gz" in r["source"] for r in _rejected(out).values())
+    # what warcio itself writes to stderr becomes one log line naming the file being read
+    import warcio.bufferedreaders
+
+    from pipeline.io.warc_input import _current_file, _quiet_warcio
+
+    _quiet_warcio()
+    _current_file.set("some/crawl.warc.gz")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        warcio.bufferedreaders.sys.stderr.write("Error -3 while decompressing data:\n  invalid block type\n")
+    assert [r.getMessage() for r in caplog.records] == ["some/crawl.warc.gz: warcio: Error -3 while decompressing data: invalid block type"]

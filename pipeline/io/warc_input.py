@@ -9,8 +9,10 @@ take unbounded memory.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import sys
 from typing import IO, Iterator
 
 from pipeline.document import RawDocument
@@ -34,6 +36,40 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
+_current_file: contextvars.ContextVar[str] = contextvars.ContextVar("warc_file", default="<warc>")
+
+
+class _WarcioStderr:
+    """warcio writes its warnings (a damaged gzip member...) straight to stderr, over several
+    lines and without naming the file: they become one log line that names it (the damaged
+    record itself becomes a rejected row)."""
+
+    def write(self, msg: str) -> int:
+        text = " ".join(str(msg).split())
+        if text:
+            log.warning("%s: warcio: %s", _current_file.get(), text[:300])
+        return len(msg)
+
+    def flush(self) -> None:
+        pass
+
+
+class _SysForWarcio:
+    stderr = _WarcioStderr()
+
+    def __getattr__(self, name):
+        return getattr(sys, name)
+
+
+def _quiet_warcio() -> None:
+    import warcio.archiveiterator
+    import warcio.bufferedreaders
+
+    for mod in (warcio.archiveiterator, warcio.bufferedreaders):
+        if not isinstance(getattr(mod, "sys", None), _SysForWarcio):
+            mod.sys = _SysForWarcio()  # type: ignore[attr-defined]
+
+
 class _LengthWarning:
     """Stands in for warcio's multi-line "Content-Length is invalid" stderr warning: counts it
     (the record before becomes a rejected row) and logs one line naming the file."""
@@ -44,7 +80,7 @@ class _LengthWarning:
 
     def format(self, offset, line) -> str:  # called as INC_RECORD.format(offset, line)
         self.count += 1
-        log.debug("%s: WARC record before offset %s not followed by a blank line (wrong Content-Length?)", self.src, offset)
+        log.warning("%s: WARC record before byte %s is not followed by a blank line (wrong Content-Length); rejected", self.src, offset)
         return ""
 
 
@@ -82,6 +118,8 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
     from warcio.archiveiterator import ArchiveIterator
 
     src = display_path(f.path)
+    _quiet_warcio()
+    _current_file.set(src)
     index = 0
     with open(f.path, "rb") as fh:  # warcio handles .gz members itself
         gz = fh.read(2) == b"\x1f\x8b"
