@@ -61,7 +61,7 @@ class Budget:
         return cls(getattr(run, "max_doc_lines", 0) or 0, getattr(run, "max_stage_seconds", 0.0) or 0.0)
 
     def over_lines(self, text: str) -> int | None:
-        if self.max_lines and len(text) > self.max_lines:  # cheap pre-check: fewer chars than the limit
+        if self.max_lines and len(text) >= self.max_lines:  # cheap pre-check: n chars make at most n + 1 lines
             n = text.count("\n") + 1
             if n > self.max_lines:
                 return n
