@@ -286,3 +286,22 @@ def test_dedup_command_on_an_int_text_column(tmp_path):
     pq.write_table(pa.table({"id": ["a", "b"], "text": [1, 2]}), p)
     r = CliRunner().invoke(main, ["dedup", str(p), "--out", str(tmp_path / "o")])
     assert "not text" in _one_line(r) and "--text-column" in r.output
+
+
+def test_decode_over_its_time_budget_rejects_the_document(tmp_path, monkeypatch):
+    from pipeline.stages import decode
+
+    orig = decode.Decoder.decode_bytes
+
+    def slow(self, data, declared):
+        if b"SLOWPOKE" in data:
+            time.sleep(5)
+        return orig(self, data, declared)
+
+    monkeypatch.setattr(decode.Decoder, "decode_bytes", slow)
+    inp = _write(tmp_path / "in", {"slow.txt": ("SLOWPOKE " + GOOD).encode(), "ok.txt": story(1).encode()})
+    t0 = time.time()
+    _ok(run([inp], tmp_path / "out", PipelineConfig().with_overrides(run={"max_stage_seconds": 0.5})))
+    assert time.time() - t0 < 5
+    row = _rejected(tmp_path / "out")["slow"]
+    assert row["stage"] == "decode" and row["reason"].startswith("budget:timeout")

@@ -81,7 +81,7 @@ class Cleaner:
     def clean_pre(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         st = stats or {}
         t_stats = st.get("decode")
-        outcome = self.decoder.apply(raw)
+        outcome = decode_within_budget(self.decoder, raw, self.budget)
         if t_stats is not None:
             size = len(raw.data)
             t_stats.docs_in += 1
@@ -111,6 +111,18 @@ class Cleaner:
 
     def clean_post(self, result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None) -> CleanResult:
         return run_chain(result, stages, stats, self.budget)
+
+
+def decode_within_budget(decoder: Decoder, raw: RawDocument, budget: Budget) -> Outcome:
+    """Decode under the per-document time budget (decode runs outside `run_stage`; it never
+    raises itself). Kept apart so decode can move into `run_stage` without touching callers."""
+    from pipeline.stages.deadline import DeadlineExceeded, deadline
+
+    try:
+        with deadline(budget.max_seconds):
+            return decoder.apply(raw)
+    except DeadlineExceeded:
+        return Outcome.drop(f"budget:timeout | decode took longer than run.max_stage_seconds {budget.max_seconds:g} s")
 
 
 def run_chain(result: CleanResult, stages: list[Stage], stats: dict[str, StageStats] | None = None,

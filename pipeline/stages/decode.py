@@ -13,6 +13,7 @@ import unicodedata
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.document import Document, Edit, Outcome, RawDocument
+from pipeline.stages.deadline import DeadlineExceeded
 
 NAME = "decode"
 VERSION = "decode_v1"
@@ -210,6 +211,8 @@ class Decoder:
         unexpected failure on one document rejects that document with the error as reason."""
         try:
             return self._apply(raw)
+        except DeadlineExceeded:
+            raise  # the caller's time budget: reported as budget:timeout there
         except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus run
             return Outcome.drop(f"error:{type(exc).__name__} | {str(exc)[:200]}")
 
