@@ -140,6 +140,7 @@ def parse_config(data: Any, origin: str = "<config>") -> PipelineConfig:
         config = PipelineConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError("; ".join(_describe(e, origin) for e in exc.errors())) from None
+    _check_numbers(config.model_dump(), origin)  # also numbers YAML gave as strings ("1e23")
     _check_ranges(config, origin)
     return config
 

@@ -231,6 +231,8 @@ def test_dedup_tmp_dir_missing_fails_before_work(tmp_path):
     ("extract:\n  timeout_seconds: .inf\n", "finite"),
     ("quality:\n  min_words: .nan\n", "finite"),
     ("decode:\n  max_bytes: 1.0e+23\n", "too large"),
+    ("extract:\n  timeout_seconds: 1e23\n", "too large"),
+    ("decode:\n  max_bytes: 1e23\n", "valid integer"),
     ("quality:\n  min_words: 500\n  max_words: 100\n", "larger than 'quality.max_words'"),
 ])
 def test_config_numbers_finite_and_ranges_consistent(tmp_path, body, expect):

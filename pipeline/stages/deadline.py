@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from typing import Iterator
 
 
+# Longer limits are no limit (setitimer overflows on huge values).
+_MAX_SECONDS = 1e7
+
+
 class DeadlineExceeded(Exception):
     pass
 
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    if not seconds or seconds <= 0 or seconds == float("inf") or seconds != seconds \
+    if not seconds or seconds <= 0 or seconds > _MAX_SECONDS or seconds != seconds \
             or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
