@@ -95,6 +95,13 @@ def test_lone_surrogate_in_jsonl_metadata(tmp_path, field):
     assert "\udfff" not in json.dumps(m, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
 
 
+def test_metadata_control_characters_are_removed(tmp_path):
+    rec = {"id": "a", "text": GOOD, "url": "https://example.org/\x00a", "title": "Red \x1b[31malert\x07"}
+    out, m = _run(tmp_path, {"feed.jsonl": json.dumps(rec).encode()})
+    row = _corpus(out)["a"]
+    assert row["title"] == "Red [31malert" and row["url"] == "https://example.org/a"
+
+
 def test_file_name_not_utf8_in_a_folder_and_given_directly(tmp_path):
     inp = tmp_path / "in"
     inp.mkdir()

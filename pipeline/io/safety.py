@@ -32,6 +32,18 @@ def clean_str(s: str | None) -> str | None:
     return _SURROGATES.sub("\ufffd", s)
 
 
+_META_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_meta(s: str | None) -> str | None:
+    """A metadata value (url, title, date) sanitised like text: writable as UTF-8 and without
+    control characters (a NUL or a terminal escape in a title would garble `pipeline diff`)."""
+    s = clean_str(s)
+    if s is None or not _META_CONTROLS.search(s):
+        return s
+    return _META_CONTROLS.sub("", s)
+
+
 def display_path(p: str | os.PathLike) -> str:
     """A path as text that can be written anywhere: bytes of a file name that are not UTF-8
     (surrogate-escaped by Python) are shown as `\\xe9`, so two such names stay distinct."""
@@ -53,9 +65,9 @@ def sanitize_record(rec):
         fields = {
             "id": display_path(rec.id) if _SURROGATES.search(rec.id) else rec.id,
             "source": display_path(rec.source),
-            "url": clean_str(rec.url),
-            "title": clean_str(rec.title),
-            "date": clean_str(rec.date),
+            "url": clean_meta(rec.url),
+            "title": clean_meta(rec.title),
+            "date": clean_meta(rec.date),
             "charset_hint": clean_str(rec.charset_hint),
         }
         if all(getattr(rec, k) == v for k, v in fields.items()):
