@@ -234,8 +234,16 @@ def test_unreadable_file_is_labelled_permission_denied_not_corrupt(tmp_path, mon
 def test_fifo_socket_in_folder_are_rows_not_hangs(tmp_path):
     inp = _write(tmp_path / "in", {"a.txt": GOOD.encode()})
     os.mkfifo(inp / "pipe.txt")
-    out, m = _ok_run(inp, tmp_path)
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(inp / "sock.txt"))
+    try:
+        out, m = _ok_run(inp, tmp_path)
+    finally:
+        sock.close()
     assert "not a regular file (fifo)" in _rejected(out)["pipe.txt:<file>"]["reason"]
+    assert "not a regular file (socket)" in _rejected(out)["sock.txt:<file>"]["reason"]
 
 
 def test_truncated_warc_last_record_is_a_row(tmp_path):
