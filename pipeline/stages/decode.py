@@ -16,7 +16,7 @@ from pipeline.document import Document, Edit, Outcome, RawDocument
 from pipeline.stages.deadline import DeadlineExceeded
 
 NAME = "decode"
-VERSION = "decode_v1"
+VERSION = "decode_v2"  # v2: UTF-16 without BOM, mixed UTF-8/legacy lines, non-charsets ignored (issue 12)
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before utf-16: the utf-32 LE BOM starts with the utf-16 one

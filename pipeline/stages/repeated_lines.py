@@ -28,7 +28,7 @@ from pipeline.document import Document, Outcome, apply_edits
 from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"
-VERSION = "repeated_lines_v1"
+VERSION = "repeated_lines_v2"  # v2: a line counts once per distinct document text (issue 12)
 
 _DIGITS = re.compile(r"\d+")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
