@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure, read_file
 
 KINDS = {
@@ -126,7 +126,7 @@ def test_every_reader_survives_random_and_odd_input(tmp_path_factory, data, name
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_whole_run_on_fuzzed_files_of_every_kind_accounts_for_everything(tmp_path_factory, data):
-    from pipeline.runner.local import run
+    from pipeline import run
 
     base = tmp_path_factory.mktemp("fuzzrun")
     inp = base / "in"

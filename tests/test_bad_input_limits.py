@@ -17,13 +17,14 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from pipeline import run
 from pipeline.cli import main
 from pipeline.config import PipelineConfig
 from pipeline.errors import InputError
 from pipeline.io.readers import InputFile, read_file
-from pipeline.runner.local import run
 
-from tests.test_bad_input_records import GOOD, _ok, _rejected, _write, story
+from tests.helpers import rejected_by_id
+from tests.test_bad_input_records import GOOD, _ok, _write, story
 
 PIPELINE = [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
@@ -161,7 +162,7 @@ def test_millions_of_lines_rejected_by_the_line_budget(tmp_path):
     t0 = time.time()
     m = _ok(run([inp], tmp_path / "out"))
     assert time.time() - t0 < 60
-    row = _rejected(tmp_path / "out")["lines"]
+    row = rejected_by_id(tmp_path / "out")["lines"]
     assert row["reason"].startswith("budget:too_many_lines") and m["counts"]["kept"] == 1
 
 
@@ -181,12 +182,12 @@ def test_a_stage_over_its_time_budget_rejects_the_document(tmp_path, monkeypatch
     t0 = time.time()
     _ok(run([inp], tmp_path / "out", cfg))
     assert time.time() - t0 < 5
-    row = _rejected(tmp_path / "out")["slow"]
+    row = rejected_by_id(tmp_path / "out")["slow"]
     assert row["stage"] == "boilerplate" and row["reason"].startswith("budget:timeout")
 
 
 def test_nested_deadlines_keep_the_outer_one():
-    from pipeline.stages.deadline import DeadlineExceeded, deadline
+    from pipeline.core.deadline import DeadlineExceeded, deadline
 
     t0 = time.time()
     with pytest.raises(DeadlineExceeded, match="0.3"):
@@ -277,8 +278,8 @@ def test_unwritable_work_on_resume_is_one_line(tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
     monkeypatch.setattr(writers, "write_json", denied)
-    monkeypatch.setattr("pipeline.runner.local.write_json", denied)
-    monkeypatch.setattr("pipeline.runner.finalize.write_json", denied)
+    monkeypatch.setattr("pipeline.engine.local.write_json", denied)
+    monkeypatch.setattr("pipeline.engine.finish.write_json", denied)
     r = CliRunner().invoke(main, ["run", str(inp), "--out", str(out), "-q", "-c", str(cfg), "--resume"])
     assert "Permission denied" in _one_line(r)
 
@@ -305,5 +306,5 @@ def test_decode_over_its_time_budget_rejects_the_document(tmp_path, monkeypatch)
     t0 = time.time()
     _ok(run([inp], tmp_path / "out", PipelineConfig().with_overrides(run={"max_stage_seconds": 0.5})))
     assert time.time() - t0 < 5
-    row = _rejected(tmp_path / "out")["slow"]
+    row = rejected_by_id(tmp_path / "out")["slow"]
     assert row["stage"] == "decode" and row["reason"].startswith("budget:timeout")

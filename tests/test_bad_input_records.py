@@ -9,19 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import run
 from pipeline.config import PipelineConfig
-from pipeline.runner.local import run
+
+from tests.helpers import rejected_by_id
 
 GOOD = "The river authority said on Monday that water levels had fallen for a third week in a row. " * 4
 OTHER = "A different story: the city library will open on Sundays from March, the council said. " * 3
-
-
-def _rows(out, name):
-    return pq.read_table(out / name).to_pylist()
-
-
-def _rejected(out):
-    return {r["id"]: r for r in _rows(out, "rejected.parquet")}
 
 
 def _corpus(out):
@@ -119,7 +113,7 @@ def test_meta_charset_undefined_and_warc_charset_punycode(tmp_path):
     html = b'<html><head><meta charset="undefined"><title>x</title></head><body><article><p>' + GOOD.encode() + b"</p></article></body></html>"
     warc = _warc_records([("https://example.org/p", _page(OTHER), "text/html; charset=punycode")])
     out, m = _run(tmp_path, {"page.html": html, "crawl.warc": warc})
-    assert m["counts"]["kept"] == 2, _rejected(out)
+    assert m["counts"]["kept"] == 2, rejected_by_id(out)
 
 
 def test_decode_crash_rejects_one_document(tmp_path, monkeypatch):
@@ -133,7 +127,7 @@ def test_decode_crash_rejects_one_document(tmp_path, monkeypatch):
     orig = decode.Decoder.decode_bytes
     monkeypatch.setattr(decode.Decoder, "decode_bytes", boom)
     out, m = _run(tmp_path, {"a.txt": b"EXPLODE " + GOOD.encode(), "b.txt": OTHER.encode()})
-    rej = _rejected(out)
+    rej = rejected_by_id(out)
     assert rej["a"]["stage"] == "decode" and rej["a"]["reason"].startswith("error:RuntimeError")
     assert m["counts"]["kept"] == 1
 
@@ -154,7 +148,7 @@ def test_parquet_with_invalid_utf8_strings(tmp_path):
     )
     pq.write_table(relabeled, inp / "bad.parquet")
     out, m = _ok_run(inp, tmp_path)
-    corpus, rej = _corpus(out), _rejected(out)
+    corpus, rej = _corpus(out), rejected_by_id(out)
     assert "p1" in corpus
     assert any(r["title"] == "bad \ufffd title" for r in corpus.values())  # metadata keeps what is readable
     assert len(corpus) + len(rej) == 3
@@ -195,7 +189,7 @@ def test_symlinked_folder_is_followed_and_a_loop_is_a_row(tmp_path):
     (inp / "loop").symlink_to(inp, target_is_directory=True)
     out, m = _ok_run(inp, tmp_path)
     assert set(_corpus(out)) == {"own", "sub/linked"}
-    assert "symlink loop" in _rejected(out)["loop:<file>"]["reason"]
+    assert "symlink loop" in rejected_by_id(out)["loop:<file>"]["reason"]
 
 
 def test_unreadable_subfolder_is_a_row(tmp_path, monkeypatch):
@@ -210,7 +204,7 @@ def test_unreadable_subfolder_is_a_row(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "scandir", scandir)  # works as root too
     out, m = _ok_run(inp, tmp_path)
-    row = _rejected(out)["secret:<file>"]
+    row = rejected_by_id(out)["secret:<file>"]
     assert row["stage"] == "read" and "cannot read folder (Permission denied)" in row["reason"]
 
 
@@ -227,7 +221,7 @@ def test_unreadable_file_is_labelled_permission_denied_not_corrupt(tmp_path, mon
 
     monkeypatch.setattr(builtins, "open", fake_open)
     out, m = _ok_run(inp, tmp_path)
-    reason = _rejected(out)["locked:<file>"]["reason"]
+    reason = rejected_by_id(out)["locked:<file>"]["reason"]
     assert "Permission denied" in reason and "corrupt" not in reason
 
 
@@ -242,14 +236,14 @@ def test_fifo_socket_in_folder_are_rows_not_hangs(tmp_path):
         out, m = _ok_run(inp, tmp_path)
     finally:
         sock.close()
-    assert "not a regular file (fifo)" in _rejected(out)["pipe.txt:<file>"]["reason"]
-    assert "not a regular file (socket)" in _rejected(out)["sock.txt:<file>"]["reason"]
+    assert "not a regular file (fifo)" in rejected_by_id(out)["pipe.txt:<file>"]["reason"]
+    assert "not a regular file (socket)" in rejected_by_id(out)["sock.txt:<file>"]["reason"]
 
 
 def test_truncated_warc_last_record_is_a_row(tmp_path):
     warc = _warc_records([("https://example.org/a", _page(GOOD), "text/html"), ("https://example.org/b", _page(OTHER), "text/html")])
     out, m = _run(tmp_path, {"cut.warc": warc[: len(warc) - 200]})
-    corpus, rej = _corpus(out), _rejected(out)
+    corpus, rej = _corpus(out), rejected_by_id(out)
     assert [r["url"] for r in corpus.values()] == ["https://example.org/a"]
     assert any("truncated WARC record 2" in r["reason"] for r in rej.values())
 
@@ -270,7 +264,7 @@ def test_bad_content_length_costs_one_record(tmp_path, gz, length):
         parts[1] = mid.replace(b"Content-Length: " + mid.split(b"Content-Length: ")[1].split(b"\r\n")[0], b"Content-Length: " + length, 1)
     out, m = _run(tmp_path, {"crawl.warc" + (".gz" if gz else ""): b"".join(parts)})
     urls = sorted(r["url"] for r in _corpus(out).values())
-    assert urls == ["https://example.org/0", "https://example.org/2", "https://example.org/3"], (urls, _rejected(out))
+    assert urls == ["https://example.org/0", "https://example.org/2", "https://example.org/3"], (urls, rejected_by_id(out))
     assert m["counts"]["rejected"] == 1
 
 
@@ -305,7 +299,7 @@ def test_json_array_file_is_documents(tmp_path):
     arr = json.dumps([{"id": "a1", "text": GOOD}, {"id": "a2", "text": OTHER}, "not an object"]).encode()
     out, m = _run(tmp_path, {"articles.json": b"\xef\xbb\xbf  \n" + arr, "broken.json": b'[{"id": "b1", "text": "' + story(5).encode() + b'"}, {"id": '})
     assert {"a1", "a2", "b1"} <= set(_corpus(out))
-    rej = _rejected(out)
+    rej = rejected_by_id(out)
     assert "not an object" in rej["articles:3"]["reason"] and "not valid JSON" in rej["broken:2"]["reason"]
 
 
@@ -343,7 +337,7 @@ def test_second_run_on_a_locked_out_is_refused(tmp_path):
     from filelock import FileLock
 
     from pipeline.errors import OutputError
-    from pipeline.io.safety import LOCK_NAME
+    from pipeline.io.layout import LOCK_NAME
 
     inp = _write(tmp_path / "in", {"a.txt": GOOD.encode()})
     out = tmp_path / "out"
@@ -381,7 +375,7 @@ def test_damaged_gzip_member_warning_names_the_file(tmp_path, capfd, caplog):
     assert "https://example.org/0" in {r["url"] for r in _corpus(out).values()}
     assert m["counts"]["rejected"] >= 1
     assert capfd.readouterr().err == ""  # nothing anonymous on stderr
-    assert all("crawl.warc.gz" in r["source"] for r in _rejected(out).values())
+    assert all("crawl.warc.gz" in r["source"] for r in rejected_by_id(out).values())
     # what warcio itself writes to stderr becomes one log line naming the file being read
     import warcio.bufferedreaders
 

@@ -7,7 +7,7 @@ import codecs
 import json
 from typing import IO, Iterator
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 from pipeline.io.safety import display_path
 

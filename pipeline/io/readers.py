@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 from pipeline.io.safety import check_input_arg, clean_str, display_path, sanitize_record, walk_files
 

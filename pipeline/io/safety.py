@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from pipeline.errors import InputError, OutputError
+from pipeline.io.layout import RunLayout
 
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
@@ -59,7 +60,7 @@ def display_path(p: str | os.PathLike) -> str:
 def sanitize_record(rec):
     """A RawDocument or ReadFailure whose string fields (id, source, url, title, date, reason)
     are all writable as UTF-8. The document body is left alone (decode handles it)."""
-    from pipeline.document import RawDocument
+    from pipeline.core.document import RawDocument
 
     if isinstance(rec, RawDocument):
         fields = {
@@ -83,7 +84,7 @@ def unique_ids(records: Iterable) -> Iterator:
     """Records with ids made unique over the whole run: a repeated id gets '#2', '#3'..., and a
     generated suffix never collides with an id that is really in the input (`x`, `x`, `x#2`
     gives `x`, `x#2`, `x#2#2`)."""
-    from pipeline.document import RawDocument
+    from pipeline.core.document import RawDocument
 
     taken: set[str] = set()
     next_n: dict[str, int] = {}
@@ -196,15 +197,12 @@ def check_out_vs_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
             )
 
 
-LOCK_NAME = ".pipeline.lock"
-
-
 class OutLock:
     """An exclusive lock on OUT for the whole run (filelock: an OS lock released when the process
     dies, even by kill -9), so two runs never write into one OUT."""
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
+    def __init__(self, layout: RunLayout) -> None:
+        self.out, self.path = layout.out, layout.lock
         self._lock = None
 
     def __enter__(self) -> "OutLock":
@@ -214,7 +212,7 @@ class OutLock:
             self.out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{display_path(self.out)}: cannot create output folder ({exc.strerror})") from None
-        lock = FileLock(str(self.out / LOCK_NAME), timeout=0)
+        lock = FileLock(str(self.path), timeout=0)
         try:
             lock.acquire()
         except Timeout:
@@ -268,7 +266,7 @@ def describe_os_error(exc: OSError) -> str:
 
 
 @contextmanager
-def operational_errors(out: Path, resume: bool) -> Iterator[None]:
+def operational_errors(layout: RunLayout, resume: bool) -> Iterator[None]:
     """Operational failures during a run become one OutputError line that says what to do:
     disk full, unwritable folders, and (with --resume) any corrupt or missing file in _work."""
     import json
@@ -283,7 +281,7 @@ def operational_errors(out: Path, resume: bool) -> Iterator[None]:
     except OSError as exc:
         if resume and exc.errno not in (28,):
             raise OutputError(
-                f"{display_path(out)}/_work: cannot use the interrupted run's work files ({describe_os_error(exc)}); "
+                f"{display_path(layout.work)}: cannot use the interrupted run's work files ({describe_os_error(exc)}); "
                 "rerun with --overwrite to start again"
             ) from None
         raise OutputError(describe_os_error(exc)) from None
@@ -291,6 +289,6 @@ def operational_errors(out: Path, resume: bool) -> Iterator[None]:
         if not resume:
             raise
         raise OutputError(
-            f"{display_path(out)}/_work: a work file of the interrupted run is corrupt or missing "
+            f"{display_path(layout.work)}: a work file of the interrupted run is corrupt or missing "
             f"({type(exc).__name__}: {str(exc)[:150]}); rerun with --overwrite to start again"
         ) from None

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import IO, Iterator
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure
 from pipeline.io.safety import display_path
 

@@ -12,8 +12,8 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome, RawDocument
-from pipeline.stages.deadline import DeadlineExceeded
+from pipeline.core.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.registry import StageSpec
 
 NAME = "decode"
 VERSION = "decode_v2"  # v2: UTF-16 without BOM, mixed UTF-8/legacy lines, non-charsets ignored (issue 12)
@@ -207,16 +207,6 @@ class Decoder:
         return "undecodable:no charset gives plausible text"
 
     def apply(self, raw: RawDocument) -> Outcome:  # type: ignore[override]
-        """Never raises: decode runs before the per-stage error handling of the chain, so an
-        unexpected failure on one document rejects that document with the error as reason."""
-        try:
-            return self._apply(raw)
-        except DeadlineExceeded:
-            raise  # the caller's time budget: reported as budget:timeout there
-        except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus run
-            return Outcome.drop(f"error:{type(exc).__name__} | {str(exc)[:200]}")
-
-    def _apply(self, raw: RawDocument) -> Outcome:
         data = raw.data
         size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
         if size == 0:
@@ -441,3 +431,6 @@ def _has_surrogates(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder)

@@ -1,13 +1,14 @@
 """repeated_lines: cross-document removal of lines that recur across many documents of one
 source (site chrome, signatures, legal footers), in the spirit of CCNet's repeated paragraphs.
 
-Three phases, driven by the runner:
+Three phases, driven by the engine through the corpus-stage protocol of `RepeatedLinesPass`:
   1. map: `line_keys(doc, config)` -> a 64-bit key per normalised non-blank line, salted with
      the document's source group (URL host when known, else its input folder or file), so a
      line only counts against documents of the same source;
-  2. global: a `LineCounts` per shard (`add(keys)` once per document, every key counted once
-     per document), `merge`d together, then `repeated(config)` -> the frozenset of keys seen in
-     at least `min_docs` documents;
+  2. global: a `LineCounts` per shard (`add(keys, text)` once per document, every key counted
+     once per distinct document text: exact copies count once, also across shards), `merge`d
+     together, then `repeated(config)` -> the frozenset of keys seen in at least `min_docs`
+     distinct documents;
   3. map: `RepeatedLines(config, repeated).apply(doc)` removes those lines.
 
 A quote shared by a handful of syndicated stories stays: removal needs `min_docs` documents of
@@ -19,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from array import array
 from typing import Iterable, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome, apply_edits
+from pipeline.core.document import Document, Outcome, apply_edits
+from pipeline.core.registry import StageSpec
 from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"
@@ -105,28 +108,28 @@ class LineCounts:
     `error`: the pruning can make the stage remove fewer lines, never more.
     """
 
-    __slots__ = ("counts", "max_keys", "error", "texts", "_seen")
+    __slots__ = ("counts", "max_keys", "error", "texts")
 
     def __init__(self, max_keys: int = 2_000_000) -> None:
         self.counts: dict[int, int] = {}
         self.max_keys = max_keys
         self.error = 0
-        # text keys (`text_key`) of the documents counted here, in order: a copy of a document
-        # text already counted adds nothing, and `cross_shard_copies` finds copies across shards
-        self.texts: list[int] = []
-        self._seen: set[int] = set()
+        # the documents counted here by text key (`text_key`) -> their distinct line keys: a copy
+        # of a text already counted adds nothing, and `drop_copies` takes back a copy that an
+        # earlier shard counted too
+        self.texts: dict[int, array] = {}
 
     def add(self, keys: Iterable[int], text: int | None = None) -> None:
         """Count a document's line keys once. With `text` (its `text_key`), an exact copy of a
         document text already counted is not counted again: identical documents are the dedup
         stage's business, and ten copies of one article must not make its lines "site chrome"."""
+        unique = set(keys)
         if text is not None:
-            if text in self._seen:
+            if text in self.texts:
                 return
-            self._seen.add(text)
-            self.texts.append(text)
+            self.texts[text] = array("q", unique)
         counts = self.counts
-        for k in set(keys):
+        for k in unique:
             counts[k] = counts.get(k, 0) + 1
         if len(counts) > self.max_keys:
             self._prune()
@@ -156,16 +159,23 @@ class LineCounts:
         self.counts = {k: n for k, n in self.counts.items() if n > floor}
         self.error = max(self.error, floor)
 
-    def discount(self, keys: Iterable[int]) -> None:
-        """Take back one document's count (a copy of a text another shard already counted)."""
+    def drop_copies(self, seen: set[int]) -> None:
+        """Take back the counts of documents whose text is in `seen` (counted by an earlier
+        shard), add the other texts to `seen`, and forget the per-text keys (merged counts
+        do not need them)."""
         counts = self.counts
-        for k in set(keys):
-            n = counts.get(k)
-            if n is not None:
-                if n <= 1:
-                    del counts[k]
-                else:
-                    counts[k] = n - 1
+        for text, keys in self.texts.items():
+            if text not in seen:
+                seen.add(text)
+                continue
+            for k in keys:
+                n = counts.get(k)
+                if n is not None:  # pruned keys are under-counted already
+                    if n <= 1:
+                        del counts[k]
+                    else:
+                        counts[k] = n - 1
+        self.texts = {}
 
     def repeated(self, config: RepeatedLinesConfig) -> frozenset[int]:
         return frozenset(k for k, n in self.counts.items() if n >= config.min_docs)
@@ -177,27 +187,6 @@ class LineCounts:
 def text_key(doc: Document, config: RepeatedLinesConfig) -> int:
     """64-bit key of a document's exact text within its source group."""
     return _key(source_group(doc, config), "\x01" + doc.text)
-
-
-def cross_shard_copies(shard_texts: list[tuple[int, list[int]]]) -> dict[int, set[int]]:
-    """{shard index: text keys} of documents whose exact text an earlier shard already counted
-    (their line counts are taken back with `LineCounts.discount`)."""
-    import numpy as np
-
-    if not shard_texts:
-        return {}
-    keys = np.concatenate([np.asarray(t, dtype=np.int64) for _, t in shard_texts] + [np.empty(0, np.int64)])
-    shards = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in shard_texts] + [np.empty(0, np.int64)])
-    if len(keys) == len(np.unique(keys)):
-        return {}
-    order = np.argsort(keys, kind="stable")  # shards come in index order, so the first is the earliest
-    sk = keys[order]
-    later = np.zeros(len(sk), dtype=bool)
-    later[1:] = sk[1:] == sk[:-1]
-    out: dict[int, set[int]] = {}
-    for k, sh in zip(sk[later].tolist(), shards[order][later].tolist()):
-        out.setdefault(sh, set()).add(k)
-    return out
 
 
 class RepeatedLines:
@@ -223,3 +212,35 @@ class RepeatedLines:
             return Outcome.keep(doc)
         edits = removal_edits(doc.text, lines, removals)
         return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits)
+
+
+class RepeatedLinesPass:
+    """The corpus-stage protocol: each shard's line counts (capped at `max_keys`), merged into
+    the set of repeated keys, then removed per document by `RepeatedLines`."""
+
+    name = NAME
+    version = VERSION
+
+    def __init__(self, config: RepeatedLinesConfig | None = None) -> None:
+        self.config = config or RepeatedLinesConfig()
+
+    def observe(self, docs: Iterable[Document]) -> LineCounts:
+        counts = LineCounts(self.config.max_keys)
+        for doc in docs:
+            counts.add(line_keys(doc, self.config), text_key(doc, self.config))
+        return counts
+
+    def merge(self, observations: Iterable[LineCounts]) -> frozenset[int]:
+        """Observations come in shard order: a text copied across shards counts in the first."""
+        total = LineCounts(self.config.max_keys)
+        seen: set[int] = set()  # text keys counted so far: one int per distinct document
+        for counts in observations:
+            counts.drop_copies(seen)
+            total = total.merge(counts)
+        return total.repeated(self.config)
+
+    def apply(self, doc: Document, fact: frozenset[int]) -> Outcome:
+        return RepeatedLines(self.config, fact).apply(doc)
+
+
+SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus")

@@ -1,0 +1,66 @@
+"""`run`: the one entry point of a whole run, on either engine.
+
+Both engines get the same plan, layout and inputs and differ only in how they schedule the
+shards (`local.execute`: a process pool; `ray.driver.execute`: Ray Data). Here, once, for both:
+OUT is checked against the inputs and config, locked for the whole run (`OutLock`), prepared
+before and its scratch folder removed after; operational failures (disk full, unwritable
+folders, a corrupt `_work` on --resume) become one-line errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+from typing import Literal
+
+from pipeline.config import PipelineConfig
+from pipeline.core.registry import Registry
+from pipeline.engine import local
+from pipeline.engine.local import Progress, RunResult, prepare_output
+from pipeline.engine.plan import Plan
+from pipeline.io.readers import resolve_inputs
+from pipeline.io.safety import OutLock, check_run_paths, operational_errors
+
+Engine = Literal["local", "ray"]
+
+
+def run(
+    inputs: list[str | Path],
+    out: str | Path,
+    config: PipelineConfig | None = None,
+    *,
+    registry: Registry | None = None,
+    engine: Engine = "local",
+    address: str | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run the whole pipeline on files/folders into `out`; returns the manifest.
+
+    `registry` replaces the default stages (e.g. with one more stage). `engine="ray"` runs on a
+    Ray cluster: `address` "host:port" (or "auto"), else RAY_ADDRESS, else a local Ray for this
+    run; OUT must then be storage every node can read and write."""
+    plan = Plan.of(config, registry)
+    execute = _engine(engine, address)  # a missing Ray extra fails before any work
+    # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
+    layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
+    files = resolve_inputs(list(inputs))  # raises InputError before any work
+    check_run_paths(layout.out, list(inputs), plan.config)  # OUT vs inputs, dedup.tmp_dir: before any work too
+    with OutLock(layout), operational_errors(layout, resume):
+        prepare_output(layout, overwrite, resume)
+        summaries, manifest = execute(plan, layout, files, resume, progress)
+        if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
+            shutil.rmtree(layout.work, ignore_errors=True)  # shard scratch; only --resume needs it
+    return RunResult(layout.out, manifest, summaries)
+
+
+def _engine(engine: Engine, address: str | None):
+    if engine == "local":
+        return local.execute
+    from pipeline.engine.ray import driver
+    from pipeline.engine.ray.connect import import_ray  # Ray itself is imported only here
+
+    import_ray()
+    return functools.partial(driver.execute, address=address)
