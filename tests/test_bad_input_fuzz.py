@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure, read_file
 
+from tests.helpers import warc_bytes
+
 KINDS = {
     "a.txt": ("text", None), "a.html": ("html", None), "a.jsonl": ("jsonl", None), "a.json": ("jsonl", None),
     "a.parquet": ("parquet", None), "a.warc": ("warc", None), "a.warc.gz": ("warc", None),
@@ -36,20 +38,6 @@ odd_record = st.fixed_dictionaries(
 
 def _json_bytes(obj) -> bytes:
     return json.dumps(obj, allow_nan=True).encode("utf-8", "surrogatepass")  # may hold \\udxxx escapes
-
-
-def _warc(records, gz: bool) -> bytes:
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    buf = io.BytesIO()
-    w = WARCWriter(buf, gzip=gz)
-    for i, (url, body, ctype) in enumerate(records):  # fixed ids and dates: data must be reproducible
-        headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
-        fixed = {"WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>", "WARC-Date": "2024-01-02T03:04:05Z"}
-        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers,
-                                            warc_headers_dict=fixed))
-    return buf.getvalue()
 
 
 def _parquet(records) -> bytes:
@@ -88,7 +76,7 @@ def file_bytes(draw, name: str) -> bytes:
         recs = [(f"https://e.example/{i}", str(r.get("text")).encode("utf-8", "surrogatepass"),
                  draw(st.sampled_from(["text/html", "text/html; charset=punycode", "text/html; charset=undefined",
                                        "text/html; charset=utf-16", "image/png"]))) for i, r in enumerate(records)]
-        data = _warc(recs, name.endswith(".gz"))
+        data = warc_bytes(recs, gzip=name.endswith(".gz"), fixed_ids=True)
     else:
         data = "\n".join(str(r.get("text")) for r in records).encode("utf-8", "surrogatepass")
     data = _compress(data, comp)
