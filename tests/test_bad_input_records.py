@@ -1,6 +1,7 @@
 """Issue 12, part 1 and 2: one bad record never stops a run, and nothing is lost silently.
 Each case is built by the test; every run must finish with the accounting holding."""
 
+import importlib.util
 import json
 import os
 
@@ -326,6 +327,9 @@ def test_second_run_on_a_locked_out_is_refused(tmp_path):
             run([inp], out, overwrite=True)
         with pytest.raises(OutputError, match="another run is writing"):
             run([inp], out, resume=True)
+        if importlib.util.find_spec("ray") is not None:  # the Ray engine takes the same lock, before connecting
+            with pytest.raises(OutputError, match="another run is writing"):
+                run([inp], out, overwrite=True, engine="ray")
     finally:
         holder.kill()
         holder.wait()
