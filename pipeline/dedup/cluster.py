@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from pipeline.dedup import _kernels as K
 from pipeline.dedup.config import DedupConfig
+from pipeline.dedup.keep import choose_kept, kept_pairs
 from pipeline.dedup.lsh import _bucket_pairs, _BandStore, band_hashes, lsh_params, s_curve
 from pipeline.dedup.sketch import Sketches, normalise, shingle_hashes
 
@@ -314,14 +315,11 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     stats["seconds_verify"] = round(time.perf_counter() - t0, 3)
 
     peak["completion"] = _peak_rss_mb()
-    # ---- 7. greedy clustering in rank order: removed only next to a *kept* document
-    o = np.lexsort((lo, hi))
-    lo, hi, sim = lo[o], hi[o], sim[o]
-    dup_of: dict[int, tuple[int, float]] = {}
-    for a, b, s in zip(lo.tolist(), hi.tolist(), sim.tolist()):
-        if b in dup_of or a in dup_of:
-            continue  # b already placed by a better-ranked kept neighbour / a was removed
-        dup_of[b] = (a, s)
+    # ---- 7. keep decision per verified cluster (pipeline.dedup.keep): star centre by coverage
+    kr = choose_kept(lo.tolist(), hi.tolist(), sim.tolist(), config.keep_rule)
+    dup_of = kr.dup_of
+    stats["centre_not_policy_best"] = kr.centre_not_policy_best
+    _giant_guard(giant, dup_of, verify, config, stats)
 
     def est(a_rank: int, b_rank: int) -> float:
         x, y = sigs[order_arr[a_rank]], sigs[order_arr[b_rank]]
@@ -351,6 +349,27 @@ def _resolve(sketches, keep_info, fetch_texts, config, bands, rows, tmp, stats, 
     stats["clusters"] = len({r.cluster_id for r in out})
     del sigs
     return out
+
+
+def _giant_guard(giant, dup_of, verify, config, stats) -> None:
+    """Giant components were split on candidate edges only, so two kept members of one may be
+    >= threshold of each other: verify their kept pairs (when there are at most max_component
+    kept members) and count such pairs in the stats (manifest: dedup.giant_kept_pairs_*)."""
+    pairs, unchecked = [], 0
+    for m in giant:
+        kept = [v for v in m if v not in dup_of]
+        if len(kept) > config.max_component:
+            unchecked += len(kept)
+            continue
+        pairs.extend(kept_pairs(kept, dict.fromkeys(kept, 0)))
+    over = 0
+    if pairs:
+        a = np.array([p[0] for p in pairs], np.int64)
+        b = np.array([p[1] for p in pairs], np.int64)
+        over = int((verify(a, b) >= config.threshold).sum())
+    stats["giant_kept_pairs_checked"] = len(pairs)
+    stats["giant_kept_pairs_over_threshold"] = over
+    stats["giant_kept_docs_unchecked"] = unchecked
 
 
 def rows_to_table(rows: Sequence[DuplicateRow]) -> pa.Table:

@@ -34,8 +34,16 @@ class DedupConfig(BaseModel):
     bands: int | None = Field(None, ge=1)
     rows: int | None = Field(None, ge=1)
     seed: int = 1
-    # Which document of a cluster stays; ties broken by the smallest id.
+    # Keep policy: ranks documents (ties broken by the smallest id). With keep_rule "coverage" it
+    # breaks ties between equally central members; with "policy" it decides outright.
     keep: Literal["longest", "earliest_date", "first_seen", "best_quality"] = "longest"
+    # Which members of a verified cluster stay (pipeline/dedup/keep.py). "coverage": keep the
+    # member verified-similar to the most undecided members (the star centre), remove those,
+    # repeat; a member not within threshold of any kept document is kept itself. So every
+    # removed document names a kept one >= threshold, and no two kept ones are >= threshold of
+    # each other (except inside giant components, counted in the manifest). "policy": the
+    # best-ranked undecided member is always the next centre (the policy wins outright).
+    keep_rule: Literal["coverage", "policy"] = "coverage"
     # LSH buckets larger than this emit only pairs with their best-ranked member (a star)
     # instead of all pairs, so templated text cannot blow up quadratically.
     max_bucket: int = Field(50, ge=2)
