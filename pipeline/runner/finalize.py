@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pipeline
 from pipeline.config import PipelineConfig
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats
+from pipeline.dedup import index as dedup_index
 from pipeline.dedup.api import sketches_from_table
 from pipeline.io.readers import InputFile
 from pipeline.io.writers import (
@@ -49,9 +50,10 @@ def _kept_path(out: Path, index: int) -> Path:
     return out / WORK / f"kept-{shard_name(index)}.parquet"
 
 
-def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary]) -> tuple[list[DuplicateRow], dict]:
+def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], against: Sequence[str] = ()) -> tuple[list[DuplicateRow], dict]:
     """The global dedup step over every shard's sketches; returns rows and the LSH/verification
-    stats that go into manifest.json."""
+    stats that go into manifest.json. With `against` (earlier runs' folders), documents that
+    duplicate what those runs kept are removed first (pipeline.dedup.index)."""
     if not config.dedup.enabled:
         return [], {"enabled": False}
     keep: dict[str, KeepInfo] = {}
@@ -77,7 +79,15 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary]) 
             p = out / WORK / f"sketch-{shard_name(s.index)}.parquet"
             yield sketches_from_table(pq.read_table(p))
 
-    return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
+    if not against:
+        return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
+    priors = [dedup_index.load_index(a, config.dedup) for a in against]
+    new = list(sketches())
+    earlier, cross = dedup_index.match_against(new, priors, fetch_texts, config.dedup)
+    gone = {r.id for r in earlier}
+    rows, info = find_duplicates_with_stats(dedup_index.without(new, gone), keep, fetch_texts, config.dedup)
+    info["against"] = cross
+    return earlier + rows, info
 
 
 def finish(
@@ -88,11 +98,12 @@ def finish(
     timings: dict[str, float],
     progress: Callable | None = None,
     duplicates: list[DuplicateRow] | None = None,
+    against: Sequence[str] = (),
 ) -> dict:
     """Write corpus/, duplicates, rejected, stats and the manifest. `duplicates` may be given
     by an engine that resolved them itself (Ray); otherwise they are found here."""
     t0 = time.perf_counter()
-    dups, dedup_info = run_dedup(out, config, summaries) if duplicates is None else (duplicates, {})
+    dups, dedup_info = run_dedup(out, config, summaries, against) if duplicates is None else (duplicates, {})
     timings["dedup"] = time.perf_counter() - t0
     if progress:
         progress("dedup", len(dups), None)
@@ -123,6 +134,7 @@ def finish(
             estimated_similarity=d.estimated_similarity,
             kind=d.kind,
             source=dup_source.get(d.id),
+            duplicate_of_run=d.duplicate_of_run,
         )
         for d in sorted(dups, key=lambda d: d.id)
     ]
@@ -139,6 +151,9 @@ def finish(
         or [REJECTED_SCHEMA.empty_table()]
     )
     write_table(rejected, out / "rejected.parquet")
+    if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
+        dedup_index.write_index(out, (sketches_from_table(pq.read_table(out / WORK / f"sketch-{shard_name(s.index)}.parquet"))
+                                      for s in summaries), set(dup_ids), config.dedup, against)
     timings["write"] = time.perf_counter() - t1
 
     stats = merge_stats(summaries)
@@ -197,6 +212,7 @@ def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, ti
             "duplicates": "duplicates.parquet",
             "rejected": "rejected.parquet",
             "stages": [f"stages/{stage_dir(n)}/" for n in STAGE_ORDER],
+            **({"index": "index/"} if config.dedup.enabled else {}),
         },
     }
 

@@ -36,7 +36,7 @@ from pipeline.runner.shard import (
 log = logging.getLogger(__name__)
 
 # What a run writes into OUT; --overwrite removes exactly these and nothing else.
-OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", WORK)
+OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", "index", WORK)
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total or None)
 
@@ -70,13 +70,30 @@ def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
 
 
-def check_resume_identity(out: Path, files: list[InputFile], config: PipelineConfig, resume: bool) -> None:
+def _check_against(out: Path, against: list[str], config: PipelineConfig) -> None:
+    """--against needs dedup on, and earlier runs that are not OUT itself (checked before any work)."""
+    if not against:
+        return
+    from pipeline.dedup.index import load_index
+    from pipeline.errors import InputError
+
+    if not config.dedup.enabled:
+        raise InputError("--against needs dedup enabled (dedup.enabled: true)")
+    for a in against:
+        if Path(a).resolve() == out.resolve():
+            raise InputError(f"{a}: --against names the output folder itself")
+        load_index(a, config.dedup)  # missing index or another layout: one clear line now
+
+
+def check_resume_identity(out: Path, files: list[InputFile], config: PipelineConfig, resume: bool, against: list[str] = ()) -> None:  # type: ignore[assignment]
     """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
     identity = {
         "inputs": [[str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files],
         # Worker count never changes results, so a resume may use another one.
         "config": {**config.model_dump(mode="json"), "run": {**config.run.model_dump(), "workers": None}},
     }
+    if against:
+        identity["against"] = list(against)
     path = out / WORK / "run.json"
     if resume and path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
@@ -127,17 +144,21 @@ def run(
     overwrite: bool = False,
     resume: bool = False,
     progress: Progress | None = None,
+    against: list[str | Path] = (),  # type: ignore[assignment]
 ) -> RunResult:
-    """Run the whole pipeline on files/folders into `out`; returns the manifest."""
+    """Run the whole pipeline on files/folders into `out`; returns the manifest. `against`:
+    earlier runs' folders; documents that duplicate what they kept are removed (dedup across runs)."""
     config = config or PipelineConfig()
     out = Path(out)
     files = resolve_inputs(list(inputs))  # raises InputError before any work
+    against = [str(a) for a in against]
+    _check_against(out, against, config)
     prepare_output(out, overwrite, resume)
-    check_resume_identity(out, files, config, resume)
+    check_resume_identity(out, files, config, resume, against)
     t0 = time.perf_counter()
     summaries = _map_phase(files, out, config, resume, progress)
     t_map = time.perf_counter() - t0
-    manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress)
+    manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress, against=against)
     if manifest["accounting"]["ok"] and not config.run.keep_work:
         shutil.rmtree(out / WORK, ignore_errors=True)  # shard scratch; only --resume needs it
     return RunResult(out, manifest, summaries)

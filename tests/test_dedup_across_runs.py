@@ -1,0 +1,197 @@
+"""Dedup across runs (`pipeline run NEW --out OUT2 --against OUT1 --against OUT0`): three runs,
+each against the earlier ones, compared with one run over the three inputs."""
+
+from __future__ import annotations
+
+import json
+import random
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from pipeline.config import PipelineConfig
+from pipeline.dedup import DedupConfig, api, sketch
+from pipeline.dedup.index import load_index
+from pipeline.errors import InputError
+from pipeline.runner.local import run
+
+FIX = Path(__file__).parent / "fixtures" / "dedup"
+ARTICLES = [json.loads(line)["text"] for line in (FIX / "wikinews_sample.jsonl").read_text(encoding="utf-8").splitlines()]
+CFG = PipelineConfig().with_overrides(
+    dedup={"keep": "first_seen", "keep_rule": "policy"},
+    repeated_lines={"enabled": False},  # corpus-wide line counts would differ between 1 and 3 runs
+    run={"store_input": False},
+)
+
+
+def _edit(text: str, rng: random.Random, n: int) -> str:
+    words = text.split(" ")
+    for _ in range(n):
+        words[rng.randrange(len(words))] = rng.choice(["alpha", "beta", "gamma", "delta"])
+    return " ".join(words) + ("\n\nCopyright 2024 Metro Wire. All rights reserved." if n % 2 else "")
+
+
+def _inputs(tmp: Path) -> list[Path]:
+    rng = random.Random(11)
+    o = ARTICLES
+    words = " ".join(o).split()
+    chain = [" ".join(words[i * 40 : i * 40 + 400]) for i in range(3)]  # a~b, b~c, a!~c
+    days: list[dict[str, str]] = [{}, {}, {}]
+    for k in range(10):
+        days[0][f"o{k}"] = o[k]
+    days[0]["d0-copy-a"] = _edit(o[0], rng, 3)
+    days[0]["d0-copy-b"] = _edit(o[0], rng, 9)
+    days[0]["chain-a"] = chain[0]
+    for k in (0, 1, 2, 5):
+        days[1][f"d1-copy-o{k}"] = _edit(o[k], rng, rng.randint(0, 14))
+    for k in range(10, 15):
+        days[1][f"o{k}"] = o[k]
+    days[1]["d1-copy-o10"] = _edit(o[10], rng, 4)
+    days[1]["d1-copy-of-d0-copy-a"] = _edit(days[0]["d0-copy-a"], rng, 6)
+    days[1]["chain-b"] = chain[1]
+    for k in (1, 10, 11, 3):
+        days[2][f"d2-copy-o{k}"] = _edit(o[k], rng, rng.randint(0, 14))
+    for k in range(15, 20):
+        days[2][f"o{k}"] = o[k]
+    days[2]["d2-copy-o15"] = _edit(o[15], rng, 5)
+    days[2]["d2-exact-o4"] = o[4]
+    days[2]["chain-c"] = chain[2]
+    folders = []
+    for d, docs in enumerate(days):
+        f = tmp / f"in{d}"
+        f.mkdir()
+        for i, t in docs.items():
+            (f / f"r{d}_{i}.txt").write_text(t, encoding="utf-8")
+        folders.append(f)
+    return folders
+
+
+def _corpus(out: Path) -> dict[str, str]:
+    t = pq.read_table(out / "corpus")
+    return dict(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+
+
+def _dups(out: Path):
+    return pq.read_table(out / "duplicates.parquet").to_pylist()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("across")
+    ins = _inputs(tmp)
+    outs = [tmp / f"out{d}" for d in range(3)]
+    run([ins[0]], outs[0], CFG)
+    run([ins[1]], outs[1], CFG, against=[outs[0]])
+    run([ins[2]], outs[2], CFG, against=[outs[1], outs[0]])
+    single = tmp / "single"
+    run(ins, single, CFG)
+    return ins, outs, single
+
+
+def test_union_of_corpora_holds_no_pair_at_or_above_threshold(runs):
+    _, outs, _ = runs
+    union: dict[str, str] = {}
+    for o in outs:
+        c = _corpus(o)
+        assert not set(c) & set(union)
+        union.update(c)
+    cfg = CFG.dedup
+    assert len(union) > 20
+    over = [(a, b) for a, b in combinations(sorted(union), 2) if api.jaccard(union[a], union[b], cfg) >= cfg.threshold]
+    assert over == []
+
+
+def test_removed_against_earlier_runs_name_a_kept_document_and_its_run(runs):
+    _, outs, _ = runs
+    cross = [(d, r) for r, o in enumerate(outs) for d in _dups(o) if d["duplicate_of_run"] is not None]
+    assert len(cross) >= 6  # the planted copies of earlier days
+    kept = {str(o): _corpus(o) for o in outs}
+    for d, r in cross:
+        assert d["duplicate_of_run"] in {str(o) for o in outs[:r]}
+        earlier = kept[d["duplicate_of_run"]]
+        assert d["duplicate_of"] in earlier, "removed against a document that was itself removed"
+        assert d["similarity"] >= CFG.dedup.threshold
+    # exact copy of an earlier kept article
+    assert any(d["id"] == "r2_d2-exact-o4" and d["kind"] == "exact" and d["duplicate_of"] == "r0_o4" for d, _ in cross)
+    # the chain: b is removed against a (day 0); c resembles only b, which is gone, so c stays
+    assert any(d["id"] == "r1_chain-b" and d["duplicate_of"] == "r0_chain-a" for d, _ in cross)
+    assert "r2_chain-c" in _corpus(outs[2])
+
+
+def test_removed_set_equals_one_run_over_the_three_inputs(runs):
+    _, outs, single = runs
+    removed = {d["id"] for o in outs for d in _dups(o)}
+    assert removed == {d["id"] for d in _dups(single)}
+    assert set().union(*(_corpus(o) for o in outs)) == set(_corpus(single))
+
+
+def test_index_is_written_beside_the_corpus_and_reused(runs):
+    _, outs, _ = runs
+    for o in outs:
+        idx = load_index(o, CFG.dedup)
+        assert sorted(idx.ids) == sorted(_corpus(o))  # kept documents only
+        assert idx.band_keys.shape[1] == json.loads((o / "index" / "index.json").read_text())["layout"]["bands"]
+    # the stored signatures are what sketching the kept text gives (nothing recomputed later)
+    idx = load_index(outs[1], CFG.dedup)
+    texts = _corpus(outs[1])
+    sk = sketch([(i, texts[i]) for i in idx.ids], CFG.dedup)
+    assert np.array_equal(sk.signatures, idx.signatures)
+    m = json.loads((outs[2] / "manifest.json").read_text())
+    assert m["dedup"]["against"]["runs"][0]["run"] == str(outs[1]) and m["accounting"]["ok"]
+
+
+def test_against_errors_are_one_line(runs, tmp_path):
+    ins, outs, _ = runs
+    with pytest.raises(InputError, match="no dedup index"):
+        run([ins[0]], tmp_path / "x", CFG, against=[tmp_path])
+    other = CFG.with_overrides(dedup={"num_perm": 64})
+    with pytest.raises(InputError, match="num_perm"):
+        run([ins[0]], tmp_path / "y", other, against=[outs[0]])
+    res = CliRunner().invoke(main, ["run", str(ins[2]), "--out", str(tmp_path / "z"), "--against", str(tmp_path), "-q"])
+    assert res.exit_code != 0 and "no dedup index" in res.output and "Traceback" not in res.output
+
+
+def test_cli_against(runs, tmp_path):
+    ins, outs, _ = runs
+    res = CliRunner().invoke(main, ["run", str(ins[1]), "--out", str(tmp_path / "c"), "--against", str(outs[0]), "-q",
+                                    "--config", str(_cfg_file(tmp_path))])
+    assert res.exit_code == 0, res.output
+    assert {d["id"] for d in _dups(tmp_path / "c")} == {d["id"] for d in _dups(outs[1])}
+
+
+def _cfg_file(tmp: Path) -> Path:
+    import yaml
+
+    p = tmp / "cfg.yaml"
+    p.write_text(yaml.safe_dump({"dedup": {"keep": "first_seen", "keep_rule": "policy"}, "repeated_lines": {"enabled": False},
+                                 "run": {"store_input": False}}))
+    return p
+
+
+def test_matching_is_independent_of_dedup_config_object_identity():
+    # layout() is what must match; threshold alone may differ only if bands/rows stay equal
+    from pipeline.dedup.index import layout
+
+    assert layout(DedupConfig()) == layout(DedupConfig(keep="first_seen"))
+    assert layout(DedupConfig()) != layout(DedupConfig(threshold=0.5))
+
+
+def test_default_coverage_rule_across_runs_keeps_the_union_free_of_duplicates(tmp_path):
+    ins = _inputs(tmp_path)
+    cfg = PipelineConfig().with_overrides(repeated_lines={"enabled": False}, run={"store_input": False})
+    outs = [tmp_path / f"cov{d}" for d in range(3)]
+    for d in range(3):
+        run([ins[d]], outs[d], cfg, against=outs[:d][::-1])
+    union: dict[str, str] = {}
+    for o in outs:
+        union.update(_corpus(o))
+    assert not [(a, b) for a, b in combinations(sorted(union), 2) if api.jaccard(union[a], union[b], cfg.dedup) >= cfg.dedup.threshold]
+    for r, o in enumerate(outs):
+        for d in _dups(o):
+            home = _corpus(Path(d["duplicate_of_run"])) if d["duplicate_of_run"] else _corpus(o)
+            assert d["duplicate_of"] in home
