@@ -387,6 +387,11 @@ def main() -> int:
 
     import news_corpus
 
+    try:
+        import datasketch  # noqa: F401
+    except ImportError:
+        print("dedup_bench: datasketch not installed (pip install '.[datasketch]'), skipping its baselines", file=sys.stderr)
+        args.methods = ",".join(m for m in args.methods.split(",") if not m.startswith("datasketch"))
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     sets = [x for x in args.sets.split(",") if x]

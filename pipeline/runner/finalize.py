@@ -33,7 +33,7 @@ from pipeline.runner.chain import STAGE_ORDER, stage_dir
 from pipeline.runner.shard import WORK, ShardSummary, merge_stats, shard_name
 from pipeline.stage import StageStats
 
-_VERSIONED = ("ftfy", "trafilatura", "datasketch", "pyarrow", "numpy", "click", "pydantic")
+_VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
 
 
 def _versions() -> dict[str, str]:
