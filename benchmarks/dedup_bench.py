@@ -82,7 +82,8 @@ def run_ours(docs, workers: int, num_perm: int, keep_rule: str = "coverage") -> 
     _DOCS = docs
     batches = [((s, s + 2000), cfg.model_dump()) for s in range(0, len(docs), 2000)]
     if workers > 1:
-        with mp.get_context("fork").Pool(workers, initializer=_warm) as pool:
+        _warm()  # load the compiled kernels once, before forking: the workers inherit them
+        with mp.get_context("fork").Pool(workers) as pool:
             sk = pool.imap(_sketch_batch, batches)
             rows, stats = find_duplicates_with_stats(sk, keep, lambda ids: {i: text[i] for i in ids}, cfg)
     else:

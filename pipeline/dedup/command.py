@@ -99,6 +99,7 @@ def _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, ke
         if workers == 1:
             batches[-1] = sketch(batches[-1], cfg)
     if workers > 1:
+        sketch([("warm", "load the compiled kernels before forking")], cfg)  # workers inherit them
         with ProcessPoolExecutor(workers) as pool:
             batches = list(pool.map(_sketch_job, [(b, cfg.model_dump()) for b in batches]))
 
