@@ -40,3 +40,24 @@ def test_default_signatures_and_index_signatures_equal_datasketch(tmp_path):
         m.update_batch(shingles(t, cfg))
         assert np.array_equal(sk.signatures[k], m.hashvalues.astype(np.uint32))
         assert np.array_equal(idx.signatures[k], m.hashvalues.astype(np.uint32))
+
+
+def test_shingle_hashes_are_sha1_across_block_and_lane_boundaries():
+    """Shingles of 1-120 bytes (one or two SHA-1 blocks; 55/56 bytes is the boundary), more
+    than one batch of lanes per document: every hash = first 8 bytes of SHA-1, little endian."""
+    import hashlib
+    import random
+
+    from pipeline.dedup import _kernels as K
+    from pipeline.dedup.sketch import shingle_hashes
+
+    rnd = random.Random(5)
+    for size in (1, 3, 5):
+        cfg = DedupConfig(shingle_size=size)
+        for _ in range(20):
+            words = ["".join(rnd.choice("abcdéfghijklmnopqrstuvwxyz0123456789") for _ in range(rnd.randint(1, 25)))
+                     for _ in range(rnd.randint(1, 120))]
+            text = " ".join(words)
+            want = sorted({int.from_bytes(hashlib.sha1(s).digest()[:8], "little") for s in shingles(text, cfg)})
+            assert shingle_hashes(text, cfg).tolist() == want
+    assert K.LANES >= 2

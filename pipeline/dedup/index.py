@@ -92,15 +92,26 @@ def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], conf
 
 @dataclass
 class PriorIndex:
-    """An earlier run's index, loaded: ids, exact hashes, band keys (signatures for estimates)."""
+    """An earlier run's index, loaded: ids, exact hashes and band keys (~0.2 KB per document);
+    signatures are read only for the documents matched (`signatures_of`)."""
 
     run: str  # the run folder as given to --against
     run_id: str
     ids: list[str]
     exact: np.ndarray
-    signatures: np.ndarray
     band_keys: np.ndarray
     corpus: Path
+    parts: list[Path]
+
+    @property
+    def signatures(self) -> np.ndarray:
+        return self.signatures_of(np.arange(len(self.ids)))
+
+    def signatures_of(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), num_perm) uint32 signatures of the documents at these index positions."""
+        t = pa.concat_tables([pq.read_table(p, columns=["signature"]) for p in self.parts]).take(pa.array(np.asarray(rows, np.int64)))
+        col = t.column("signature").combine_chunks()
+        return col.flatten().to_numpy(zero_copy_only=False).astype(np.uint32).reshape(t.num_rows, col.type.list_size)
 
     def fetch_texts(self, ids: Sequence[str]) -> dict[str, str]:
         import pyarrow.dataset as ds
@@ -124,17 +135,16 @@ def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
         k = diff[0]
         raise IndexMismatch(f"{run}: index built with dedup {k} = {info['layout'].get(k)!r}, this run uses {mine[k]!r}; "
                           "signatures and band keys are only comparable with the same layout")
-    tables = [pq.read_table(folder / p) for p in info["parts"]]
+    parts = [folder / p for p in info["parts"]]
+    tables = [pq.read_table(p, columns=["id", "exact", "band_keys"]) for p in parts]
     if tables:
         t = pa.concat_tables(tables)
-        sig = t.column("signature").combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.uint32).reshape(t.num_rows, -1)
         keys = t.column("band_keys").combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.uint64).reshape(t.num_rows, -1)
         ids, exact = t.column("id").to_pylist(), t.column("exact").to_numpy().astype(np.uint64)
     else:
-        sig = np.empty((0, mine["num_perm"]), np.uint32)
         keys = np.empty((0, mine["bands"]), np.uint64)
         ids, exact = [], np.empty(0, np.uint64)
-    return PriorIndex(str(run), info["run_id"], ids, exact, sig, keys, Path(run) / "corpus")
+    return PriorIndex(str(run), info["run_id"], ids, exact, keys, Path(run) / "corpus", parts)
 
 
 def match_against(
@@ -155,7 +165,6 @@ def match_against(
     exact = np.concatenate([np.asarray(s.exact, np.uint64) for s in sketches])
     nsh = np.concatenate([np.asarray(s.n_shingles) for s in sketches])
     p_ids = [(r, i) for r, p in enumerate(priors) for i in p.ids]  # global prior index -> (run, id)
-    p_sig = np.concatenate([p.signatures for p in priors])
     p_exact = np.concatenate([p.exact for p in priors])
     p_keys = np.concatenate([p.band_keys for p in priors])
 
@@ -226,6 +235,12 @@ def match_against(
             if a not in best or (s, -g) > (best[a][0], -best[a][1]):
                 best[a] = (s, g)
     stats["verified_pairs"] = verified
+    starts = np.cumsum([0] + [len(p.ids) for p in priors])
+    p_sig: dict[int, np.ndarray] = {}
+    for r, p in enumerate(priors):  # signatures of the matched earlier documents only
+        gs = sorted({g for _, g in best.values() if p_ids[g][0] == r})
+        if gs:
+            p_sig.update(zip(gs, p.signatures_of(np.array(gs) - starts[r])))
     for a, (s, g) in sorted(best.items()):
         r, pid = p_ids[g]
         est = float(np.mean(sig[a] == p_sig[g]))
