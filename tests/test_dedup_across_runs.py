@@ -195,3 +195,16 @@ def test_default_coverage_rule_across_runs_keeps_the_union_free_of_duplicates(tm
         for d in _dups(o):
             home = _corpus(Path(d["duplicate_of_run"])) if d["duplicate_of_run"] else _corpus(o)
             assert d["duplicate_of"] in home
+
+
+def test_report_of_a_run_against_an_earlier_one(runs):
+    from pipeline.report.sample import sample_clusters
+
+    _, outs, _ = runs
+    clusters, _ = sample_clusters(outs[2], 10)
+    labels = [k for k, _ in clusters]
+    assert any(k.startswith("r0_o4 (kept by ") for k in labels)
+    from pipeline.report.html import build_report
+
+    html = build_report(outs[2])
+    assert "kept by " in html and "r2_d2-exact-o4" in html
