@@ -135,3 +135,21 @@ def test_random_clusters_through_find_duplicates(seed, rule, max_component):
     else:  # the documented guard: such pairs only inside giant components, and counted
         assert over == stats["giant_kept_pairs_over_threshold"]
         assert stats["giant_kept_docs_unchecked"] == 0
+
+
+def test_pipeline_dedup_cli_keep_rule(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from pipeline.dedup.command import dedup_command
+
+    words = " ".join(d["text"] for d in ARTICLES).split()
+    docs = {c: " ".join(words[i * 40 : i * 40 + 400]) for i, c in enumerate("abc")}  # a~b, b~c, a!~c
+    pq.write_table(pa.table({"id": list(docs), "text": list(docs.values())}), tmp_path / "in.parquet")
+    got = {}
+    for rule in ("coverage", "policy"):
+        res = CliRunner().invoke(dedup_command, [str(tmp_path / "in.parquet"), "--out", str(tmp_path / rule), "--keep", "first_seen", "--keep-rule", rule])
+        assert res.exit_code == 0, res.output
+        got[rule] = sorted(pq.read_table(tmp_path / rule / "corpus").column("id").to_pylist())
+    assert got == {"coverage": ["b"], "policy": ["a", "c"]}

@@ -32,15 +32,17 @@ def _sketch_job(args):
 @click.option("--shingle-size", type=int, default=None)
 @click.option("--num-perm", type=int, default=None)
 @click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None)
+@click.option("--keep-rule", type=click.Choice(["coverage", "policy"]), default=None,
+              help="coverage: keep each cluster's star centre, --keep breaks ties [default]; policy: --keep decides outright.")
 @click.option("--no-exact", is_flag=True, help="Skip the exact-duplicate pass.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes computing sketches.")
 @click.option("--batch-size", type=int, default=5000, show_default=True)
 @click.option("--id-column", default="id", show_default=True)
 @click.option("--text-column", default="text", show_default=True)
-def dedup_command(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, no_exact, workers, batch_size, id_column, text_column):
+def dedup_command(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, keep_rule, no_exact, workers, batch_size, id_column, text_column):
     """Remove exact and near-duplicate documents from a Parquet CORPUS (file or folder)."""
     try:
-        _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, no_exact, workers, batch_size, id_column, text_column)
+        _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, no_exact, workers, batch_size, id_column, text_column, keep_rule)
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001 - one readable line instead of a traceback
@@ -48,7 +50,7 @@ def dedup_command(corpus, out, threshold, similarity, shingle, shingle_size, num
         raise click.ClickException(f"dedup: {msg}") from None
 
 
-def _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, no_exact, workers, batch_size, id_column, text_column):
+def _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, keep, no_exact, workers, batch_size, id_column, text_column, keep_rule=None):
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
@@ -59,7 +61,8 @@ def _run(corpus, out, threshold, similarity, shingle, shingle_size, num_perm, ke
         raise click.ClickException(f"dedup: {corpus}: no such file or folder")
     overrides = {
         k: v
-        for k, v in dict(threshold=threshold, similarity=similarity, shingle=shingle, shingle_size=shingle_size, num_perm=num_perm, keep=keep).items()
+        for k, v in dict(threshold=threshold, similarity=similarity, shingle=shingle, shingle_size=shingle_size, num_perm=num_perm, keep=keep,
+                         keep_rule=keep_rule).items()
         if v is not None
     }
     if no_exact:
