@@ -135,6 +135,7 @@ def test_index_is_written_beside_the_corpus_and_reused(runs):
     for o in outs:
         idx = load_index(o, CFG.dedup)
         assert sorted(idx.ids) == sorted(_corpus(o))  # kept documents only
+        assert idx.corpus_part and all((o / "corpus" / p).is_file() for p in set(idx.corpus_part))
         assert idx.band_keys.shape[1] == json.loads((o / "index" / "index.json").read_text())["layout"]["bands"]
     # the stored signatures are what sketching the kept text gives (nothing recomputed later)
     idx = load_index(outs[1], CFG.dedup)

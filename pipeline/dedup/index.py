@@ -5,7 +5,8 @@ recomputing anything of the earlier runs.
 
     OUT/index/index.json          format, layout (what must match to reuse it), run id, doc count
     OUT/index/part-NNNNN.parquet  id, exact, n_shingles, signature (uint32 x num_perm),
-                                  band_keys (uint64 x bands): one row per document in OUT/corpus
+                                  band_keys (uint64 x bands), corpus_part (its file in corpus/):
+                                  one row per document in OUT/corpus
 
 Matching (`match_against`): a new document whose exact hash equals an earlier kept document's,
 or that shares an LSH band key with one and is verified on exact shingle sets at or above the
@@ -55,8 +56,11 @@ def layout(config: DedupConfig) -> dict:
     }
 
 
-def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], config: DedupConfig, against: Sequence[str] = ()) -> dict:
-    """Write OUT/index/ for the documents of `sketches` not in `removed`; returns index.json."""
+def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], config: DedupConfig, against: Sequence[str] = (),
+                corpus_parts: Sequence[str] | None = None) -> dict:
+    """Write OUT/index/ for the documents of `sketches` not in `removed`; returns index.json.
+    `corpus_parts[k]`: the file of OUT/corpus/ holding the k-th sketches' documents (a later run
+    then reads only the files it needs texts from)."""
     folder = Path(out) / INDEX_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.parquet"):
@@ -70,8 +74,10 @@ def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], conf
         sig = np.ascontiguousarray(s.signatures[keep], dtype=np.uint32)
         keys = band_hashes(sig, lay["bands"], lay["rows"])
         ids = [i for i, k_ in zip(s.ids, keep) if k_]
+        part = {} if corpus_parts is None else {"corpus_part": pa.array([corpus_parts[k]] * len(ids), pa.string()).dictionary_encode()}
         t = pa.table(
             {
+                **part,
                 "id": pa.array(ids, pa.string()),
                 "exact": pa.array(np.asarray(s.exact)[keep].astype(np.uint64), pa.uint64()),
                 "n_shingles": pa.array(np.asarray(s.n_shingles)[keep].astype(np.int32), pa.int32()),
@@ -102,6 +108,7 @@ class PriorIndex:
     band_keys: np.ndarray
     corpus: Path
     parts: list[Path]
+    corpus_part: list[str] | None = None  # per document: its file in corpus/ (None: unknown)
 
     @property
     def signatures(self) -> np.ndarray:
@@ -117,8 +124,19 @@ class PriorIndex:
         import pyarrow.dataset as ds
 
         want = list(dict.fromkeys(ids))
-        t = ds.dataset(str(self.corpus), format="parquet").to_table(columns=["id", "text"], filter=ds.field("id").isin(want))
-        return dict(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+        if self.corpus_part is None:
+            sources = {str(self.corpus): want}
+        else:
+            if not hasattr(self, "_part_of"):
+                self._part_of = dict(zip(self.ids, self.corpus_part))
+            sources = {}
+            for i in want:
+                sources.setdefault(str(self.corpus / self._part_of[i]), []).append(i)
+        out: dict[str, str] = {}
+        for src, wanted in sources.items():
+            t = ds.dataset(src, format="parquet").to_table(columns=["id", "text"], filter=ds.field("id").isin(wanted))
+            out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
+        return out
 
 
 def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
@@ -136,15 +154,19 @@ def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
         raise IndexMismatch(f"{run}: index built with dedup {k} = {info['layout'].get(k)!r}, this run uses {mine[k]!r}; "
                           "signatures and band keys are only comparable with the same layout")
     parts = [folder / p for p in info["parts"]]
-    tables = [pq.read_table(p, columns=["id", "exact", "band_keys"]) for p in parts]
+    has_part = bool(parts) and "corpus_part" in pq.read_schema(parts[0]).names
+    tables = [pq.read_table(p, columns=["id", "exact", "band_keys"] + (["corpus_part"] if has_part else [])) for p in parts]
+    corpus_part = None
     if tables:
         t = pa.concat_tables(tables)
         keys = t.column("band_keys").combine_chunks().flatten().to_numpy(zero_copy_only=False).astype(np.uint64).reshape(t.num_rows, -1)
         ids, exact = t.column("id").to_pylist(), t.column("exact").to_numpy().astype(np.uint64)
+        if has_part:
+            corpus_part = t.column("corpus_part").to_pylist()
     else:
         keys = np.empty((0, mine["bands"]), np.uint64)
         ids, exact = [], np.empty(0, np.uint64)
-    return PriorIndex(str(run), info["run_id"], ids, exact, keys, Path(run) / "corpus", parts)
+    return PriorIndex(str(run), info["run_id"], ids, exact, keys, Path(run) / "corpus", parts, corpus_part)
 
 
 def match_against(

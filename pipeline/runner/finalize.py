@@ -153,7 +153,8 @@ def finish(
     write_table(rejected, out / "rejected.parquet")
     if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
         dedup_index.write_index(out, (sketches_from_table(pq.read_table(out / WORK / f"sketch-{shard_name(s.index)}.parquet"))
-                                      for s in summaries), set(dup_ids), config.dedup, against)
+                                      for s in summaries), set(dup_ids), config.dedup, against,
+                                 corpus_parts=[f"part-{shard_name(s.index)}.parquet" for s in summaries])
     timings["write"] = time.perf_counter() - t1
 
     stats = merge_stats(summaries)
