@@ -81,8 +81,10 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:
+        earlier = result.manifest.get("dedup", {}).get("against", {}).get("removed")
+        of_earlier = f" ({earlier} of earlier runs' documents)" if earlier is not None else ""
         click.echo(
-            f"{c['input_documents']} documents: {c['kept']} kept, {c['duplicates']} duplicates, "
+            f"{c['input_documents']} documents: {c['kept']} kept, {c['duplicates']} duplicates{of_earlier}, "
             f"{c['rejected']} rejected -> {out}  (accounting {'ok' if ok else 'MISMATCH'})"
         )
     if not ok:

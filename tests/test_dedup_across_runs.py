@@ -159,9 +159,11 @@ def test_against_errors_are_one_line(runs, tmp_path):
 
 def test_cli_against(runs, tmp_path):
     ins, outs, _ = runs
-    res = CliRunner().invoke(main, ["run", str(ins[1]), "--out", str(tmp_path / "c"), "--against", str(outs[0]), "-q",
+    res = CliRunner().invoke(main, ["run", str(ins[1]), "--out", str(tmp_path / "c"), "--against", str(outs[0]),
                                     "--config", str(_cfg_file(tmp_path))])
     assert res.exit_code == 0, res.output
+    n_earlier = sum(d["duplicate_of_run"] is not None for d in _dups(outs[1]))
+    assert f"({n_earlier} of earlier runs' documents)" in res.output
     assert {d["id"] for d in _dups(tmp_path / "c")} == {d["id"] for d in _dups(outs[1])}
 
 
