@@ -22,7 +22,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -170,47 +170,59 @@ def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
 
 
 def match_against(
-    sketches: Sequence[Sketches],
+    sketches: Iterable[Sketches],
     priors: Sequence[PriorIndex],
     fetch_texts: Callable[[Sequence[str]], Mapping[str, str]],
     config: DedupConfig,
 ) -> tuple[list[DuplicateRow], dict]:
     """Rows for the new documents (in `sketches`) that duplicate a document kept by an earlier
-    run; they name that document and its run (`duplicate_of_run`)."""
+    run; they name that document and its run (`duplicate_of_run`). Streams: one batch of new
+    sketches at a time against the earlier runs' band keys (sorted once per band)."""
     bands, rows = lsh_params(config)
-    stats: dict = {"runs": [{"run": p.run, "run_id": p.run_id, "docs": len(p.ids)} for p in priors]}
-    ids = [i for s in sketches for i in s.ids]
-    if not ids or not priors or not sum(len(p.ids) for p in priors):
-        stats.update(candidate_pairs=0, verified_pairs=0, exact_duplicates=0, near_duplicates=0, removed=0)
+    stats: dict = {"runs": [{"run": p.run, "run_id": p.run_id, "docs": len(p.ids)} for p in priors],
+                   "candidate_pairs": 0, "verified_pairs": 0, "exact_duplicates": 0, "near_duplicates": 0, "removed": 0}
+    if not priors or not sum(len(p.ids) for p in priors):
         return [], stats
-    sig = np.concatenate([np.asarray(s.signatures, np.uint32) for s in sketches])
-    exact = np.concatenate([np.asarray(s.exact, np.uint64) for s in sketches])
-    nsh = np.concatenate([np.asarray(s.n_shingles) for s in sketches])
     p_ids = [(r, i) for r, p in enumerate(priors) for i in p.ids]  # global prior index -> (run, id)
-    p_exact = np.concatenate([p.exact for p in priors])
-    p_keys = np.concatenate([p.band_keys for p in priors])
-
-    out: list[DuplicateRow] = []
-    done: set[int] = set()
-    if config.exact and p_exact.size:
-        first = {}
-        for g, h in enumerate(p_exact.tolist()):
+    starts = np.cumsum([0] + [len(p.ids) for p in priors])
+    first: dict[int, int] = {}
+    if config.exact:
+        for g, h in enumerate(np.concatenate([p.exact for p in priors]).tolist()):
             first.setdefault(h, g)
-        for a, h in enumerate(exact.tolist()):
+    p_keys = np.concatenate([p.band_keys for p in priors])
+    sorted_keys = []
+    for b in range(bands):
+        order = np.argsort(p_keys[:, b], kind="stable")
+        sorted_keys.append((order, p_keys[order, b]))
+    del p_keys
+    out: list[DuplicateRow] = []
+    for sk in sketches:
+        if len(sk.ids):
+            out.extend(_match_batch(sk, priors, p_ids, starts, first, sorted_keys, fetch_texts, config, bands, rows, stats))
+    stats["removed"] = len(out)
+    out.sort(key=lambda r: r.id)
+    return out, stats
+
+
+def _match_batch(sk, priors, p_ids, starts, first, sorted_keys, fetch_texts, config, bands, rows, stats) -> list[DuplicateRow]:
+    ids = sk.ids
+    sig = np.asarray(sk.signatures, np.uint32)
+    nsh = np.asarray(sk.n_shingles)
+    out: list[DuplicateRow] = []
+    usable = nsh != 0
+    if first:
+        for a, h in enumerate(np.asarray(sk.exact, np.uint64).tolist()):
             g = first.get(h)
-            if g is not None and nsh[a] != 0:
+            if g is not None and usable[a]:
                 r, pid = p_ids[g]
                 out.append(DuplicateRow(ids[a], pid, pid, 1.0, 1.0, "exact", priors[r].run))
-                done.add(a)
-    stats["exact_duplicates"] = len(out)
+                usable[a] = False
+    stats["exact_duplicates"] += len(out)
 
     # candidates: equal band key in the same band (at most max_bucket earlier documents per key)
     keys = band_hashes(sig, bands, rows)
     pairs: list[np.ndarray] = []
-    usable = np.array([a not in done and nsh[a] != 0 for a in range(len(ids))], bool)
-    for b in range(bands):
-        order = np.argsort(p_keys[:, b], kind="stable")
-        col = p_keys[order, b]
+    for b, (order, col) in enumerate(sorted_keys):
         q = keys[:, b]
         lo = np.searchsorted(col, q, "left")
         cnt = np.minimum(np.searchsorted(col, q, "right") - lo, config.max_bucket)
@@ -222,7 +234,9 @@ def match_against(
         g = order[np.repeat(lo, cnt) + off].astype(np.uint64)
         pairs.append((a << np.uint64(32)) | g)
     cand = np.unique(np.concatenate(pairs)) if pairs else np.empty(0, np.uint64)
-    stats["candidate_pairs"] = int(cand.size)
+    stats["candidate_pairs"] += int(cand.size)
+    if not cand.size:
+        return out
     ca = (cand >> np.uint64(32)).astype(np.int64)
     cg = (cand & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
@@ -246,18 +260,15 @@ def match_against(
         return sets[(kind, k)]
 
     best: dict[int, tuple[float, int]] = {}
-    verified = 0
     for a, g in zip(ca.tolist(), cg.tolist()):
         x, y = sh("n", a, new_text[ids[a]]), sh("o", g, old_text[g])
         inter = np.intersect1d(x, y, assume_unique=True).size
         den = min(x.size, y.size) if config.similarity == "containment" else x.size + y.size - inter
         s = inter / den if den else 1.0
         if s >= config.threshold:
-            verified += 1
+            stats["verified_pairs"] += 1
             if a not in best or (s, -g) > (best[a][0], -best[a][1]):
                 best[a] = (s, g)
-    stats["verified_pairs"] = verified
-    starts = np.cumsum([0] + [len(p.ids) for p in priors])
     p_sig: dict[int, np.ndarray] = {}
     for r, p in enumerate(priors):  # signatures of the matched earlier documents only
         gs = sorted({g for _, g in best.values() if p_ids[g][0] == r})
@@ -267,20 +278,16 @@ def match_against(
         r, pid = p_ids[g]
         est = float(np.mean(sig[a] == p_sig[g]))
         out.append(DuplicateRow(ids[a], pid, pid, round(s, 6), round(est, 6), "near", priors[r].run))
-    stats["near_duplicates"] = len(best)
-    stats["removed"] = len(out)
-    out.sort(key=lambda r: r.id)
-    return out, stats
+    stats["near_duplicates"] += len(best)
+    return out
 
 
-def without(sketches: Iterable[Sketches], removed: set[str]) -> list[Sketches]:
+def without(sketches: Iterable[Sketches], removed: set[str]) -> Iterator[Sketches]:
     """The sketches minus the documents in `removed` (what the within-run resolve still sees)."""
-    res = []
     for s in sketches:
         keep = np.array([i not in removed for i in s.ids], bool)
         if keep.all():
-            res.append(s)
+            yield s
         elif keep.any():
-            res.append(Sketches([i for i, k in zip(s.ids, keep) if k], np.asarray(s.exact)[keep],
-                                np.asarray(s.signatures)[keep], np.asarray(s.n_shingles)[keep]))
-    return res
+            yield Sketches([i for i, k in zip(s.ids, keep) if k], np.asarray(s.exact)[keep],
+                           np.asarray(s.signatures)[keep], np.asarray(s.n_shingles)[keep])

@@ -82,10 +82,10 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], 
     if not against:
         return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
     priors = [dedup_index.load_index(a, config.dedup) for a in against]
-    new = list(sketches())
-    earlier, cross = dedup_index.match_against(new, priors, fetch_texts, config.dedup)
-    gone = {r.id for r in earlier}
-    rows, info = find_duplicates_with_stats(dedup_index.without(new, gone), keep, fetch_texts, config.dedup)
+    earlier, cross = dedup_index.match_against(sketches(), priors, fetch_texts, config.dedup)
+    del priors
+    gone = {r.id for r in earlier}  # a second pass over the sketch files: the rest, among themselves
+    rows, info = find_duplicates_with_stats(dedup_index.without(sketches(), gone), keep, fetch_texts, config.dedup)
     info["against"] = cross
     return earlier + rows, info
 
