@@ -211,3 +211,56 @@ def test_report_of_a_run_against_an_earlier_one(runs):
 
     html = build_report(outs[2])
     assert "kept by " in html and "r2_d2-exact-o4" in html
+
+
+# ----------------------------------------------------------------------------- API level, random days
+def _api_run(tmp: Path, day: int, docs: list[tuple[str, str]], earlier: list[Path], cfg: DedupConfig) -> set[str]:
+    """One run at the dedup API level: match against earlier runs' indexes, then among itself;
+    writes this run's corpus part and index. Returns the removed ids."""
+    import pyarrow as pa
+
+    from pipeline.dedup import KeepInfo, find_duplicates
+    from pipeline.dedup.index import match_against, without, write_index
+
+    text = dict(docs)
+    fetch = lambda ids: {i: text[i] for i in ids}  # noqa: E731
+    batches = [sketch(docs[s : s + 5], cfg) for s in range(0, len(docs), 5)]
+    rows, _ = match_against(batches, [load_index(e, cfg) for e in earlier], fetch, cfg)
+    gone = {r.id for r in rows}
+    keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(docs)}
+    removed = gone | {r.id for r in find_duplicates(list(without(batches, gone)), keep, fetch, cfg)}
+    out = tmp / f"day{day}"
+    (out / "corpus").mkdir(parents=True)
+    kept = [(i, t) for i, t in docs if i not in removed]
+    pq.write_table(pa.table({"id": [i for i, _ in kept], "text": [t for _, t in kept]}), out / "corpus" / "part-00000.parquet")
+    write_index(out, batches, removed, cfg, corpus_parts=["part-00000.parquet"] * len(batches))
+    return removed
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_days_match_one_run_in_input_order(tmp_path, seed):
+    from pipeline.dedup import KeepInfo, find_duplicates
+
+    rng = random.Random(seed)
+    cfg = DedupConfig(keep="first_seen", keep_rule="policy")
+    pool = [t for t in ARTICLES if len(t.split()) > 80]
+    days: list[list[tuple[str, str]]] = [[], [], []]
+    made: list[str] = []
+    for k in range(36):
+        d = k % 3
+        if made and rng.random() < 0.6:
+            t = _edit(rng.choice(made), rng, rng.randint(0, 12))  # a copy of anything seen so far
+        else:
+            t = rng.choice(pool)
+        made.append(t)
+        days[d].append((f"d{d}-{k:02d}", t))
+    removed: set[str] = set()
+    for d in range(3):
+        removed |= _api_run(tmp_path, d, days[d], [tmp_path / f"day{e}" for e in range(d)][::-1], cfg)
+    every = [x for day in days for x in day]
+    text = dict(every)
+    keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(every)}
+    single = {r.id for r in find_duplicates([sketch(every, cfg)], keep, lambda ids: {i: text[i] for i in ids}, cfg)}
+    assert removed == single
+    kept = [i for i in text if i not in removed]
+    assert not [(a, b) for a, b in combinations(kept, 2) if api.jaccard(text[a], text[b], cfg) >= cfg.threshold]
