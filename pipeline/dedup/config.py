@@ -48,7 +48,9 @@ class DedupConfig(BaseModel):
     # instead of all pairs, so templated text cannot blow up quadratically.
     max_bucket: int = Field(50, ge=2)
     # Connected components (of verified pairs) up to this size get every member pair verified,
-    # so greedy clustering sees all edges; larger ("giant") ones are split using candidate edges only.
+    # so greedy clustering sees all edges; larger ("giant") ones are split using candidate edges only,
+    # and their kept members are then verified pairwise: pairs at or above the threshold are counted in
+    # manifest.json (dedup.giant_kept_pairs_over_threshold), the one case where two kept documents may be.
     max_component: int = Field(100, ge=2)
     # Memory for band hashes before they are spilled to partitioned files in `tmp_dir`.
     memory_mb: int = Field(256, ge=16)
