@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass
 
 from pipeline.config import PipelineConfig
-from pipeline.document import Document, RawDocument
+from pipeline.core.document import Document, RawDocument
 from pipeline.stages.boilerplate import Boilerplate
 from pipeline.stages.decode import Decoder
 from pipeline.stages.extract import Extract

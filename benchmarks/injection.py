@@ -18,7 +18,7 @@ from collections import Counter
 
 from benchmarks.foreign_texts import ENCODING_LANGS, PARAGRAPHS
 from benchmarks.injection_templates import BLIND, BLIND2, BLIND3, BOTTOM, HOLDOUT, TOP, TUNE, TUNE2
-from pipeline.document import Document, RawDocument
+from pipeline.core.document import Document, RawDocument
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 GROUPS = ("tune", "holdout", "blind", "tune2", "blind2", "blind3")

@@ -87,8 +87,7 @@ def main() -> int:
     from ray.cluster_utils import Cluster
 
     from pipeline.config import PipelineConfig
-    from pipeline.runner.local import run
-    from pipeline.runner.ray_engine import run_ray
+    from pipeline.engine.run import run
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="ray_bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -111,13 +110,13 @@ def main() -> int:
         # The fixed cost of a run (connect, actor pool, shuffle operators): one shard's worth.
         tiny = _tiny(src, args.shard_size, work)
         t = time.perf_counter()
-        run_ray([tiny], work / "ray_tiny", config, address=cluster.address, overwrite=True)
+        run([tiny], work / "ray_tiny", config, engine="ray", address=cluster.address, overwrite=True)
         t_cold = time.perf_counter() - t  # first run on a new cluster: code upload, worker start
         t = time.perf_counter()
-        res = run_ray([src], work / "ray", config, address=cluster.address, overwrite=True)
+        res = run([src], work / "ray", config, engine="ray", address=cluster.address, overwrite=True)
         t_ray = time.perf_counter() - t
         t = time.perf_counter()
-        tiny_res = run_ray([tiny], work / "ray_tiny", config, address=cluster.address, overwrite=True)
+        tiny_res = run([tiny], work / "ray_tiny", config, engine="ray", address=cluster.address, overwrite=True)
         t_fixed = time.perf_counter() - t  # the same one-shard run on the warm cluster
     finally:
         cluster.shutdown()

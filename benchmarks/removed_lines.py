@@ -21,7 +21,7 @@ if __package__ in (None, ""):
 from benchmarks import datasets, injection  # noqa: E402
 from benchmarks.chain import chain_for  # noqa: E402
 from benchmarks.eval_cleaning import DEFAULT_DATA  # noqa: E402
-from pipeline.document import Document  # noqa: E402
+from pipeline.core.document import Document  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,13 +7,13 @@ or all together with `run()`. The library only adds a NullHandler to its logger.
 import logging
 
 from pipeline.config import PipelineConfig, load_config
-from pipeline.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.document import Document, Edit, Outcome, RawDocument
 from pipeline.errors import ConfigError, InputError, OutputError, PipelineError
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-from pipeline.runner.chain import CleanResult, Cleaner  # noqa: E402  (after the handler)
-from pipeline.runner.local import run  # noqa: E402
+from pipeline.engine.chain import CleanResult, Cleaner  # noqa: E402  (after the handler)
+from pipeline.engine.run import run  # noqa: E402
 
 __version__ = "0.1.0"
 

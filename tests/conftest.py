@@ -27,7 +27,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def samples_run(tmp_path_factory) -> Path:
     """One real pipeline run over samples/, shared by the end-to-end tests."""
-    from pipeline.runner.local import run
+    from pipeline.engine.run import run
 
     out = tmp_path_factory.mktemp("samples_run") / "out"
     run([SAMPLES], out)

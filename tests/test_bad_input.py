@@ -12,13 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.runner.local import run
+from pipeline.engine.run import run
+from tests.helpers import rejected_by_id
 
 GOOD = "The river authority said on Monday that water levels had fallen for a third week in a row. " * 4
-
-
-def _rejected(out):
-    return {r["id"]: r for r in pq.read_table(out / "rejected.parquet").to_pylist()}
 
 
 def _run(tmp_path, files: dict[str, bytes]):
@@ -51,7 +48,7 @@ def test_binary_files_given_as_text(tmp_path):
         "empty.txt": b"",
         "good.txt": GOOD.encode(),
     })
-    rej = _rejected(out)
+    rej = rejected_by_id(out)
     assert rej["photo"]["reason"] == "binary:png" and rej["paper"]["reason"] == "binary:pdf"
     assert rej["tool"]["reason"].startswith("binary:elf") and rej["empty"]["reason"].startswith("empty")
     assert m["counts"]["kept"] == 1
@@ -59,13 +56,13 @@ def test_binary_files_given_as_text(tmp_path):
 
 def test_undecodable_bytes(tmp_path):
     out, _ = _run(tmp_path, {"noise.txt": bytes(range(1, 32)) * 50 + os.urandom(3000)})
-    assert _rejected(out)["noise"]["stage"] == "decode"
+    assert rejected_by_id(out)["noise"]["stage"] == "decode"
 
 
 def test_huge_single_document_rejected_without_reading_it_all(tmp_path):
     big = (GOOD * 200_000)[: 50 * 1024 * 1024].encode()
     out, _ = _run(tmp_path, {"dump.txt": big})
-    assert _rejected(out)["dump"]["reason"].startswith("too_large")
+    assert rejected_by_id(out)["dump"]["reason"].startswith("too_large")
 
 
 def test_jsonl_bad_lines_each_become_a_row(tmp_path):
@@ -78,7 +75,7 @@ def test_jsonl_bad_lines_each_become_a_row(tmp_path):
         json.dumps({"text": "A different story: the city library will open on Sundays from March, the council said. " * 3}).encode(),
     ]
     out, m = _run(tmp_path, {"feed.jsonl": b"\n".join(lines)})
-    rej = _rejected(out)
+    rej = rejected_by_id(out)
     assert "not JSON" in rej["feed:2"]["reason"] and "feed.jsonl" in rej["feed:2"]["source"]
     assert "not UTF-8" in rej["feed:3"]["reason"]
     assert "no 'text' or 'html'" in rej["notext"]["reason"]
@@ -95,7 +92,7 @@ def test_truncated_gzip_and_zstd(tmp_path):
     gz = gzip.compress(payload)
     zs = zstandard.ZstdCompressor().compress(payload)
     out, m = _run(tmp_path, {"a.jsonl.gz": gz[: len(gz) // 2], "b.jsonl.zst": zs[: len(zs) // 2]})
-    rej = _rejected(out)
+    rej = rejected_by_id(out)
     assert any(k.startswith("a:") and "truncated" in v["reason"] for k, v in rej.items())
     assert any(k.startswith("b:") and "truncated" in v["reason"] for k, v in rej.items())
     assert m["counts"]["kept"] > 0  # what was readable before the cut is kept
@@ -109,7 +106,7 @@ def test_warc_with_a_broken_record(tmp_path):
     out, m = _run(tmp_path, {"crawl.warc.gz": broken})
     corpus = pq.read_table(out / "corpus").to_pylist()
     assert len(corpus) == 1 and corpus[0]["url"] == "https://example.org/a" and corpus[0]["charset"] == "cp1252"
-    assert any("WARC" in r["reason"] or "truncated" in r["reason"] for r in _rejected(out).values())
+    assert any("WARC" in r["reason"] or "truncated" in r["reason"] for r in rejected_by_id(out).values())
 
 
 def test_hostile_html(tmp_path):
@@ -130,7 +127,7 @@ def test_wrong_parquet_schema_and_corrupt_parquet(tmp_path):
     pq.write_table(pa.table({"id": ["p1"], "text": [GOOD]}), inp / "right.parquet")
     (inp / "corrupt.parquet").write_bytes(b"PAR1" + os.urandom(100))
     run([inp], tmp_path / "out")
-    rej = _rejected(tmp_path / "out")
+    rej = rejected_by_id(tmp_path / "out")
     assert "wrong Parquet schema" in rej["wrong:<file>"]["reason"] and "wrong.parquet" in rej["wrong:<file>"]["source"]
     assert "not a readable Parquet" in rej["corrupt:<file>"]["reason"]
     assert pq.read_table(tmp_path / "out" / "corpus").column("id").to_pylist() == ["p1"]
@@ -154,4 +151,4 @@ def test_unreadable_path_is_an_error_before_work(tmp_path):
 
 def test_unknown_file_type_in_folder_is_a_rejected_row(tmp_path):
     out, _ = _run(tmp_path, {"notes.docx": b"PK\x03\x04 something", "good.txt": GOOD.encode()})
-    assert "unsupported file type" in _rejected(out)["notes"]["reason"]
+    assert "unsupported file type" in rejected_by_id(out)["notes"]["reason"]

@@ -8,25 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document, apply_edits
 from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
+from tests.helpers import apply_replayable, insert_paragraph, lines_of, seed
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
-
-def seed(prefix: str) -> str:
-    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
-    return path.read_text(encoding="utf-8")
 
 
 def run(text: str, **doc):
-    out = Boilerplate().apply(Document(id="t", text=text, **doc))
-    assert apply_edits(text, out.edits) == out.doc.text
-    return out
+    return apply_replayable(Boilerplate(), text, **doc)
 
-
-def lines_of(text: str) -> list[str]:
-    return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
 def test_seed_004_chrome_removed_content_kept():
@@ -104,8 +95,7 @@ def test_seed_000_untouched():
 )
 def test_unseen_chrome_shapes_removed_inside_article(chrome):
     body = seed("000")
-    paras = body.split("\n\n")
-    text = "\n\n".join(paras[:3] + [chrome] + paras[3:])
+    text = insert_paragraph(body, 3, chrome)
     out = run(text)
     assert chrome not in lines_of(out.doc.text)
     assert lines_of(out.doc.text) == lines_of(body)
@@ -123,8 +113,7 @@ def test_unseen_chrome_shapes_removed_inside_article(chrome):
 )
 def test_real_content_lines_kept(content):
     body = seed("000")
-    paras = body.split("\n\n")
-    text = "\n\n".join(paras[:3] + [content] + paras[3:])
+    text = insert_paragraph(body, 3, content)
     assert content in lines_of(run(text).doc.text)
 
 
@@ -178,7 +167,7 @@ def test_line_stages_on_real_pages_do_not_eat_the_article(page):
     import gzip
     import json
 
-    from pipeline.document import RawDocument
+    from pipeline.core.document import RawDocument
     from pipeline.stages.decode import Decoder
     from pipeline.stages.extract import Extract
     from pipeline.stages.fix_encoding import FixEncoding
@@ -239,17 +228,15 @@ def test_syndicated_copy_reader_furniture_removed():
     "Hanna Berg covers health and science for the national desk.",
 ])
 def test_reader_furniture_removed_between_paragraphs(chrome):
-    paras = BODY.split("\n\n")
-    text = "\n\n".join(paras[:2] + [chrome] + paras[2:])
+    text = insert_paragraph(BODY, 2, chrome)
     kept = lines_of(run(text).doc.text)
     assert chrome not in kept
     assert kept == lines_of(BODY)
 
 
 def test_teaser_list_under_interface_heading_removed():
-    paras = BODY.split("\n\n")
     block = "Most viewed\nMarkets slide on rate fears\nTen photos of the week\nStorm closes schools"
-    text = "\n\n".join(paras[:3] + [block] + paras[3:])
+    text = insert_paragraph(BODY, 3, block)
     assert lines_of(run(text).doc.text) == lines_of(BODY)
 
 
@@ -263,8 +250,7 @@ def test_teaser_list_under_interface_heading_removed():
 ])
 def test_content_lists_that_look_like_furniture_kept(content):
     """Mid-article (page edges make any short-line run look like a menu, by design)."""
-    paras = BODY.split("\n\n")
-    text = "\n\n".join(paras[:3] + [content] + paras[3:])
+    text = insert_paragraph(BODY, 3, content)
     kept = lines_of(run(text).doc.text)
     for ln in lines_of(content):
         assert ln in kept, ln
@@ -273,7 +259,7 @@ def test_content_lists_that_look_like_furniture_kept(content):
 def test_table_rows_and_acronyms_in_parentheses_are_content():
     # Two false positives seen on Scrapinghub AEB pages (MIT): a data table as trafilatura
     # writes it, and a German sentence ending in an acronym that spells an agency's name.
-    from pipeline.document import Document
+    from pipeline.core.document import Document
     from pipeline.stages.boilerplate import Boilerplate
 
     text = (
@@ -292,7 +278,7 @@ def test_table_rows_and_acronyms_in_parentheses_are_content():
 def test_app_feature_list_in_the_body_is_content():
     # "- ECG app" was taken for an app-download prompt on an AEB page (MIT); inside a list of
     # similar items in the middle of an article it is content.
-    from pipeline.document import Document
+    from pipeline.core.document import Document
     from pipeline.stages.boilerplate import Boilerplate
 
     para = "Apple's watch has gained several health features over the years, and the new model adds more."

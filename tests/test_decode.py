@@ -2,7 +2,7 @@ import codecs
 
 import pytest
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.stages.decode import DecodeConfig, Decoder
 
 TEXT_RU = "Правительство объявило о новых мерах поддержки малого бизнеса в регионах страны."

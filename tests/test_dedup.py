@@ -30,8 +30,8 @@ from pipeline.dedup import (
     sketches_to_table,
 )
 from pipeline.dedup import _kernels as K
-from pipeline.dedup import api
-from pipeline.dedup.command import dedup_command
+from pipeline.dedup import jaccard, normalise, s_curve, shingles
+from pipeline.cli.dedup import dedup_command
 
 FIX = Path(__file__).parent / "fixtures" / "dedup"
 ARTICLES = [json.loads(line) for line in (FIX / "wikinews_sample.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -61,9 +61,9 @@ def test_signatures_equal_datasketch(scheme, shingle, k):
     s = sketch([(str(i), t) for i, t in enumerate(texts)], cfg)
     for i, t in enumerate(texts):
         m = MinHash(num_perm=64, seed=7, scheme=scheme)
-        m.update_batch(api.shingles(t, cfg))
+        m.update_batch(shingles(t, cfg))
         assert np.array_equal(m.hashvalues.astype(np.uint32), s.signatures[i]), (i, shingle)
-        assert s.n_shingles[i] == len(api.shingles(t, cfg))
+        assert s.n_shingles[i] == len(shingles(t, cfg))
 
 
 def test_numpy_fallback_gives_identical_sketches():
@@ -83,17 +83,17 @@ def test_numpy_fallback_gives_identical_sketches():
 
 
 def test_normalisation_folds_case_punctuation_unicode_but_keeps_digits():
-    assert api.normalise("Hello,   WORLD!! ﬁne\u00a0day") == "hello world fine day"
-    assert api.normalise("Ｆｕｌｌ　ｗｉｄｔｈ") == "full width"
-    assert api.normalise("Profit 1987: 3.5 mln") == "profit 1987 3 5 mln"
-    assert K.batch_normalise(["A—b’c  D", "x_y z"], api.normalise) == [b"a b c d", b"x_y z"]
+    assert normalise("Hello,   WORLD!! ﬁne\u00a0day") == "hello world fine day"
+    assert normalise("Ｆｕｌｌ　ｗｉｄｔｈ") == "full width"
+    assert normalise("Profit 1987: 3.5 mln") == "profit 1987 3 5 mln"
+    assert K.batch_normalise(["A—b’c  D", "x_y z"], normalise) == [b"a b c d", b"x_y z"]
     # the shipped \w table matches this Python's re on every code point
     every = np.frombuffer(bytes(1 if chr(c).isalnum() or c == 95 else 0 for c in range(0x110000)), dtype=np.uint8)
     assert np.array_equal(K.is_word_table(), every)
     rng = random.Random(2)
     samples = ["".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(40)) for _ in range(300)]
     samples = [t.encode("utf-8", "ignore").decode("utf-8") for t in samples]
-    assert K.batch_normalise(samples, api.normalise) == [api.normalise(t).encode("utf-8") for t in samples]
+    assert K.batch_normalise(samples, normalise) == [normalise(t).encode("utf-8") for t in samples]
 
 
 def test_sketch_table_roundtrip():
@@ -109,9 +109,9 @@ def test_lsh_params_put_s_curve_below_threshold():
     for t in (0.5, 0.7, 0.8, 0.9):
         for p in (64, 112, 128, 256):
             b, r = lsh_params(DedupConfig(threshold=t, num_perm=p))
-            assert b * r <= p and api.s_curve(t, b, r) >= 0.99
+            assert b * r <= p and s_curve(t, b, r) >= 0.99
             # one more row per band would miss the recall target: the curve is as steep as allowed
-            assert api.s_curve(t, p // (r + 1), r + 1) < 0.99 or p // (r + 1) == 0
+            assert s_curve(t, p // (r + 1), r + 1) < 0.99 or p // (r + 1) == 0
     assert lsh_params(DedupConfig()) == (21, 6)
 
 
@@ -136,7 +136,7 @@ def test_planted_near_copy_merged_and_exact_copy_found():
     kept = by_id["copy"].duplicate_of
     assert kept == src_id == by_id["exact"].duplicate_of
     assert by_id["exact"].kind == "exact" and by_id["copy"].kind == "near"
-    j = api.jaccard(docs["copy"], docs[kept], DedupConfig())
+    j = jaccard(docs["copy"], docs[kept], DedupConfig())
     assert by_id["copy"].similarity == pytest.approx(j, abs=1e-6) and j >= 0.8
     assert abs(by_id["copy"].estimated_similarity - j) < 0.15
     assert stats["exact_duplicates"] == 1 and stats["verified_pairs"] >= 1
@@ -148,7 +148,7 @@ def test_candidates_below_threshold_are_verified_away():
     half = " ".join(words[: len(words) * 2 // 3]) + " " + " ".join(reversed(words[len(words) * 2 // 3 :]))
     docs = {"a": base, "b": half}
     cfg = DedupConfig(bands=64, rows=2)  # nearly every related pair becomes a candidate
-    j = api.jaccard(base, half, cfg)
+    j = jaccard(base, half, cfg)
     assert 0.3 < j < 0.8
     rows, stats = run(docs, cfg)
     assert rows == [] and stats["candidate_pairs"] == 1 and stats["rejected_candidates"] == 1
@@ -162,7 +162,7 @@ def test_no_chaining_through_an_intermediate():
     words = " ".join(TEXTS.values()).split()
     docs = _chain(words, 40)
     cfg = DedupConfig()
-    j = lambda x, y: api.jaccard(docs[x], docs[y], cfg)  # noqa: E731
+    j = lambda x, y: jaccard(docs[x], docs[y], cfg)  # noqa: E731
     assert j("a", "b") >= 0.8 and j("b", "c") >= 0.8 and j("a", "c") < 0.8
     # equal lengths, policy wins outright: "a" ranks first; b is removed next to a, c has no
     # kept neighbour >= 0.8 and stays
@@ -253,7 +253,7 @@ def test_every_removed_doc_is_verified_against_its_kept_doc_and_giant_components
     assert len(kept) >= 2  # the chain was split, not merged into one cluster
     for r in rows:
         assert r.duplicate_of in kept
-        assert api.jaccard(docs[r.id], docs[r.duplicate_of], cfg) >= 0.8
+        assert jaccard(docs[r.id], docs[r.duplicate_of], cfg) >= 0.8
 
 
 def test_unrelated_articles_not_merged_and_char_shingles_work():

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.config import PipelineConfig
-from pipeline.dedup import DedupConfig, api, sketch
+from pipeline.dedup import DedupConfig, jaccard, sketch
 from pipeline.dedup.index import load_index
 from pipeline.errors import InputError
-from pipeline.runner.local import run
+from pipeline.engine.run import run
+from pipeline.io.layout import RunLayout
 
 FIX = Path(__file__).parent / "fixtures" / "dedup"
 ARTICLES = [json.loads(line)["text"] for line in (FIX / "wikinews_sample.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -102,7 +103,7 @@ def test_union_of_corpora_holds_no_pair_at_or_above_threshold(runs):
         union.update(c)
     cfg = CFG.dedup
     assert len(union) > 20
-    over = [(a, b) for a, b in combinations(sorted(union), 2) if api.jaccard(union[a], union[b], cfg) >= cfg.threshold]
+    over = [(a, b) for a, b in combinations(sorted(union), 2) if jaccard(union[a], union[b], cfg) >= cfg.threshold]
     assert over == []
 
 
@@ -155,6 +156,9 @@ def test_against_errors_are_one_line(runs, tmp_path):
         run([ins[0]], tmp_path / "y", other, against=[outs[0]])
     res = CliRunner().invoke(main, ["run", str(ins[2]), "--out", str(tmp_path / "z"), "--against", str(tmp_path), "-q"])
     assert res.exit_code != 0 and "no dedup index" in res.output and "Traceback" not in res.output
+    with pytest.raises(InputError, match="local engine only"):  # refused before Ray is imported or OUT is touched
+        run([ins[0]], tmp_path / "r", CFG, engine="ray", against=[outs[0]])
+    assert not (tmp_path / "r").exists()
 
 
 def test_cli_against(runs, tmp_path):
@@ -193,7 +197,7 @@ def test_default_coverage_rule_across_runs_keeps_the_union_free_of_duplicates(tm
     union: dict[str, str] = {}
     for o in outs:
         union.update(_corpus(o))
-    assert not [(a, b) for a, b in combinations(sorted(union), 2) if api.jaccard(union[a], union[b], cfg.dedup) >= cfg.dedup.threshold]
+    assert not [(a, b) for a, b in combinations(sorted(union), 2) if jaccard(union[a], union[b], cfg.dedup) >= cfg.dedup.threshold]
     for r, o in enumerate(outs):
         for d in _dups(o):
             home = _corpus(Path(d["duplicate_of_run"])) if d["duplicate_of_run"] else _corpus(o)
@@ -233,7 +237,7 @@ def _api_run(tmp: Path, day: int, docs: list[tuple[str, str]], earlier: list[Pat
     (out / "corpus").mkdir(parents=True)
     kept = [(i, t) for i, t in docs if i not in removed]
     pq.write_table(pa.table({"id": [i for i, _ in kept], "text": [t for _, t in kept]}), out / "corpus" / "part-00000.parquet")
-    write_index(out, batches, removed, cfg, corpus_parts=["part-00000.parquet"] * len(batches))
+    write_index(RunLayout(out), batches, removed, cfg, corpus_parts=["part-00000.parquet"] * len(batches))
     return removed
 
 
@@ -263,4 +267,4 @@ def test_random_days_match_one_run_in_input_order(tmp_path, seed):
     single = {r.id for r in find_duplicates([sketch(every, cfg)], keep, lambda ids: {i: text[i] for i in ids}, cfg)}
     assert removed == single
     kept = [i for i in text if i not in removed]
-    assert not [(a, b) for a, b in combinations(kept, 2) if api.jaccard(text[a], text[b], cfg) >= cfg.threshold]
+    assert not [(a, b) for a, b in combinations(kept, 2) if jaccard(text[a], text[b], cfg) >= cfg.threshold]

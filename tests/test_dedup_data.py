@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, sketch
-from pipeline.dedup import api
 
 SHARED = Path("/work/shared")
 NEWS = SHARED / "data" / "corpus-news-en"

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.dedup import DedupConfig, sketch
-from pipeline.dedup.api import shingles
+from pipeline.dedup import DedupConfig, shingles, sketch
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "dedup"
@@ -32,8 +31,9 @@ def test_default_signatures_and_index_signatures_equal_datasketch(tmp_path):
     cfg = DedupConfig()  # 128 perms, seed 1, word 5-grams, affine32
     sk = sketch([(str(k), t) for k, t in enumerate(TEXTS)], cfg)
     from pipeline.dedup.index import load_index, write_index
+    from pipeline.io.layout import RunLayout
 
-    write_index(tmp_path, [sk], set(), cfg)
+    write_index(RunLayout(tmp_path), [sk], set(), cfg)
     idx = load_index(tmp_path, cfg)
     for k, t in enumerate(TEXTS):
         m = datasketch.MinHash(num_perm=cfg.num_perm, seed=cfg.seed)

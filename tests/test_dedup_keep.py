@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.dedup import DedupConfig, KeepInfo, api, find_duplicates_with_stats, sketch
+from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, jaccard, sketch
 from pipeline.dedup.keep import choose_kept
 
 FIX = Path(__file__).parent / "fixtures" / "dedup"
@@ -128,8 +128,8 @@ def test_random_clusters_through_find_duplicates(seed, rule, max_component):
     kept = set(docs) - set(removed)
     for r in rows:
         assert r.duplicate_of in kept
-        assert api.jaccard(docs[r.id], docs[r.duplicate_of], cfg) >= cfg.threshold
-    over = sum(api.jaccard(docs[a], docs[b], cfg) >= cfg.threshold for a, b in combinations(sorted(kept), 2))
+        assert jaccard(docs[r.id], docs[r.duplicate_of], cfg) >= cfg.threshold
+    over = sum(jaccard(docs[a], docs[b], cfg) >= cfg.threshold for a, b in combinations(sorted(kept), 2))
     if stats["giant_components_split"] == 0:
         assert over == 0
     else:  # the documented guard: such pairs only inside giant components, and counted
@@ -142,7 +142,7 @@ def test_pipeline_dedup_cli_keep_rule(tmp_path):
     import pyarrow.parquet as pq
     from click.testing import CliRunner
 
-    from pipeline.dedup.command import dedup_command
+    from pipeline.cli.dedup import dedup_command
 
     words = " ".join(d["text"] for d in ARTICLES).split()
     docs = {c: " ".join(words[i * 40 : i * 40 + 400]) for i, c in enumerate("abc")}  # a~b, b~c, a!~c

@@ -5,7 +5,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from pipeline.report.command import diff_command
+from pipeline.cli.report import diff_command
 from pipeline.report.history import load_history
 from tests.test_report_support import SPAM_REASON, edited_run  # noqa: F401  (fixture)
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document, apply_edits
 from pipeline.stages.fix_encoding import FixEncoding, FixEncodingConfig
 from tests.conftest import SAMPLES
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from pipeline.document import Document
+from pipeline.core.document import Document
 from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
 from pipeline.stages.line_model import LineModel, hashed_grams
 from pipeline.stages.lines import measure

@@ -7,11 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import PipelineConfig
-from pipeline.document import Document, RawDocument, apply_edits
-from pipeline.runner.chain import Cleaner, new_stats
+from pipeline.core.document import Document, RawDocument, apply_edits
+from pipeline.engine.chain import Cleaner
+from pipeline.engine.plan import Plan
 
 CLEANER = Cleaner(PipelineConfig())
-TEXT_STAGES = [s for s in CLEANER.pre + CLEANER.post if s.name != "extract"]
+TEXT_STAGES = [s for s in CLEANER.pre[1:] + CLEANER.post if s.name != "extract"]  # after decode: Document -> Document
 
 # Mix real-looking lines with arbitrary Unicode (including controls, surrogates, RTL, emoji).
 lines = st.one_of(
@@ -25,7 +26,7 @@ documents = st.lists(lines, max_size=25).map("\n".join)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=3000), fmt=st.sampled_from(["text", "html"]))
 def test_random_bytes_never_raise_and_stats_add_up(data, fmt):
-    stats = new_stats()
+    stats = Plan().new_stats()
     result = CLEANER.clean(RawDocument("r", "s", data, format=fmt), stats)
     assert (result.doc is None) == (result.rejected_reason is not None)
     for s in stats.values():
@@ -49,7 +50,7 @@ def test_text_stages_never_raise_and_edits_replay(text):
 @given(text=documents)
 def test_extract_never_raises_on_random_markup(text):
     html = "<html><body><article><p>" + text.replace("\n", "</p><p>") + "</p></article></body></html>"
-    stats = new_stats()
+    stats = Plan().new_stats()
     CLEANER.clean(RawDocument("h", "s", html, format="html"), stats)
     assert stats["extract"].docs_in == stats["extract"].docs_out + stats["extract"].docs_dropped
 
@@ -57,7 +58,7 @@ def test_extract_never_raises_on_random_markup(text):
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(documents, min_size=1, max_size=8), blobs=st.lists(st.binary(max_size=500), max_size=4))
 def test_whole_run_accounts_for_every_document(tmp_path_factory, texts, blobs):
-    from pipeline.runner.local import run
+    from pipeline.engine.run import run
 
     base = tmp_path_factory.mktemp("prop")
     inp = base / "in"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import FIXTURES, SAMPLES
+from tests.conftest import FIXTURES, ROOT, SAMPLES
+from tests.helpers import read_outputs, with_strip_marker, write_marked_inputs
 
 WIKINEWS = FIXTURES / "ray" / "wikinews-320.jsonl.gz"
 
@@ -54,15 +55,6 @@ def build_input(folder: Path, n_base: int | None = None, seed: int = 7) -> Path:
     return path
 
 
-def read_outputs(out: Path) -> dict:
-    corpus = pq.read_table(out / "corpus").sort_by("id")
-    return {
-        "corpus": list(zip(corpus.column("id").to_pylist(), corpus.column("text").to_pylist())),
-        "duplicates": pq.read_table(out / "duplicates.parquet").to_pylist(),
-        "rejected": sorted(pq.read_table(out / "rejected.parquet").to_pylist(), key=lambda r: r["id"]),
-    }
-
-
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory):
     """A 2-node cluster (2 CPUs, 512 MiB object store each), torn down by its own handle."""
@@ -70,6 +62,9 @@ def ray_cluster(tmp_path_factory):
     os.environ.setdefault("RAY_TMPDIR", "/tmp/rt")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Workers import the stage the tests register (tests.helpers) by reference, as they import
+    # the pipeline's own stages; the nodes started below inherit this environment.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     Path(os.environ["RAY_TMPDIR"]).mkdir(parents=True, exist_ok=True)
     from ray.cluster_utils import Cluster
 
@@ -86,13 +81,12 @@ def ray_cluster(tmp_path_factory):
 @pytest.mark.slow
 def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     from pipeline.config import PipelineConfig
-    from pipeline.runner.local import run
-    from pipeline.runner.ray_engine import run_ray
+    from pipeline.engine.run import run
 
     src = build_input(tmp_path / "in")
     config = PipelineConfig().with_overrides(run={"shard_size": 25})
     embedded = run([src, SAMPLES], tmp_path / "embedded", config)
-    result = run_ray([src, SAMPLES], tmp_path / "ray", config, address=ray_cluster.address)
+    result = run([src, SAMPLES], tmp_path / "ray", config, engine="ray", address=ray_cluster.address)
 
     want, got = read_outputs(tmp_path / "embedded"), read_outputs(tmp_path / "ray")
     assert len(want["corpus"]) > 250 and len(want["duplicates"]) >= 30 and len(want["rejected"]) >= 10
@@ -118,6 +112,19 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     assert engine["verified_edges"] >= len(want["duplicates"]) - 1
 
 
+@pytest.mark.slow
+def test_registered_stage_runs_in_the_ray_engine(ray_cluster, tmp_path):
+    """A stage registered from the test suite runs on the cluster exactly as in the local engine."""
+    from pipeline.engine.run import run
+
+    inputs = write_marked_inputs(tmp_path / "in", SAMPLES)
+    local = run([inputs], tmp_path / "local", registry=with_strip_marker())
+    result = run([inputs], tmp_path / "ray", registry=with_strip_marker(), engine="ray", address=ray_cluster.address)
+    assert read_outputs(tmp_path / "ray") == read_outputs(tmp_path / "local")
+    assert result.manifest["stages"]["strip_marker"]["edits"] == local.manifest["stages"]["strip_marker"]["edits"] == 2
+    assert sorted(p.name for p in (tmp_path / "ray" / "stages").iterdir())[5] == "06_strip_marker"
+
+
 # ---------------------------------------------------------------------------------------------
 # Fast checks, no Ray needed
 
@@ -128,7 +135,7 @@ def test_embedded_path_never_imports_ray(tmp_path):
     import sys
 
     code = (
-        "import sys, pipeline, pipeline.cli, pipeline.runner.local as l, pipeline.runner.ray_engine\n"
+        "import sys, pipeline, pipeline.cli, pipeline.engine.run as l, pipeline.engine.ray.driver\n"
         f"l.run([{str(SAMPLES)!r}], {str(tmp_path / 'o')!r})\n"
         "assert 'ray' not in sys.modules, 'ray imported'\n"
     )
@@ -141,7 +148,8 @@ def test_candidate_pairs_match_brute_force():
 
     import numpy as np
 
-    from pipeline.runner.ray_dedup import candidate_pairs, connected_components
+    from pipeline.dedup.graph import connected_components
+    from pipeline.engine.ray.dedup import candidate_pairs
 
     rng = np.random.default_rng(0)
     for _ in range(100):
@@ -159,37 +167,40 @@ def test_candidate_pairs_match_brute_force():
 
 
 def test_distributed_dedup_steps_equal_find_duplicates(tmp_path):
-    """Band rows -> candidate pairs -> verification -> components -> resolve, run in-process on
-    an embedded run's side tables, gives exactly the embedded DuplicateRows."""
+    """Band rows -> candidate pairs -> verification -> components -> clustering of the verified
+    edges, run in-process on an embedded run's side tables, gives exactly the embedded rows."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     from pipeline.config import PipelineConfig
-    from pipeline.dedup.api import sketches_from_table
-    from pipeline.runner import ray_dedup as rd
-    from pipeline.runner.local import run
-    from pipeline.runner.shard import WORK
+    from pipeline.dedup import lsh_params, sketches_from_table
+    from pipeline.dedup.graph import connected_components
+    from pipeline.engine.run import run
+    from pipeline.engine.plan import Plan
+    from pipeline.engine.ray import dedup as rd
 
     src = build_input(tmp_path / "in", n_base=120)
     config = PipelineConfig().with_overrides(run={"shard_size": 30, "keep_work": True})
     res = run([src], tmp_path / "out", config)
-    out = tmp_path / "out"
-    bands, rows = rd.lsh_params(config.dedup)
+    layout = Plan(config).layout(tmp_path / "out")
+    bands, rows = lsh_params(config.dedup)
     parts = []
     for s in res.summaries:
-        sk = sketches_from_table(pq.read_table(out / WORK / f"sketch-{s.index:05d}.parquet"))
-        kept = pq.read_table(out / WORK / f"kept-{s.index:05d}.parquet")
+        sk = sketches_from_table(pq.read_table(layout.sketch(s.index)))
+        kept = pq.read_table(layout.kept(s.index))
         seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
         parts.append(rd.band_rows(np.array([seq_of[i] for i in sk.ids]), sk.signatures, bands, rows))
-    import pyarrow as pa
-
     t = pa.concat_tables(parts)
     a, b = rd.candidate_pairs(*(t.column(c).to_numpy() for c in ("band", "bkey", "seq")))
     index = rd.ShardIndex([s.n_input for s in res.summaries])
-    va, vb, _ = rd.verify_pairs(out, index, a, b, config.dedup)
+    va, vb, sims = rd.verify_pairs(layout, index, a, b, config.dedup)
+    edges = pa.table({"a": va, "b": vb, "similarity": sims}, schema=rd.EDGE_SCHEMA)
     got = []
-    for group in rd.group_components(rd.connected_components(va, vb), max_nodes=7):
-        got.extend(rd.resolve(rd.load_nodes(out, index, group), config.dedup))
-    want = pq.read_table(out / "duplicates.parquet").to_pylist()
+    for group in rd.group_components(connected_components(va, vb), max_nodes=7):
+        mine = edges.filter(pc.is_in(edges.column("a"), value_set=pa.array(group)))
+        got.extend(rd.resolve_group(rd.load_nodes(layout, index, group), mine, config.dedup))
+    want = pq.read_table(layout.duplicates).to_pylist()
     assert len(want) >= 10
     key = ("id", "duplicate_of", "cluster_id", "similarity", "estimated_similarity", "kind")
     assert sorted(tuple(getattr(d, k) for k in key) for d in got) == [tuple(w[k] for k in key) for w in want]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document, apply_edits
-from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, RepeatedLinesConfig, line_keys, source_group
+from pipeline.core.document import Document, apply_edits
+from pipeline.stages.repeated_lines import LineCounts, RepeatedLines, RepeatedLinesConfig, RepeatedLinesPass, line_keys, source_group
 
 CFG = RepeatedLinesConfig(min_docs=3)
 FOOTER = "Contact us at news@example.org | Terms | Privacy"
@@ -96,3 +96,25 @@ def test_random_text_removal_replays(text):
     keys = frozenset(line_keys(d, CFG))
     out = RepeatedLines(CFG, keys).apply(d)
     assert apply_edits(text, out.edits) == out.doc.text
+
+
+def _word(n: int) -> str:
+    """A distinct letters-only word per n (digits would normalise to the same key)."""
+    out = ""
+    while True:
+        n, r = divmod(n, 26)
+        out += chr(97 + r)
+        if n == 0:
+            return out
+
+
+def test_max_keys_bounds_the_counts_the_engine_builds():
+    docs = [doc(i, "\n".join(f"line {_word(i * 100 + j)} of story" for j in range(100)) + f"\n{FOOTER}\n") for i in range(15)]
+    capped = RepeatedLinesPass(RepeatedLinesConfig(min_docs=3, max_keys=1000))
+    counts = capped.observe(docs)  # 1,501 distinct keys seen
+    assert counts.max_keys == 1000 and len(counts) <= 1000 and counts.error >= 1
+    assert len(RepeatedLinesPass(CFG).observe(docs)) == 1501  # the default cap keeps them all
+    # Pruning drops the rarest keys only: the footer is still found repeated after the merge.
+    repeated = capped.merge([counts, capped.observe(docs[:3])])
+    assert set(line_keys(docs[0], CFG)) & repeated
+    assert FOOTER not in capped.apply(docs[0], repeated).doc.text

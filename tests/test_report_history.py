@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Edit, apply_edits
+from pipeline.core.document import Edit, apply_edits
 from pipeline.report.history import History, StageStep, annotate
 
 

@@ -6,9 +6,9 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from pipeline.report.command import report_command
+from pipeline.cli.report import report_command
 from pipeline.report.html import build_report
-from pipeline.runner.local import run
+from pipeline.engine.run import run
 from tests.test_report_support import edited_run  # noqa: F401  (fixture)
 
 

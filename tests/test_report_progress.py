@@ -3,7 +3,7 @@
 import io
 import logging
 
-from pipeline.report.progress import ProgressBars, setup_cli_logging
+from pipeline.cli.progress import ProgressBars, setup_cli_logging
 from tests.conftest import SAMPLES
 
 
@@ -28,7 +28,7 @@ def test_quiet_and_not_a_terminal_draw_nothing():
 
 
 def test_library_adds_no_logging_handlers(tmp_path):
-    from pipeline.runner.local import run
+    from pipeline.engine.run import run
 
     root_before = list(logging.getLogger().handlers)
     run([SAMPLES], tmp_path / "out")

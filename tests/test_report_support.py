@@ -19,7 +19,7 @@ CHANGED_PHRASE = "In 2014, President Obama"  # shorter, so the original 002 is t
 
 
 def build_edited_run(base: Path) -> Path:
-    from pipeline.runner.local import run
+    from pipeline.engine.run import run
 
     inputs = base / "in"
     shutil.copytree(SAMPLES, inputs)

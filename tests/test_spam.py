@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import Document, apply_edits
+from pipeline.core.document import Document, apply_edits
 from pipeline.stages.lines import measure
 from pipeline.stages.spam import Spam, SpamConfig, score_lines
+from tests.helpers import apply_replayable, insert_paragraph, lines_of, seed
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 PHARMACY = "buy cipro online https://www.3-dmed.com/wp-content/uploads/2022/08/png/cipro.html no prescription pharmacy"
 
 
-def seed(prefix: str) -> str:
-    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
-    return path.read_text(encoding="utf-8")
-
 
 def run(text: str):
-    out = Spam().apply(Document(id="t", text=text))
-    assert apply_edits(text, out.edits) == out.doc.text
-    return out
+    return apply_replayable(Spam(), text)
 
-
-def lines_of(text: str) -> list[str]:
-    return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 
 def test_seed_001_pharmacy_line_removed_only():
@@ -62,8 +52,7 @@ def test_clean_seeds_untouched(prefix):
 )
 def test_unseen_spam_lines_removed(spam):
     body = seed("000")
-    paras = body.split("\n\n")
-    text = "\n\n".join(paras[:4] + [spam] + paras[4:])
+    text = insert_paragraph(body, 4, spam)
     out = run(text)
     assert spam not in lines_of(out.doc.text)
     assert lines_of(out.doc.text) == lines_of(body)

@@ -474,7 +474,7 @@ def is_word_table() -> np.ndarray:
 
 
 def batch_normalise(texts: list[str], python_normalise) -> list[bytes]:
-    """Normalised UTF-8 bytes of each text (see api.normalise); the token split runs in numba."""
+    """Normalised UTF-8 bytes of each text (see sketch.normalise); the token split runs in numba."""
     if not HAVE_NUMBA:
         return [python_normalise(t).encode("utf-8") for t in texts]
     import unicodedata

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+Similarity = Literal["jaccard", "containment"]
+
+
 class DedupConfig(BaseModel):
     """Near-duplicate detection settings; bands/rows are derived from the threshold when unset."""
 
@@ -26,7 +29,7 @@ class DedupConfig(BaseModel):
     # Verified similarity a document must reach with the kept one to be removed.
     threshold: float = Field(0.8, gt=0, le=1)
     # "jaccard" = |A∩B|/|A∪B|; "containment" = |A∩B|/min(|A|,|B|) (partial copies, quoted text).
-    similarity: Literal["jaccard", "containment"] = "jaccard"
+    similarity: Similarity = "jaccard"
     # Where the LSH S-curve must reach `lsh_recall` (Jaccard); defaults to `threshold`.
     # Lower it for containment, where the Jaccard of a contained copy is below the threshold.
     lsh_threshold: float | None = Field(None, gt=0, le=1)

@@ -30,11 +30,12 @@ import pyarrow.parquet as pq
 
 from pipeline.dedup.cluster import DuplicateRow
 from pipeline.dedup.config import DedupConfig
+from pipeline.dedup.graph import set_similarity
 from pipeline.dedup.lsh import band_hashes, lsh_params
 from pipeline.dedup.sketch import Sketches, shingle_hashes
 from pipeline.errors import InputError
+from pipeline.io.layout import RunLayout
 
-INDEX_DIR = "index"
 FORMAT = 1
 
 
@@ -56,12 +57,12 @@ def layout(config: DedupConfig) -> dict:
     }
 
 
-def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], config: DedupConfig, against: Sequence[str] = (),
+def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: set[str], config: DedupConfig, against: Sequence[str] = (),
                 corpus_parts: Sequence[str] | None = None) -> dict:
     """Write OUT/index/ for the documents of `sketches` not in `removed`; returns index.json.
     `corpus_parts[k]`: the file of OUT/corpus/ holding the k-th sketches' documents (a later run
     then reads only the files it needs texts from)."""
-    folder = Path(out) / INDEX_DIR
+    folder = run_layout.index
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.parquet"):
         old.unlink()
@@ -85,14 +86,15 @@ def write_index(out: Path, sketches: Iterable[Sketches], removed: set[str], conf
                 "band_keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), lay["bands"]),
             }
         )
-        name = f"part-{k:05d}.parquet"
-        pq.write_table(t, folder / (name + ".tmp"), compression="zstd")
-        (folder / (name + ".tmp")).replace(folder / name)
-        parts.append(name)
+        path = run_layout.index_part(k)
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(t, tmp, compression="zstd")
+        tmp.replace(path)
+        parts.append(path.name)
         n_docs += len(ids)
     info = {"format": FORMAT, "run_id": uuid.uuid4().hex, "layout": lay, "threshold": config.threshold,
             "similarity": config.similarity, "docs": n_docs, "parts": parts, "against": list(against)}
-    (folder / "index.json").write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
+    run_layout.index_meta.write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
     return info
 
 
@@ -140,10 +142,10 @@ class PriorIndex:
 
 
 def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
-    folder = Path(run) / INDEX_DIR
-    meta = folder / "index.json"
+    paths = RunLayout(Path(run))
+    folder, meta = paths.index, paths.index_meta
     if not meta.is_file():
-        raise IndexMismatch(f"{run}: no dedup index ({INDEX_DIR}/index.json); was it written by a run with dedup enabled?")
+        raise IndexMismatch(f"{run}: no dedup index ({meta.relative_to(paths.out)}); was it written by a run with dedup enabled?")
     info = json.loads(meta.read_text(encoding="utf-8"))
     if info.get("format") != FORMAT:
         raise IndexMismatch(f"{run}: index format {info.get('format')!r}, this pipeline reads {FORMAT}")
@@ -166,7 +168,7 @@ def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
     else:
         keys = np.empty((0, mine["bands"]), np.uint64)
         ids, exact = [], np.empty(0, np.uint64)
-    return PriorIndex(str(run), info["run_id"], ids, exact, keys, Path(run) / "corpus", parts, corpus_part)
+    return PriorIndex(str(run), info["run_id"], ids, exact, keys, paths.corpus, parts, corpus_part)
 
 
 def match_against(
@@ -261,10 +263,7 @@ def _match_batch(sk, priors, p_ids, starts, first, sorted_keys, fetch_texts, con
 
     best: dict[int, tuple[float, int]] = {}
     for a, g in zip(ca.tolist(), cg.tolist()):
-        x, y = sh("n", a, new_text[ids[a]]), sh("o", g, old_text[g])
-        inter = np.intersect1d(x, y, assume_unique=True).size
-        den = min(x.size, y.size) if config.similarity == "containment" else x.size + y.size - inter
-        s = inter / den if den else 1.0
+        s = set_similarity(sh("n", a, new_text[ids[a]]), sh("o", g, old_text[g]), config.similarity)
         if s >= config.threshold:
             stats["verified_pairs"] += 1
             if a not in best or (s, -g) > (best[a][0], -best[a][1]):

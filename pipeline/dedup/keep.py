@@ -24,6 +24,10 @@ import heapq
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+import numpy as np
+
+from pipeline.dedup.graph import connected_components
+
 KeepRule = Literal["coverage", "policy"]
 
 
@@ -34,25 +38,6 @@ class KeepResult:
     # components where the centre chosen by coverage is not the policy's favourite
     centre_not_policy_best: int = 0
     components: int = 0
-
-
-def _components(adj: dict[int, list[tuple[int, float]]]) -> list[list[int]]:
-    seen: set[int] = set()
-    comps: list[list[int]] = []
-    for start in sorted(adj):
-        if start in seen:
-            continue
-        seen.add(start)
-        stack, comp = [start], []
-        while stack:
-            v = stack.pop()
-            comp.append(v)
-            for w, _ in adj[v]:
-                if w not in seen:
-                    seen.add(w)
-                    stack.append(w)
-        comps.append(sorted(comp))
-    return comps
 
 
 def choose_kept(
@@ -80,7 +65,9 @@ def choose_kept(
     kept: set[int] = set()
     dup_of: dict[int, tuple[int, float]] = {}
     decided: set[int] = set()
-    comps = _components(adj)
+    linked = [(a, b) for a, bs in adj.items() for b, _ in bs if a < b]
+    comps = [c.tolist() for c in connected_components(np.array([e[0] for e in linked], np.int64), np.array([e[1] for e in linked], np.int64))]
+    comps += [[v] for v in sorted(adj) if not adj[v]]  # isolated members: kept
     not_best = 0
     for comp in comps:
         if len(comp) == 1:

@@ -49,7 +49,7 @@ def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return h
 
 
-class _BandStore:
+class BandStore:
     """(band hash, doc index) per band; spilled to files partitioned by the hash's top bits
     once the buffer exceeds `budget` bytes, so reading back one (band, partition) at a time
     keeps memory bounded by the setting rather than by the corpus."""
@@ -112,7 +112,7 @@ class _BandStore:
                     os.remove(path)
 
 
-def _bucket_pairs(h: np.ndarray, rank: np.ndarray, max_bucket: int) -> np.ndarray:
+def bucket_pairs(h: np.ndarray, rank: np.ndarray, max_bucket: int) -> np.ndarray:
     """Candidate pairs (as uint64 lo<<32|hi of keep ranks) from equal band hashes: all pairs in
     buckets up to max_bucket, else a star from the bucket's best-ranked member."""
     if h.size < 2:

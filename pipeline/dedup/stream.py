@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, Sequence
 
-from pipeline.dedup.api import DuplicateRow, KeepInfo, Sketches, find_duplicates_with_stats, sketch
+from pipeline.dedup.cluster import DuplicateRow, KeepInfo
+from pipeline.dedup.resolve import find_duplicates_with_stats
+from pipeline.dedup.sketch import Sketches, sketch
 from pipeline.dedup.config import DedupConfig
 
 

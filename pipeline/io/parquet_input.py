@@ -7,7 +7,7 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 
 _WANTED = ("id", "text", "html", "url", "title", "date")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 
 TEXT_EXT = {".txt", ".md", ".text"}

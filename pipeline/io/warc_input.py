@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pipeline.document import RawDocument
+from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure
 
 

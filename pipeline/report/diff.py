@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from pipeline.document import Edit
+from pipeline.core.document import Edit
 from pipeline.report.history import History, StageStep
 
 CONTEXT = 2  # unchanged lines shown around each change, as in `diff -U2`

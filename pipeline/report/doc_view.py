@@ -7,7 +7,7 @@ import difflib
 
 from pipeline.report.history import Annotated, History, Piece, annotate
 from pipeline.report.markup import color, esc, short_reason
-from pipeline.stage import reason_key
+from pipeline.core.stage import reason_key
 
 BIG = 1500  # removed/inserted runs longer than this are collapsed (e.g. a whole HTML page)
 MAX_DOC_CHARS = 200_000  # per pane; longer documents are cut with a note

@@ -14,9 +14,9 @@ from typing import Iterable
 
 import pyarrow.dataset as ds
 
-from pipeline.document import Edit, apply_edits
+from pipeline.core.document import Edit, apply_edits
 from pipeline.errors import PipelineError
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
+from pipeline.io.layout import RunLayout
 
 
 @dataclass
@@ -74,50 +74,44 @@ def _rows(files: list[Path], ids: list[str], columns: list[str] | None = None) -
     return dataset.to_table(filter=flt, columns=columns).to_pylist()
 
 
-def _check_run(out: Path) -> None:
-    if not (out / "manifest.json").exists():
-        raise PipelineError(f"{out}: not a finished run (no manifest.json)")
-
-
 def load_histories(out: str | Path, ids: Iterable[str]) -> dict[str, History]:
     """Histories of many documents, reading each table of the run once (filtered by id).
 
     Ids the run does not know are left out of the result."""
-    out = Path(out)
-    _check_run(out)
+    layout = RunLayout.of_run(Path(out))
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    inputs = {r["id"]: r for r in _rows(_files(out / "stages" / stage_dir("decode"), "input-*.parquet"), wanted)}
-    rejected = {r["id"]: r for r in _rows([out / "rejected.parquet"], wanted)}
+    inputs = {r["id"]: r for r in _rows(_files(layout.inputs(0).parent, "input-*.parquet"), wanted)}
+    rejected = {r["id"]: r for r in _rows([layout.rejected], wanted)}
     edits: dict[str, dict[str, list[dict]]] = {}
-    for name in STAGE_ORDER:
-        for r in _rows(_files(out / "stages" / stage_dir(name), "edits-*.parquet"), wanted):
+    for name in layout.stages:
+        for r in _rows(_files(layout.stage_dir(name), "edits-*.parquet"), wanted):
             edits.setdefault(r["id"], {}).setdefault(name, []).append(r)
     result: dict[str, History] = {}
     for doc_id in wanted:
         inp, rej = inputs.get(doc_id), rejected.get(doc_id)
         if inp is None and rej is None:
             continue
-        result[doc_id] = _replay(doc_id, inp, rej, edits.get(doc_id, {}))
+        result[doc_id] = _replay(layout.stages, doc_id, inp, rej, edits.get(doc_id, {}))
     return result
 
 
 def load_history(out: str | Path, doc_id: str) -> History:
-    out = Path(out)
-    _check_run(out)
-    found = load_histories(out, [doc_id])
+    layout = RunLayout.of_run(Path(out))
+    found = load_histories(layout.out, [doc_id])
     if doc_id not in found:
-        raise PipelineError(f"{out}: no document with id '{doc_id}' (is stages/{stage_dir('decode')}/input-* there?)")
+        where = layout.inputs(0).parent.relative_to(layout.out)
+        raise PipelineError(f"{out}: no document with id '{doc_id}' (is {where}/input-* there?)")
     return found[doc_id]
 
 
-def _replay(doc_id: str, inp: dict | None, rej: dict | None, by_stage: dict[str, list[dict]]) -> History:
+def _replay(stages: tuple[str, ...], doc_id: str, inp: dict | None, rej: dict | None, by_stage: dict[str, list[dict]]) -> History:
     text = inp["text"] if inp else None
     source = inp["source"] if inp else (rej["source"] if rej else None)
     steps: list[StageStep] = []
     outcome = "kept"
-    for name in STAGE_ORDER:
+    for name in stages:
         rows = by_stage.get(name)
         if not rows:
             continue

@@ -19,38 +19,28 @@ import os
 import time
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.io.layout import read_manifest
 from pipeline.report.assets import CSS, JS
 from pipeline.report.history import load_histories
 from pipeline.report.markup import esc
 from pipeline.report.sample import select
 from pipeline.report.sections import render_clusters, render_documents, render_funnel, render_reasons, render_rejected
 
-# Defined in this module before it was split; still importable from pipeline.report.html.
-from pipeline.report.doc_view import BIG, CHAR_DIFF_MAX, MAX_DOC_CHARS, render_document  # noqa: F401
-from pipeline.report.markup import color, doc_href, short_reason  # noqa: F401
-from pipeline.report.sample import Selection, sample_clusters, sample_examples, sample_rejected  # noqa: F401
-from pipeline.report.sections import DUP_DIFF_MAX_WORDS  # noqa: F401
 
 
 def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200) -> str:
     """The report of run `out` as an HTML string."""
     out = Path(out)
-    mpath = out / "manifest.json"
-    if not mpath.exists():
-        raise PipelineError(f"{out}: not a finished run (no manifest.json)")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PipelineError(f"{mpath}: unreadable manifest ({exc})") from None
+    manifest = read_manifest(out)
     sel = select(out, manifest, per_reason, max_docs)
     hist = load_histories(out, sel.doc_ids)
     order = sorted(i for i in sel.doc_ids if i in hist)  # listed by id: sampled ids are in no useful order
     c = manifest.get("counts", {})
     acc = manifest.get("accounting", {})
     st = manifest.get("stages", {})
-    chars_in = st.get("decode", {}).get("chars_out", 0)
-    chars_out = st.get("dedup", {}).get("chars_out", 0)
+    names = list(st)  # the run's stages: decoded text leaves the first, the corpus the last
+    chars_in = st[names[0]].get("chars_out", 0) if names else 0
+    chars_out = st[names[-1]].get("chars_out", 0) if names else 0
     removed_pct = (100.0 * (chars_in - chars_out) / chars_in) if chars_in else 0.0
     total_docs = c.get("input_documents", 0)
     sampled = (f"{len(order):,} of {total_docs:,} documents are shown in full" +
@@ -73,7 +63,7 @@ def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200) -> s
 </section>
 {render_funnel(manifest)}
 {render_reasons(manifest, sel, hist)}
-{render_documents(order, hist)}
+{render_documents(order, hist, names)}
 {render_clusters(sel, hist)}
 {render_rejected(manifest, sel, hist)}
 </main>

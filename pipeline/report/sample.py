@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
-from pipeline.stage import reason_key
+from pipeline.io.layout import RunLayout
+from pipeline.core.stage import reason_key
 
 
 @dataclass
@@ -26,8 +26,8 @@ def _parquet(files: list[Path]) -> ds.Dataset | None:
     return ds.dataset([str(f) for f in sorted(files)], format="parquet") if files else None
 
 
-def _edit_files(out: Path, stage: str) -> list[Path]:
-    return sorted((out / "stages" / stage_dir(stage)).glob("edits-*.parquet"))
+def _edit_files(layout: RunLayout, stage: str) -> list[Path]:
+    return sorted(layout.stage_dir(stage).glob("edits-*.parquet"))
 
 
 def sample_examples(out: Path, stages: dict, per_reason: int) -> dict[tuple[str, str], list[str]]:
@@ -36,8 +36,9 @@ def sample_examples(out: Path, stages: dict, per_reason: int) -> dict[tuple[str,
     Reads only id/reason columns batch by batch and stops once every reason the stats know of
     has its examples, so a large run is not read to the end."""
     found: dict[tuple[str, str], list[str]] = {}
-    for stage in STAGE_ORDER:
-        d = _parquet(_edit_files(out, stage))
+    layout = RunLayout(out, tuple(stages))  # the manifest's stages, in the run's order
+    for stage in layout.stages:
+        d = _parquet(_edit_files(layout, stage))
         if d is None:
             continue
         wanted = set(stages.get(stage, {}).get("reasons", {}))
@@ -90,8 +91,8 @@ def sample_rejected(out: Path, per_reason: int) -> dict[tuple[str, str], list[di
     return found
 
 
-def _first_ids(out: Path, limit: int) -> list[str]:
-    d = _parquet(sorted((out / "stages" / stage_dir("decode")).glob("input-*.parquet")))
+def _first_ids(layout: RunLayout, limit: int) -> list[str]:
+    d = _parquet(sorted(layout.inputs(0).parent.glob("input-*.parquet")))
     ids: list[str] = []
     if d is None or limit <= 0:
         return ids
@@ -114,7 +115,8 @@ def select(out: Path, manifest: dict, per_reason: int, max_docs: int) -> Selecti
             ids.setdefault(i, None)
 
     # Round-robin over reasons so every reason gets its first example before any gets a second.
-    lists = [v for _, v in sorted(sel.examples.items(), key=lambda kv: STAGE_ORDER.index(kv[0][0]))]
+    order = list(manifest.get("stages", {}))
+    lists = [v for _, v in sorted(sel.examples.items(), key=lambda kv: order.index(kv[0][0]))]
     for n in range(per_reason):
         for v in lists:
             if n < len(v):
@@ -127,7 +129,7 @@ def select(out: Path, manifest: dict, per_reason: int, max_docs: int) -> Selecti
     for rows in sel.rejected.values():
         for r in rows:
             add(r["id"])
-    for i in _first_ids(out, max_docs):  # fill up with the first documents of the run
+    for i in _first_ids(RunLayout(out, tuple(order)), max_docs):  # fill up with the first documents of the run
         add(i)
     sel.doc_ids = list(ids)
     return sel

@@ -11,8 +11,7 @@ from pipeline.report.doc_view import render_document
 from pipeline.report.history import History
 from pipeline.report.markup import color, doc_href, esc
 from pipeline.report.sample import Selection
-from pipeline.runner.chain import STAGE_ORDER
-from pipeline.stage import reason_key
+from pipeline.core.stage import reason_key
 
 DUP_DIFF_MAX_WORDS = 20_000
 
@@ -31,7 +30,7 @@ def render_funnel(manifest: dict) -> str:
     max_docs = max([s.get("docs_in", 0) for s in stages.values()] + [1])
     max_chars = max([s.get("chars_in", 0) for s in stages.values()] + [1])
     rows = []
-    for name in STAGE_ORDER:
+    for name in stages:
         s = stages.get(name)
         if s is None:
             continue
@@ -87,7 +86,7 @@ def _example_snippet(h: History | None, stage: str, key: str) -> str:
 def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History]) -> str:
     stages = manifest.get("stages", {})
     blocks = []
-    for name in STAGE_ORDER:
+    for name in stages:
         reasons = stages.get(name, {}).get("reasons", {})
         if not reasons:
             continue
@@ -175,7 +174,8 @@ def render_clusters(sel: Selection, hist: dict[str, History]) -> str:
 def render_rejected(manifest: dict, sel: Selection, hist: dict[str, History]) -> str:
     stages = manifest.get("stages", {})
     rows = []
-    for (stage, key), items in sorted(sel.rejected.items(), key=lambda kv: (STAGE_ORDER.index(kv[0][0]) if kv[0][0] in STAGE_ORDER else -1, kv[0][1])):
+    order = list(stages)
+    for (stage, key), items in sorted(sel.rejected.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else -1, kv[0][1])):
         total = stages.get(stage, {}).get("reasons", {}).get(key)
         for r in items:
             rid = r["id"]
@@ -196,7 +196,7 @@ def render_rejected(manifest: dict, sel: Selection, hist: dict[str, History]) ->
     return f'<section class="card" id="rejected"><h2>Rejected documents</h2>{body}</section>'
 
 
-def render_documents(order: list[str], hist: dict[str, History]) -> str:
+def render_documents(order: list[str], hist: dict[str, History], stages: list[str]) -> str:
     links, sections = [], []
     for n, doc_id in enumerate(order):
         h = hist[doc_id]
@@ -208,8 +208,8 @@ def render_documents(order: list[str], hist: dict[str, History]) -> str:
                      f'<span class="id">{esc(doc_id)}</span> <span class="chip outline outcome-{esc(h.outcome)}">{esc(h.outcome)}</span>'
                      f'<span class="dots">{dots}</span></a></li>')
         sections.append(render_document(n, h))
-    options = "".join(f'<option value="{s}">{s}</option>' for s in STAGE_ORDER)
-    legend = "".join(f'<span class="chip" style="--c:{c}">{s}</span> ' for s, c in STAGE_COLORS.items() if s in STAGE_ORDER)
+    options = "".join(f'<option value="{s}">{s}</option>' for s in stages)
+    legend = "".join(f'<span class="chip" style="--c:{c}">{s}</span> ' for s, c in STAGE_COLORS.items() if s in stages)
     return f"""
 <section class="card" id="documents">
   <h2>Documents: input and clean text side by side</h2>

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome
+from pipeline.core.document import Document, Edit, Outcome
+from pipeline.core.registry import StageSpec
 from pipeline.stages import chrome_patterns as P
 from pipeline.stages.line_model import LineModel
 from pipeline.stages.lines import Line, measure, removal_edits
@@ -436,10 +437,13 @@ class Boilerplate:
             edits.append(Edit(e.start + offset, e.end + offset, e.removed, e.reason, e.score))
         if not edits:
             return Outcome.keep(doc)
-        from pipeline.document import apply_edits
+        from pipeline.core.document import apply_edits
 
         new_text = apply_edits(text, edits)
         changes: dict[str, object] = {}
         if date != doc.date:
             changes["date"] = date
         return Outcome.keep(doc.with_text(new_text, **changes), edits)
+
+
+SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate)

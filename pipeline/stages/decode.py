@@ -12,7 +12,8 @@ import unicodedata
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.document import Document, Edit, Outcome, RawDocument
+from pipeline.core.registry import StageSpec
 
 NAME = "decode"
 VERSION = "decode_v1"
@@ -362,3 +363,6 @@ def _has_surrogates(text: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder)

@@ -6,12 +6,12 @@ One edit per page records how much markup and boilerplate the extractor removed.
 from __future__ import annotations
 
 import html
-import logging
 import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Edit, Outcome
+from pipeline.core.document import Document, Edit, Outcome
+from pipeline.core.registry import StageSpec
 from pipeline.stages.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
@@ -57,8 +57,6 @@ class Extract:
 
     def __init__(self, config: ExtractConfig | None = None) -> None:
         self.config = config or ExtractConfig()
-        # trafilatura logs an error per unparseable page; we record those as rejections instead.
-        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
     def apply(self, doc: Document) -> Outcome:
         if doc.format != "html":
@@ -101,3 +99,6 @@ class Extract:
         # replacement is the extracted text so the history replays exactly.
         edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup and page chrome", None, text)
         return Outcome.keep(doc.with_text(text, format="text", title=title, date=date), (edit,))
+
+
+SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract)

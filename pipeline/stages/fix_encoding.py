@@ -15,7 +15,8 @@ from ftfy import chardata
 from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.document import Document, Edit, Outcome
+from pipeline.core.document import Document, Edit, Outcome
+from pipeline.core.registry import StageSpec
 
 NAME = "fix_encoding"
 VERSION = "fix_encoding_v1"
@@ -135,3 +136,6 @@ def line_edits(old: str, new: str, reason: str) -> list[Edit]:
             continue
         edits.append(Edit(offsets[i1], offsets[i2], "".join(a[i1:i2]), reason, None, "".join(b[j1:j2])))
     return edits
+
+
+SPEC = StageSpec(NAME, VERSION, FixEncodingConfig, FixEncoding)

@@ -15,8 +15,9 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from typing import Sequence
 
-from pipeline.document import Edit
+from pipeline.core.document import Edit
 
 WORD = re.compile(r"\w+", re.UNICODE)
 _TLDS = "com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl"
@@ -136,21 +137,22 @@ _LETTER = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 # One-entry memo: spam usually measures the very text boilerplate just measured. Held as one
-# tuple, replaced by a single (atomic) assignment, so threads never see a mismatched pair.
-_LAST: tuple[str | None, list] = (None, [])
+# tuple of a text and the tuple of its lines, replaced by a single (atomic) assignment: threads
+# never see a mismatched pair, and no caller can change what the next one gets.
+_LAST: tuple[str | None, tuple[Line, ...]] = (None, ())
 
 
-def measure(text: str) -> list[Line]:
+def measure(text: str) -> tuple[Line, ...]:
     """Split `text` into lines and compute each line's signals (blank lines included).
 
     Pure; the last result is memoised per process because consecutive line stages often see
-    the identical text (callers must not mutate the returned lines).
-"""
+    the identical text. Lines are slotted, not frozen (a frozen init costs a setattr per field
+    on the hot path): read them, never assign to them."""
     global _LAST
     last_text, last_lines = _LAST
     if last_text is not None and (last_text is text or last_text == text):
         return last_lines
-    lines = _measure(text)
+    lines = tuple(_measure(text))
     _LAST = (text, lines)
     return lines
 
@@ -237,7 +239,7 @@ def _measure(text: str) -> list[Line]:
     return lines
 
 
-def removal_edits(text: str, lines: list[Line], removals: dict[int, tuple[str, float]]) -> list[Edit]:
+def removal_edits(text: str, lines: Sequence[Line], removals: dict[int, tuple[str, float]]) -> list[Edit]:
     """Edits that delete the lines `removals` maps (line index -> (reason, score)).
 
     A removed line goes with its line break. Blank lines are collapsed so no new gap appears:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome
+from pipeline.core.document import Document, Outcome
+from pipeline.core.registry import StageSpec
 
 NAME = "quality"
 VERSION = "quality_v1"
@@ -111,3 +112,6 @@ class QualityFilter:
     def apply(self, doc: Document) -> Outcome:
         reason = self.decide(score(doc.text))
         return Outcome.drop(reason) if reason else Outcome.keep(doc)
+
+
+SPEC = StageSpec(NAME, VERSION, QualityConfig, QualityFilter)

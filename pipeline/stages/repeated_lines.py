@@ -1,7 +1,7 @@
 """repeated_lines: cross-document removal of lines that recur across many documents of one
 source (site chrome, signatures, legal footers), in the spirit of CCNet's repeated paragraphs.
 
-Three phases, driven by the runner:
+Three phases, driven by the engine through the corpus-stage protocol of `RepeatedLinesPass`:
   1. map: `line_keys(doc, config)` -> a 64-bit key per normalised non-blank line, salted with
      the document's source group (URL host when known, else its input folder or file), so a
      line only counts against documents of the same source;
@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome, apply_edits
+from pipeline.core.document import Document, Outcome, apply_edits
+from pipeline.core.registry import StageSpec
 from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"
@@ -174,3 +175,32 @@ class RepeatedLines:
             return Outcome.keep(doc)
         edits = removal_edits(doc.text, lines, removals)
         return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits)
+
+
+class RepeatedLinesPass:
+    """The corpus-stage protocol: each shard's line counts (capped at `max_keys`), merged into
+    the set of repeated keys, then removed per document by `RepeatedLines`."""
+
+    name = NAME
+    version = VERSION
+
+    def __init__(self, config: RepeatedLinesConfig | None = None) -> None:
+        self.config = config or RepeatedLinesConfig()
+
+    def observe(self, docs: Iterable[Document]) -> LineCounts:
+        counts = LineCounts(self.config.max_keys)
+        for doc in docs:
+            counts.add(line_keys(doc, self.config))
+        return counts
+
+    def merge(self, observations: Iterable[LineCounts]) -> frozenset[int]:
+        total = LineCounts(self.config.max_keys)
+        for counts in observations:
+            total = total.merge(counts)
+        return total.repeated(self.config)
+
+    def apply(self, doc: Document, fact: frozenset[int]) -> Outcome:
+        return RepeatedLines(self.config, fact).apply(doc)
+
+
+SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus")

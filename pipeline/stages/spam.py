@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.document import Document, Outcome, apply_edits
+from pipeline.core.document import Document, Outcome, apply_edits
+from pipeline.core.registry import StageSpec
 import re
 
 from pipeline.stages.lines import Line, content_words, find_urls, measure, removal_edits
@@ -198,3 +199,6 @@ class Spam:
             return Outcome.keep(doc)
         edits = removal_edits(text, lines, removals)
         return Outcome.keep(doc.with_text(apply_edits(text, edits)), edits)
+
+
+SPEC = StageSpec(NAME, VERSION, SpamConfig, Spam)

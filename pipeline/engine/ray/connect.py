@@ -9,14 +9,14 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 
-log = logging.getLogger("pipeline.runner.ray_engine")  # the name these messages always had
+log = logging.getLogger("pipeline.engine.ray.driver")  # the name these messages always had
 
 
 class RayEngineError(PipelineError):
     """Ray is missing or the cluster cannot be reached."""
 
 
-def _import_ray():
+def import_ray():
     try:
         import ray
     except ImportError:
@@ -24,7 +24,7 @@ def _import_ray():
     return ray
 
 
-def _connect(ray, address: str | None) -> bool:
+def connect(ray, address: str | None) -> bool:
     """Connect or start Ray; True when this call initialised Ray (and so must shut it down)."""
     if ray.is_initialized():  # the caller's own connection: use it, and leave it open
         if address is not None:

@@ -1,7 +1,8 @@
-"""The Stage protocol and the one wrapper that runs a stage on a document, counts and times it.
+"""The stage protocols and the one wrapper that runs a stage on one input, counts and times it.
 
-A stage is any object with a stable `name` and a pure `apply(doc) -> Outcome`; heavy resources
-are built in its constructor from its (frozen, picklable) config section.
+A stage is any object with a stable `name` and a pure `apply(item) -> Outcome`; heavy resources
+are built in its constructor from its (frozen, picklable) config section. A corpus-wide stage
+observes every shard, merges the observations once, then applies the result per document.
 """
 
 from __future__ import annotations
@@ -10,19 +11,60 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Generic, Iterable, Protocol, TypeVar, runtime_checkable
 
-from pipeline.document import Document, Outcome
+from pipeline.core.document import Document, Outcome, RawDocument
 
 log = logging.getLogger(__name__)
 
+In = TypeVar("In", contravariant=True)  # RawDocument for decode, Document after it
+Out = TypeVar("Out", bound=Document, covariant=True)
+Obs = TypeVar("Obs")  # what one shard observed (picklable: it crosses processes)
+Fact = TypeVar("Fact")  # what the merge of all observations decided
+
 
 @runtime_checkable
-class Stage(Protocol):
+class Stage(Protocol[In, Out]):
+    """A per-document stage: decode is Stage[RawDocument, Document], the rest take and give
+    Documents (the new document travels in `Outcome.doc`)."""
+
     name: str  # stable, used in output paths and reasons ("boilerplate")
     version: str  # which logic produced the output ("boilerplate_v1")
 
-    def apply(self, doc: Document) -> Outcome: ...
+    def apply(self, item: In) -> Outcome: ...
+
+
+class CorpusStage(Protocol[Obs, Fact]):
+    """A corpus-wide stage: `observe` each shard's documents, `merge` all observations once,
+    then `apply(doc, fact)` per document like any other stage (through `Bound`)."""
+
+    name: str
+    version: str
+
+    def observe(self, docs: Iterable[Document]) -> Obs: ...
+
+    def merge(self, observations: Iterable[Obs]) -> Fact: ...
+
+    def apply(self, doc: Document, fact: Fact) -> Outcome: ...
+
+
+@dataclass(frozen=True)
+class Bound(Generic[Obs, Fact]):
+    """A corpus-wide stage with its merged fact: a per-document Stage for `run_stage`."""
+
+    stage: CorpusStage[Obs, Fact]
+    fact: Fact
+
+    @property
+    def name(self) -> str:
+        return self.stage.name
+
+    @property
+    def version(self) -> str:
+        return self.stage.version
+
+    def apply(self, doc: Document) -> Outcome:
+        return self.stage.apply(doc, self.fact)
 
 
 @dataclass
@@ -40,9 +82,9 @@ class StageStats:
     seconds: float = 0.0
     reasons: Counter = field(default_factory=Counter)
 
-    def record(self, doc: Document, outcome: Outcome, seconds: float) -> None:
+    def record(self, chars_in: int, outcome: Outcome, seconds: float) -> None:
         self.docs_in += 1
-        self.chars_in += len(doc.text)
+        self.chars_in += chars_in
         self.seconds += seconds
         self.edits += len(outcome.edits)
         for e in outcome.edits:
@@ -108,15 +150,20 @@ def reason_key(reason: str) -> str:
     return reason.split(" | ", 1)[0]
 
 
-def run_stage(stage: Stage, doc: Document, stats: StageStats | None = None) -> Outcome:
+def input_size(item: RawDocument | Document) -> int:
+    """Characters (or raw bytes, before decoding) a stage received: its stats' chars_in."""
+    return len(item.text) if isinstance(item, Document) else len(item.data)
+
+
+def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None) -> Outcome:
     """Apply one stage; a crash on one document drops that document with the error as reason
     instead of killing the run."""
     t0 = time.perf_counter()
     try:
-        outcome = stage.apply(doc)
+        outcome = stage.apply(item)
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus run
-        log.warning("%s failed on %s: %s: %s", stage.name, doc.id, type(exc).__name__, exc)
+        log.warning("%s failed on %s: %s: %s", stage.name, item.id, type(exc).__name__, exc)
         outcome = Outcome.drop(f"error:{type(exc).__name__} | {str(exc)[:200]}")
     if stats is not None:
-        stats.record(doc, outcome, time.perf_counter() - t0)
+        stats.record(input_size(item), outcome, time.perf_counter() - t0)
     return outcome

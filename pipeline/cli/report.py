@@ -1,7 +1,7 @@
 """Click commands of the report package: `pipeline report OUT` and `pipeline diff OUT ID`.
 
-Registered by pipeline/cli.py (`main.add_command(report_command)`, `main.add_command(diff_command)`).
-Library errors (PipelineError) become one-line click errors here, like the other commands.
+Registered by pipeline/cli/main.py; library errors become one-line click errors, like the other
+commands.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_errors import one_line_errors
+from pipeline.cli.errors import one_line_errors
 
 
 @click.command("diff")
@@ -31,12 +31,13 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
       pipeline diff outputs/samples 004_6557ed33d5c9a9db
       pipeline diff outputs/samples 001_cbb55a347cb20141 --stage spam
     """
+    from pipeline.io.layout import RunLayout
     from pipeline.report.diff import render_diff
     from pipeline.report.history import load_history
-    from pipeline.runner.chain import STAGE_ORDER
 
-    if only_stage and only_stage not in STAGE_ORDER:
-        raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(STAGE_ORDER)})", param_hint="--stage")
+    stages = RunLayout.of_run(out).stages  # the stages of that run, from its manifest
+    if only_stage and only_stage not in stages:
+        raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(stages)})", param_hint="--stage")
     history = load_history(out, doc_id)
     use_color = sys.stdout.isatty() if color is None else color
     click.echo(render_diff(history, only_stage, use_color, context=context), color=use_color)

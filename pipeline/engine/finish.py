@@ -7,6 +7,7 @@ import importlib.metadata
 import platform
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -16,9 +17,12 @@ import pyarrow.parquet as pq
 
 import pipeline
 from pipeline.config import PipelineConfig
-from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats
+from pipeline.core.stage import StageStats
+from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
 from pipeline.dedup import index as dedup_index
-from pipeline.dedup.api import sketches_from_table
+from pipeline.engine.plan import Plan
+from pipeline.engine.shard import ShardSummary, merge_stats
+from pipeline.io.layout import RunLayout
 from pipeline.io.readers import InputFile
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
@@ -29,9 +33,6 @@ from pipeline.io.writers import (
     write_rows,
     write_table,
 )
-from pipeline.runner.chain import STAGE_ORDER, stage_dir
-from pipeline.runner.shard import WORK, ShardSummary, merge_stats, shard_name
-from pipeline.stage import StageStats
 
 _VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
 
@@ -46,11 +47,9 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _kept_path(out: Path, index: int) -> Path:
-    return out / WORK / f"kept-{shard_name(index)}.parquet"
-
-
-def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], against: Sequence[str] = ()) -> tuple[list[DuplicateRow], dict]:
+def run_dedup(
+    layout: RunLayout, config: PipelineConfig, summaries: list[ShardSummary], against: Sequence[str] = ()
+) -> tuple[list[DuplicateRow], dict]:
     """The global dedup step over every shard's sketches; returns rows and the LSH/verification
     stats that go into manifest.json. With `against` (earlier runs' folders), documents that
     duplicate what those runs kept are removed first (pipeline.dedup.index)."""
@@ -59,10 +58,9 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], 
     keep: dict[str, KeepInfo] = {}
     shard_of: dict[str, int] = {}
     for s in summaries:
-        t = pq.read_table(_kept_path(out, s.index), columns=["id", "n_chars", "seq", "date", "n_words"])
-        for i, n, seq, date, words in zip(*(t.column(c).to_pylist() for c in ("id", "n_chars", "seq", "date", "n_words"))):
-            keep[i] = KeepInfo(n_chars=n, seq=seq, date=date, quality=float(words))
-            shard_of[i] = s.index
+        part = keep_info_table(pq.read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]))
+        keep.update(part)
+        shard_of.update(dict.fromkeys(part, s.index))
 
     def fetch_texts(ids: Sequence[str]) -> Mapping[str, str]:
         by_shard: dict[int, list[str]] = {}
@@ -70,14 +68,13 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], 
             by_shard.setdefault(shard_of[i], []).append(i)
         texts: dict[str, str] = {}
         for index, wanted in by_shard.items():
-            t = pq.read_table(_kept_path(out, index), columns=["id", "text"], filters=[("id", "in", wanted)])
+            t = pq.read_table(layout.kept(index), columns=["id", "text"], filters=[("id", "in", wanted)])
             texts.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
         return texts
 
     def sketches():
         for s in summaries:
-            p = out / WORK / f"sketch-{shard_name(s.index)}.parquet"
-            yield sketches_from_table(pq.read_table(p))
+            yield sketches_from_table(pq.read_table(layout.sketch(s.index)))
 
     if not against:
         return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
@@ -90,31 +87,44 @@ def run_dedup(out: Path, config: PipelineConfig, summaries: list[ShardSummary], 
     return earlier + rows, info
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """Duplicates an engine resolved itself (Ray), with its dedup seconds and engine details."""
+
+    duplicates: list[DuplicateRow]
+    seconds: float
+    engine: dict = field(default_factory=dict)
+
+
 def finish(
+    plan: Plan,
     out: Path,
     files: list[InputFile],
-    config: PipelineConfig,
     summaries: list[ShardSummary],
     timings: dict[str, float],
     progress: Callable | None = None,
-    duplicates: list[DuplicateRow] | None = None,
+    resolved: Resolved | None = None,
     against: Sequence[str] = (),
 ) -> dict:
-    """Write corpus/, duplicates, rejected, stats and the manifest. `duplicates` may be given
-    by an engine that resolved them itself (Ray); otherwise they are found here."""
+    """Write corpus/, duplicates, rejected, stats and the manifest, each once. Duplicates are
+    found here unless the engine `resolved` them itself (Ray)."""
+    config, layout = plan.config, plan.layout(out)
     t0 = time.perf_counter()
-    dups, dedup_info = run_dedup(out, config, summaries, against) if duplicates is None else (duplicates, {})
-    timings["dedup"] = time.perf_counter() - t0
+    if resolved is None:
+        dups, dedup_info = run_dedup(layout, config, summaries, against)
+        timings["dedup"] = time.perf_counter() - t0
+    else:
+        dups, dedup_info = resolved.duplicates, {}
+        timings["dedup"] = resolved.seconds
     if progress:
         progress("dedup", len(dups), None)
     t1 = time.perf_counter()
     dup_ids = {d.id: d for d in dups}
-    corpus_dir = out / "corpus"
     n_kept = 0
     dup_source: dict[str, str] = {}
     kept_chars = dup_chars = 0
     for s in summaries:
-        t = pq.read_table(_kept_path(out, s.index))
+        t = pq.read_table(layout.kept(s.index))
         if dup_ids:
             is_dup = pc.is_in(t.column("id"), value_set=pa.array(list(dup_ids), type=pa.string()))
             removed = t.filter(is_dup)
@@ -124,7 +134,7 @@ def finish(
         t = t.select(CORPUS_SCHEMA.names).cast(CORPUS_SCHEMA)
         n_kept += t.num_rows
         kept_chars += sum(t.column("n_chars").to_pylist())
-        write_table(t, corpus_dir / f"part-{shard_name(s.index)}.parquet", config.run.row_group_size)
+        write_table(t, layout.corpus_part(s.index), config.run.row_group_size)
     dup_rows = [
         dict(
             id=d.id,
@@ -138,26 +148,25 @@ def finish(
         )
         for d in sorted(dups, key=lambda d: d.id)
     ]
-    write_rows(dup_rows, DUPLICATES_SCHEMA, out / "duplicates.parquet")
+    write_rows(dup_rows, DUPLICATES_SCHEMA, layout.duplicates)
     dedup_edits = [
         dict(id=d["id"], stage="dedup", action="dropped", start=None, end=None, removed=None, replacement=None,
              reason=f"dedup:{d['kind']}_duplicate | of {d['duplicate_of']} (similarity {d['similarity']:.3f})",
              score=d["similarity"])
         for d in dup_rows
     ]
-    write_rows(dedup_edits, EDITS_SCHEMA, out / "stages" / stage_dir("dedup") / "edits-00000.parquet")
+    write_rows(dedup_edits, EDITS_SCHEMA, layout.edits("dedup", 0))
     rejected = pa.concat_tables(
-        [pq.read_table(out / WORK / f"rejected-{shard_name(s.index)}.parquet").cast(REJECTED_SCHEMA) for s in summaries]
+        [pq.read_table(layout.rejected_part(s.index)).cast(REJECTED_SCHEMA) for s in summaries]
         or [REJECTED_SCHEMA.empty_table()]
     )
-    write_table(rejected, out / "rejected.parquet")
+    write_table(rejected, layout.rejected)
     if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
-        dedup_index.write_index(out, (sketches_from_table(pq.read_table(out / WORK / f"sketch-{shard_name(s.index)}.parquet"))
-                                      for s in summaries), set(dup_ids), config.dedup, against,
-                                 corpus_parts=[f"part-{shard_name(s.index)}.parquet" for s in summaries])
+        dedup_index.write_index(layout, (sketches_from_table(pq.read_table(layout.sketch(s.index))) for s in summaries),
+                                set(dup_ids), config.dedup, against, corpus_parts=[layout.corpus_part(s.index).name for s in summaries])
     timings["write"] = time.perf_counter() - t1
 
-    stats = merge_stats(summaries)
+    stats = merge_stats(plan, summaries)
     d = StageStats("dedup", docs_in=sum(s.n_kept for s in summaries))
     d.docs_dropped = len(dups)
     d.docs_out = d.docs_in - d.docs_dropped
@@ -166,20 +175,23 @@ def finish(
     d.seconds = timings["dedup"]
     d.reasons = Counter(f"dedup:{x.kind}_duplicate" for x in dups)
     stats["dedup"] = d
-    for name in STAGE_ORDER:
-        write_json(stats[name].to_dict(), out / "stages" / stage_dir(name) / "stats.json")
+    for name in plan.names:
+        write_json(stats[name].to_dict(), layout.stage_stats(name))
 
-    manifest = _manifest(out, files, config, summaries, stats, n_kept, len(dups), rejected, timings)
+    manifest = _manifest(plan, layout, files, summaries, stats, n_kept, len(dups), rejected, timings)
     if dedup_info:
         manifest["dedup"] = dedup_info
-    write_json(manifest, out / "manifest.json")
+    if resolved is not None and resolved.engine:
+        manifest["engine"] = resolved.engine
+    write_json(manifest, layout.manifest)
     return manifest
 
 
-def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, timings) -> dict:
+def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_dups, rejected, timings) -> dict:
+    config = plan.config
     n_input = sum(s.n_input for s in summaries)
-    corpus_ids = pa.concat_tables([pq.read_table(p, columns=["id"]) for p in sorted((out / "corpus").glob("part-*.parquet"))] or [pa.table({"id": pa.array([], pa.string())})]).column("id").to_pylist()
-    dup_ids = pq.read_table(out / "duplicates.parquet", columns=["id"]).column("id").to_pylist()
+    corpus_ids = pa.concat_tables([pq.read_table(p, columns=["id"]) for p in sorted(layout.corpus.glob("part-*.parquet"))] or [pa.table({"id": pa.array([], pa.string())})]).column("id").to_pylist()
+    dup_ids = pq.read_table(layout.duplicates, columns=["id"]).column("id").to_pylist()
     rej_ids = rejected.column("id").to_pylist()
     all_ids = corpus_ids + dup_ids + rej_ids
     n_unique = len(set(all_ids))
@@ -191,7 +203,7 @@ def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, ti
         "inputs": sorted({str(f.path) for f in files}),
         "n_input_files": len(files),
         "config": config.model_dump(mode="json"),
-        "stage_versions": _stage_versions(),
+        "stage_versions": plan.registry.versions(),
         "counts": {
             "input_documents": n_input,
             "kept": n_kept,
@@ -205,22 +217,15 @@ def _manifest(out, files, config, summaries, stats, n_kept, n_dups, rejected, ti
             "ids_seen": len(all_ids),
             "unique_ids": n_unique,
         },
-        "stages": {name: stats[name].to_dict() for name in STAGE_ORDER},
+        "stages": {name: stats[name].to_dict() for name in plan.names},
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
         "shards": len(summaries),
         "outputs": {
             "corpus": "corpus/",
             "duplicates": "duplicates.parquet",
             "rejected": "rejected.parquet",
-            "stages": [f"stages/{stage_dir(n)}/" for n in STAGE_ORDER],
-            **({"index": "index/"} if config.dedup.enabled else {}),
+            "stages": [f"{layout.stage_dir(n).relative_to(layout.out)}/" for n in plan.names],
+            **({"index": f"{layout.index.relative_to(layout.out)}/"} if config.dedup.enabled else {}),
         },
     }
 
-
-def _stage_versions() -> dict[str, str]:
-    """Which logic produced the outputs, from each stage module's constants (building the
-    stages here would load the extractor and the line model for nothing)."""
-    from pipeline.stages import boilerplate, decode, extract, fix_encoding, quality, repeated_lines, spam
-
-    return {m.NAME: m.VERSION for m in (decode, extract, fix_encoding, boilerplate, spam, repeated_lines, quality)}

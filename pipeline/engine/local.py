@@ -1,8 +1,9 @@
-"""The embedded runner: one machine, a process pool over shards, no server.
+"""The local engine: one machine, a process pool over shards, no server (`run(..., engine="local")`).
 
-Plan: (1) map phase over fixed-size shards of the input stream (clean + sketch), (2) global
-dedup over the sketches, (3) final phase: join duplicates on id, write corpus/, rejected,
-stats and the manifest with the accounting check.
+Schedule of the plan: (1) map phases over fixed-size shards of the input stream (clean +
+sketch), (2) global dedup over the sketches, (3) final phase: join duplicates on id, write
+corpus/, rejected, stats and the manifest with the accounting check. Also the input stream and
+output-folder checks both engines share.
 """
 
 from __future__ import annotations
@@ -14,29 +15,19 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from pipeline.config import PipelineConfig
-from pipeline.document import RawDocument
-from pipeline.errors import OutputError
-from pipeline.io.readers import InputFile, ReadFailure, read_file, resolve_inputs
+from pipeline.core.document import RawDocument
+from pipeline.engine import finish
+from pipeline.engine.plan import Plan
+from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
+from pipeline.errors import InputError, OutputError
+from pipeline.io.layout import OUTPUT_NAMES, RunLayout
+from pipeline.io.readers import InputFile, ReadFailure, read_file
 from pipeline.io.writers import write_json
-from pipeline.runner import finalize
-from pipeline.runner.shard import (
-    WORK,
-    ShardSummary,
-    clean_shard,
-    finish_shard,
-    merge_line_counts,
-    pre_summary_path,
-    process_shard,
-    summary_path,
-)
 
 log = logging.getLogger(__name__)
-
-# What a run writes into OUT; --overwrite removes exactly these and nothing else.
-OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", "index", WORK)
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total or None)
 
@@ -48,7 +39,8 @@ class RunResult:
     summaries: list[ShardSummary] = field(default_factory=list)
 
 
-def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
+    out = layout.out
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not resume:
@@ -65,27 +57,28 @@ def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
             elif p.exists():
                 p.unlink()
     try:
-        (out / WORK).mkdir(parents=True, exist_ok=True)
+        layout.work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
 
 
-def _check_against(out: Path, against: list[str], config: PipelineConfig) -> None:
+def check_against(layout: RunLayout, against: Sequence[str], config: PipelineConfig) -> None:
     """--against needs dedup on, and earlier runs that are not OUT itself (checked before any work)."""
     if not against:
         return
     from pipeline.dedup.index import load_index
-    from pipeline.errors import InputError
 
     if not config.dedup.enabled:
         raise InputError("--against needs dedup enabled (dedup.enabled: true)")
     for a in against:
-        if Path(a).resolve() == out.resolve():
+        if Path(a).resolve() == layout.out.resolve():
             raise InputError(f"{a}: --against names the output folder itself")
         load_index(a, config.dedup)  # missing index or another layout: one clear line now
 
 
-def check_resume_identity(out: Path, files: list[InputFile], config: PipelineConfig, resume: bool, against: list[str] = ()) -> None:  # type: ignore[assignment]
+def check_resume_identity(
+    layout: RunLayout, files: list[InputFile], config: PipelineConfig, resume: bool, against: Sequence[str] = ()
+) -> None:
     """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
     identity = {
         "inputs": [[str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files],
@@ -94,7 +87,7 @@ def check_resume_identity(out: Path, files: list[InputFile], config: PipelineCon
     }
     if against:
         identity["against"] = list(against)
-    path = out / WORK / "run.json"
+    path, out = layout.identity, layout.out
     if resume and path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
         if previous != identity:
@@ -136,68 +129,55 @@ def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> I
         yield index, seq, batch
 
 
-def run(
-    inputs: list[str | Path],
-    out: str | Path,
-    config: PipelineConfig | None = None,
-    *,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: Progress | None = None,
-    against: list[str | Path] = (),  # type: ignore[assignment]
-) -> RunResult:
-    """Run the whole pipeline on files/folders into `out`; returns the manifest. `against`:
-    earlier runs' folders; documents that duplicate what they kept are removed (dedup across runs)."""
-    config = config or PipelineConfig()
-    out = Path(out)
-    files = resolve_inputs(list(inputs))  # raises InputError before any work
-    against = [str(a) for a in against]
-    _check_against(out, against, config)
-    prepare_output(out, overwrite, resume)
-    check_resume_identity(out, files, config, resume, against)
+def execute(
+    plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None, against: Sequence[str] = ()
+) -> tuple[list[ShardSummary], dict]:
+    """The local engine's schedule of the plan: both map phases over a process pool, then the
+    one finish step (global dedup, against earlier runs' indexes if given; corpus, manifest)."""
+    check_resume_identity(layout, files, plan.config, resume, against)
     t0 = time.perf_counter()
-    summaries = _map_phase(files, out, config, resume, progress)
-    t_map = time.perf_counter() - t0
-    manifest = finalize.finish(out, files, config, summaries, timings={"map": t_map}, progress=progress, against=against)
-    if manifest["accounting"]["ok"] and not config.run.keep_work:
-        shutil.rmtree(out / WORK, ignore_errors=True)  # shard scratch; only --resume needs it
-    return RunResult(out, manifest, summaries)
+    summaries = _map_phase(plan, files, layout.out, resume, progress)
+    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress,
+                             against=against)
+    return summaries, manifest
 
 
-def _map_phase(files, out: Path, config: PipelineConfig, resume: bool, progress: Progress | None) -> list[ShardSummary]:
-    """Phase 1 (decode -> spam) and phase 2 (repeated_lines -> quality -> sketch) over shards.
-    Without the corpus-wide repeated-line pass both phases run in one task per shard."""
+def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | None) -> list[ShardSummary]:
+    """The pre phase (decode -> spam), the corpus-wide merge, and the post phase
+    (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
+    run in one task per shard."""
+    config, layout = plan.config, plan.layout(out)
     shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes)
-    fused = not config.repeated_lines.enabled
+    fused = plan.corpus is None
     counter = _Counter(progress, "clean")
 
-    def phase1_tasks():
+    def pre_phase_tasks():
         for index, seq, batch in shards:
-            final, pre = summary_path(out, index), pre_summary_path(out, index)
+            final, pre = layout.summary(index), layout.pre_summary(index)
             if resume and final.exists():
                 yield None, (ShardSummary.load(final),)
             elif fused:
-                yield process_shard, (index, seq, batch, config, str(out))
+                yield run_both_phases, (index, seq, batch, plan, str(out))
             elif resume and pre.exists():
                 yield None, (ShardSummary.load(pre),)
             else:
-                yield clean_shard, (index, seq, batch, config, str(out))
+                yield run_pre_phase, (index, seq, batch, plan, str(out))
 
-    first = _execute(phase1_tasks(), config.run.workers, counter)
+    first = _execute(pre_phase_tasks(), config.run.workers, counter)
     if fused:
         return first
-    repeated = merge_line_counts(out, first, config)
-    counter = _Counter(progress, "repeated_lines+quality")
+    fact = merge_observations(plan, out, first)
+    counter = _Counter(progress, "+".join(plan.post_names))
 
-    def phase2_tasks():
+    def post_phase_tasks():
         for pre in first:
-            final = summary_path(out, pre.index)
+            final = layout.summary(pre.index)
             if final.exists() and resume:
                 yield None, (ShardSummary.load(final),)
             else:
-                yield finish_shard, (pre.index, pre, config, str(out), repeated)
+                yield run_post_phase, (pre.index, pre, plan, str(out), fact)
 
-    return _execute(phase2_tasks(), config.run.workers, counter)
+    return _execute(post_phase_tasks(), config.run.workers, counter)
 
 
 class _Counter:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli_errors import one_line_errors
+from pipeline.cli.errors import one_line_errors
 from pipeline.config import load_config
-from pipeline.dedup.command import dedup_command
-from pipeline.errors import PipelineError
-from pipeline.report.command import diff_command, report_command
-from pipeline.report.progress import ProgressBars, setup_cli_logging
+from pipeline.cli.dedup import dedup_command
+from pipeline.cli.progress import ProgressBars, setup_cli_logging
+from pipeline.cli.report import diff_command, report_command
+from pipeline.io.layout import read_manifest
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,7 +62,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
-    from pipeline.runner.local import run as run_local
+    from pipeline.engine.run import run as run_pipeline
 
     cfg = load_config(config_path)
     if workers:
@@ -72,12 +72,8 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
     if against and engine == "ray":
         raise click.UsageError("--against is supported by --engine local only")
     with ProgressBars(quiet=quiet) as progress:
-        if engine == "ray":
-            from pipeline.runner.ray_engine import run_ray
-
-            result = run_ray(list(inputs), out, cfg, address=address, overwrite=overwrite, resume=resume, progress=progress)
-        else:
-            result = run_local(list(inputs), out, cfg, overwrite=overwrite, resume=resume, progress=progress, against=list(against))
+        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume,
+                              progress=progress, against=list(against))
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:
@@ -102,7 +98,7 @@ def stats(out, as_json):
     Example:
       pipeline stats outputs/samples
     """
-    manifest = _manifest(out)
+    manifest = read_manifest(out)
     stages = manifest["stages"]
     if as_json:
         click.echo(json.dumps({"counts": manifest["counts"], "stages": stages}, indent=2))
@@ -141,14 +137,15 @@ def apply_cmd(stage, file, config_path, is_html):
       pipeline apply boilerplate samples/004_6557ed33d5c9a9db.txt
       curl -s https://example.org | pipeline apply extract --html
     """
-    from pipeline.document import RawDocument
-    from pipeline.runner.chain import STAGE_ORDER, Cleaner
+    from pipeline.core.document import RawDocument
+    from pipeline.core.registry import default_registry
+    from pipeline.engine.chain import Cleaner
 
-    usable = [s for s in STAGE_ORDER if s not in ("repeated_lines", "dedup")]
+    usable = [s.name for s in default_registry().of_kind("document")]
     if stage not in usable:
         raise click.BadParameter(f"'{stage}' is not a per-document stage (one of {', '.join(usable)})", param_hint="STAGE")
     cleaner = Cleaner(load_config(config_path))
-    names = usable[1 : usable.index(stage) + 1]
+    names = usable[: usable.index(stage) + 1]
     cleaner.pre = [s for s in cleaner.pre if s.name in names]
     cleaner.post = [s for s in cleaner.post if s.name in names]
     name = getattr(file, "name", "stdin")
@@ -166,15 +163,4 @@ main.add_command(report_command)
 main.add_command(dedup_command, "dedup")
 
 
-def _manifest(out: Path) -> dict:
-    p = out / "manifest.json"
-    if not p.exists():
-        raise PipelineError(f"{out}: no manifest.json (not a finished run)")
-    try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PipelineError(f"{p}: unreadable manifest ({exc})") from None
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

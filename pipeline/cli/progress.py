@@ -1,13 +1,13 @@
 """Progress bars and log output for the command line (the library itself only calls a callback
 and logs through `logging.getLogger(__name__)`; it never adds handlers).
 
-    from pipeline.report.progress import ProgressBars, setup_cli_logging
+    from pipeline.cli.progress import ProgressBars, setup_cli_logging
 
     setup_cli_logging(debug=False)                 # once, in the CLI entry point
     with ProgressBars(quiet=quiet) as progress:    # a `Progress` callable: (phase, done, total)
         run_local(inputs, out, cfg, progress=progress)
 
-One tqdm bar per phase ("clean", "dedup", ...): documents done, documents/s and, when the runner
+One tqdm bar per phase ("clean", "dedup", ...): documents done, documents/s and, when the engine
 knows the total, an ETA. Disabled (a no-op) with `quiet=True` and, by default, when the stream is
 not a terminal, so piped or logged output stays clean.
 """
@@ -26,7 +26,7 @@ __all__ = ["ProgressBars", "TqdmLoggingHandler", "setup_cli_logging"]
 class ProgressBars:
     """A `Progress` callback `(phase, done, total)` that draws one tqdm bar per phase.
 
-    `done` is cumulative (documents finished so far in that phase), as the runner reports it.
+    `done` is cumulative (documents finished so far in that phase), as the engine reports it.
     A new phase closes the previous bar. Use as a context manager, or call `close()`."""
 
     def __init__(self, quiet: bool = False, stream: IO[str] | None = None, enabled: bool | None = None) -> None:
@@ -95,6 +95,10 @@ def setup_cli_logging(debug: bool = False) -> logging.Handler:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    if not debug:
+        # trafilatura logs an error per unparseable page; the extract stage records those as
+        # rejections, so the command line shows them only with --debug.
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     if debug:
         logging.getLogger("pipeline").setLevel(logging.DEBUG)
     return handler

@@ -1,0 +1,165 @@
+"""`pipeline dedup CORPUS --out OUT`: exact + near-duplicate removal on any Parquet file/folder
+with `id` and `text` columns (optional `date`, `quality` columns feed the keep policy).
+
+Writes OUT/duplicates.parquet (one row per removed document), OUT/corpus/ (the input files
+without the removed rows, all columns kept) and OUT/dedup_stats.json, each atomically; an OUT
+holding files needs --overwrite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from pipeline.cli.errors import one_line_errors
+from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, rows_to_table, sketch
+from pipeline.errors import ConfigError, InputError, OutputError
+from pipeline.io.writers import write_json, write_table
+
+
+def _sketch_job(args):
+    docs, cfg_dict = args
+    return sketch(docs, DedupConfig(**cfg_dict))
+
+
+@click.command("dedup")
+@click.argument("corpus", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--threshold", type=float, default=None, help="Similarity to the kept document needed for removal [0.8].")
+@click.option("--similarity", type=click.Choice(["jaccard", "containment"]), default=None)
+@click.option("--shingle", type=click.Choice(["word", "char"]), default=None, help="word n-grams (prose) or char n-grams (short/CJK).")
+@click.option("--shingle-size", type=int, default=None)
+@click.option("--num-perm", type=int, default=None)
+@click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None)
+@click.option("--keep-rule", type=click.Choice(["coverage", "policy"]), default=None,
+              help="coverage: keep each cluster's star centre, --keep breaks ties [default]; policy: --keep decides outright.")
+@click.option("--no-exact", is_flag=True, help="Skip the exact-duplicate pass.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Processes computing sketches.")
+@click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True)
+@click.option("--id-column", default="id", show_default=True)
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace what an earlier dedup wrote into OUT.")
+@one_line_errors
+def dedup_command(corpus, out, no_exact, workers, batch_size, id_column, text_column, overwrite, **options):
+    """Remove exact and near-duplicate documents from a Parquet CORPUS (file or folder)."""
+    import pyarrow.dataset as ds
+
+    if not corpus.exists():
+        raise InputError(f"dedup: {corpus}: no such file or folder")
+    cfg = _config(options, no_exact)
+    dataset = _open_corpus(ds, corpus, (id_column, text_column))
+    keep_info, batches = _sketch_corpus(dataset, cfg, id_column, text_column, workers, batch_size, corpus)
+    rows, stats = find_duplicates_with_stats(batches, keep_info, _text_fetcher(dataset, id_column, text_column), cfg)
+    _check_out(out, overwrite)
+    stats["kept"] = _write_outputs(dataset, corpus, out, rows, id_column)
+    write_json(stats, out / "dedup_stats.json")
+    exact = sum(r.kind == "exact" for r in rows)
+    click.echo(
+        f"dedup: {stats['docs']} docs, removed {len(rows)} ({exact} exact, {len(rows) - exact} near), kept {stats['kept']}; "
+        f"LSH {stats.get('bands')}x{stats.get('rows')}, {stats.get('candidate_pairs', 0)} candidates, "
+        f"{stats.get('verified_pairs', 0)} verified -> {out}"
+    )
+
+
+def _config(options: dict, no_exact: bool) -> DedupConfig:
+    from pydantic import ValidationError
+
+    overrides = {k: v for k, v in options.items() if v is not None}
+    if no_exact:
+        overrides["exact"] = False
+    try:
+        return DedupConfig(**overrides)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise ConfigError(f"dedup: option {'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}") from None
+
+
+def _open_corpus(ds, corpus: Path, columns: tuple[str, str]):
+    import pyarrow as pa
+
+    try:
+        dataset = ds.dataset(str(corpus), format="parquet")
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"dedup: {corpus}: not readable as Parquet ({str(exc).splitlines()[0]})") from None
+    names = dataset.schema.names
+    for col in columns:
+        if col not in names:
+            raise InputError(f"dedup: {corpus}: no column {col!r} (columns: {', '.join(names)})")
+    return dataset
+
+
+def _sketch_corpus(dataset, cfg: DedupConfig, id_column: str, text_column: str, workers: int, batch_size: int, corpus: Path):
+    """KeepInfo of every document (input order = seq) and the sketches, batch by batch."""
+    names = dataset.schema.names
+    extra = [c for c in ("date", "quality") if c in names]
+    keep_info: dict[str, KeepInfo] = {}
+    batches = []
+    seq = 0
+    for rb in dataset.to_batches(columns=[id_column, text_column, *extra], batch_size=batch_size):
+        ids = [str(x) for x in rb.column(0).to_pylist()]
+        texts = [t or "" for t in rb.column(1).to_pylist()]
+        dates = rb.column(2).to_pylist() if "date" in extra else [None] * len(ids)
+        quals = rb.column(2 + ("date" in extra)).to_pylist() if "quality" in extra else [0.0] * len(ids)
+        for i, t, d, q in zip(ids, texts, dates, quals):
+            if i in keep_info:
+                raise InputError(f"dedup: {corpus}: id {i!r} appears more than once")
+            keep_info[i] = KeepInfo(len(t), seq, None if d is None else str(d), float(q or 0.0))
+            seq += 1
+        batches.append(list(zip(ids, texts)))
+        if workers == 1:
+            batches[-1] = sketch(batches[-1], cfg)
+    if workers > 1:
+        sketch([("warm", "load the compiled kernels before forking")], cfg)  # workers inherit them
+        with ProcessPoolExecutor(workers) as pool:
+            batches = list(pool.map(_sketch_job, [(b, cfg.model_dump()) for b in batches]))
+    return keep_info, batches
+
+
+def _text_fetcher(dataset, id_column: str, text_column: str):
+    import pyarrow.compute as pc
+
+    def fetch_texts(want):
+        table = dataset.to_table(columns=[id_column, text_column], filter=pc.field(id_column).isin(list(want)))
+        return dict(zip(map(str, table.column(0).to_pylist()), (t or "" for t in table.column(1).to_pylist())))
+
+    return fetch_texts
+
+
+_OUTPUTS = ("duplicates.parquet", "corpus", "dedup_stats.json")
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an OUT holding files unless --overwrite, and then only ever replace our own."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"dedup: {out}: exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()):
+        return
+    foreign = sorted({p.name for p in out.iterdir()} - set(_OUTPUTS))
+    if not overwrite:
+        raise OutputError(f"dedup: {out}: output folder is not empty; pass --overwrite to replace an earlier dedup")
+    if foreign:
+        raise OutputError(f"dedup: {out}: holds files dedup did not write ({', '.join(foreign[:3])}); refusing to overwrite")
+    shutil.rmtree(out / "corpus", ignore_errors=True)
+
+
+def _write_outputs(dataset, corpus: Path, out: Path, rows, id_column: str) -> int:
+    """duplicates.parquet and the corpus without the removed rows; returns the rows kept."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    write_table(rows_to_table(rows), out / "duplicates.parquet")
+    removed = pa.array(sorted({r.id for r in rows}), pa.string())
+    base = corpus if corpus.is_dir() else corpus.parent
+    kept = 0
+    for path in dataset.files:
+        table = pq.read_table(path)
+        mask = pc.invert(pc.is_in(pc.cast(table.column(id_column), pa.string()), value_set=removed))
+        table = table.filter(mask)
+        kept += table.num_rows
+        write_table(table, out / "corpus" / os.path.relpath(path, base))
+    return kept

@@ -1,0 +1,68 @@
+"""`run`: the one entry point of a whole run, on either engine.
+
+Both engines get the same plan, layout and inputs and differ only in how they schedule the
+shards (`local.execute`: a process pool; `ray.driver.execute`: Ray Data); OUT is prepared before
+and the scratch folder removed after, here, once.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from pathlib import Path
+from typing import Literal, Sequence
+
+from pipeline.config import PipelineConfig
+from pipeline.core.registry import Registry
+from pipeline.engine import local
+from pipeline.engine.local import Progress, RunResult, check_against, prepare_output
+from pipeline.engine.plan import Plan
+from pipeline.errors import InputError
+from pipeline.io.readers import resolve_inputs
+
+Engine = Literal["local", "ray"]
+
+
+def run(
+    inputs: list[str | Path],
+    out: str | Path,
+    config: PipelineConfig | None = None,
+    *,
+    registry: Registry | None = None,
+    engine: Engine = "local",
+    address: str | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    progress: Progress | None = None,
+    against: Sequence[str | Path] = (),
+) -> RunResult:
+    """Run the whole pipeline on files/folders into `out`; returns the manifest.
+
+    `registry` replaces the default stages (e.g. with one more stage). `engine="ray"` runs on a
+    Ray cluster: `address` "host:port" (or "auto"), else RAY_ADDRESS, else a local Ray for this
+    run; OUT must then be storage every node can read and write. `against`: earlier runs'
+    folders (local engine); documents that duplicate what those runs kept are removed too."""
+    plan = Plan.of(config, registry)
+    against = [str(a) for a in against]
+    if against and engine != "local":
+        raise InputError("--against is supported by the local engine only")
+    execute = _engine(engine, address, against)  # a missing Ray extra fails before any work
+    # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
+    layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
+    files = resolve_inputs(list(inputs))  # raises InputError before any work
+    check_against(layout, against, plan.config)  # a missing or incompatible earlier index, too
+    prepare_output(layout, overwrite, resume)
+    summaries, manifest = execute(plan, layout, files, resume, progress)
+    if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
+        shutil.rmtree(layout.work, ignore_errors=True)  # shard scratch; only --resume needs it
+    return RunResult(layout.out, manifest, summaries)
+
+
+def _engine(engine: Engine, address: str | None, against: Sequence[str]):
+    if engine == "local":
+        return functools.partial(local.execute, against=against)
+    from pipeline.engine.ray import driver
+    from pipeline.engine.ray.connect import import_ray  # Ray itself is imported only here
+
+    import_ray()
+    return functools.partial(driver.execute, address=address)

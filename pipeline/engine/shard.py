@@ -1,0 +1,219 @@
+"""Map-phase work on one shard: run the plan's per-document stages and write its side tables.
+
+A shard is a fixed run of input records (by input order), so its content never depends on the
+number of workers. All files of a shard are written atomically; its summary file is written
+last and marks the shard complete (what `--resume` looks for).
+
+Phases: `run_pre_phase` (the stages before the corpus-wide step, plus that step's observation
+of the shard), `merge_observations` (global), `run_post_phase` (the corpus-wide step applied,
+the stages after it, the dedup sketches). Without a corpus-wide step `run_both_phases` runs the
+two in one task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.document import Document, RawDocument
+from pipeline.core.stage import StageStats
+from pipeline.dedup import sketch, sketches_to_table
+from pipeline.engine.chain import CleanResult, Cleaner, run_chain
+from pipeline.engine.plan import Plan
+from pipeline.io.dates import iso_date
+from pipeline.io.layout import RunLayout
+from pipeline.io.readers import ReadFailure
+from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
+
+# Scratch rows between the phases: the corpus columns plus the input position (first_seen).
+KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
+# Documents between the two phases, whole (every Document field, meta as a JSON object): the
+# post phase gets exactly what the pre phase made.
+SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
+
+
+@dataclass
+class ShardSummary:
+    index: int
+    n_input: int
+    n_kept: int
+    n_rejected: int
+    stats: dict[str, dict]
+
+    def to_json(self) -> dict:
+        return self.__dict__
+
+    @classmethod
+    def load(cls, path: Path) -> "ShardSummary":
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def _preview(text: str | None) -> str | None:
+    return None if text is None else text[:300]
+
+
+def _kept_row(d: Document, seq: int) -> dict:
+    return dict(
+        id=d.id,
+        text=d.text,
+        source=d.source,
+        url=d.url,
+        title=d.title,
+        date=iso_date(d.date),
+        n_chars=len(d.text),
+        n_words=len(d.text.split()),
+        charset=d.meta.get("charset"),
+        seq=seq,
+    )
+
+
+def _survivor_row(d: Document, seq: int) -> dict:
+    return dict(id=d.id, text=d.text, source=d.source, format=d.format, url=d.url, title=d.title, date=d.date,
+                meta=json.dumps(dict(d.meta), ensure_ascii=False), seq=seq)
+
+
+def _survivor_doc(row: dict) -> Document:
+    return Document(id=row["id"], text=row["text"], source=row["source"], format=row["format"], url=row["url"],
+                    title=row["title"], date=row["date"], meta=json.loads(row["meta"]))
+
+
+def _write_edits(layout: RunLayout, index: int, edits: dict[str, list[dict]], stages: list[str]) -> None:
+    for stage in stages:
+        write_rows(edits[stage], EDITS_SCHEMA, layout.edits(stage, index))
+
+
+def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
+    """Phase 1 on one shard: the stages before the corpus-wide step. Writes their edits, input
+    texts, the surviving documents, rejected rows so far and the corpus-wide step's observation."""
+    layout = plan.layout(Path(out_dir))
+    cleaner = Cleaner(plan.config, plan.registry)
+    stats = plan.new_stats()
+    edits: dict[str, list[dict]] = {s: [] for s in plan.names}
+    inputs: list[dict] = []
+    survivors: list[Document] = []
+    seqs: list[int] = []
+    rejected: list[dict] = []
+    for offset, rec in enumerate(records):
+        if isinstance(rec, ReadFailure):
+            rejected.append(dict(id=rec.id, source=rec.source, stage="read", reason=rec.reason, n_chars=None, preview=None))
+            continue
+        result = cleaner.clean_pre(rec, stats)
+        _collect(result, edits, inputs, rejected)
+        if result.doc is not None:
+            survivors.append(result.doc)
+            seqs.append(first_seq + offset)
+    names = [s.name for s in plan.pre]
+    _write_edits(layout, index, edits, names)
+    if plan.config.run.store_input:
+        write_rows(inputs, INPUT_SCHEMA, layout.inputs(index))
+    write_rows([_survivor_row(d, q) for d, q in zip(survivors, seqs)], SURVIVOR_SCHEMA, layout.survivors(index))
+    write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index))
+    if plan.corpus is not None:
+        _write_pickle(plan.corpus_stage().observe(survivors), layout.observation(index))
+    summary = ShardSummary(index=index, n_input=len(records), n_kept=len(survivors), n_rejected=len(rejected),
+                           stats={k: stats[k].to_dict() for k in names})
+    write_json(summary.to_json(), layout.pre_summary(index))
+    return summary
+
+
+def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact: Any = None) -> ShardSummary:
+    """Phase 2 on one shard's survivors: the corpus-wide step (bound to its merged `fact`), the
+    stages after it, then the dedup sketches of what is kept."""
+    layout = plan.layout(Path(out_dir))
+    stats = plan.new_stats()
+    stages = plan.post_stages(fact)
+    edits: dict[str, list[dict]] = {s: [] for s in plan.names}
+    kept: list[dict] = []
+    rejected: list[dict] = []
+    for row in pq.read_table(layout.survivors(index)).to_pylist():
+        doc = _survivor_doc(row)
+        result = CleanResult(doc.id, doc.source, None, doc.format, doc)
+        run_chain(result, doc, stages, stats)
+        _collect(result, edits, [], rejected)
+        if result.doc is not None:
+            kept.append(_kept_row(result.doc, row["seq"]))
+    _write_edits(layout, index, edits, list(plan.post_names))
+    earlier = pq.read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
+    write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index))
+    write_rows(kept, KEPT_SCHEMA, layout.kept(index))
+    if plan.dedup:
+        write_table(sketches_to_table(sketch([(k["id"], k["text"]) for k in kept], plan.config.dedup)), layout.sketch(index))
+    summary = ShardSummary(index=index, n_input=pre.n_input, n_kept=len(kept), n_rejected=pre.n_rejected + len(rejected),
+                           stats={**pre.stats, **{k: stats[k].to_dict() for k in plan.post_names}})
+    write_json(summary.to_json(), layout.summary(index))
+    return summary
+
+
+def run_both_phases(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
+    """Both phases on one shard, for plans without a corpus-wide step."""
+    assert plan.corpus is None, "a corpus-wide step needs the global merge between the phases"
+    return run_post_phase(index, run_pre_phase(index, first_seq, records, plan, out_dir), plan, out_dir)
+
+
+def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> Any:
+    """The global step between the phases: the corpus-wide stage merges every shard's observation."""
+    layout = plan.layout(out)
+
+    def observations():
+        for s in summaries:
+            with open(layout.observation(s.index), "rb") as fh:
+                yield pickle.load(fh)
+
+    return plan.corpus_stage().merge(observations())
+
+
+def _write_pickle(obj: object, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _collect(result: CleanResult, edits: dict[str, list[dict]], inputs: list[dict], rejected: list[dict]) -> None:
+    if result.input_text is not None:
+        inputs.append(dict(id=result.id, source=result.source, format=result.input_format, text=result.input_text))
+    for stage, e in result.edits:
+        edits[stage].append(
+            dict(
+                id=result.id,
+                stage=stage,
+                action="modified",
+                start=e.start,
+                end=e.end,
+                removed=e.removed,
+                replacement=e.replacement,
+                reason=e.reason,
+                score=e.score,
+            )
+        )
+    if result.doc is None:
+        stage = result.rejected_stage or "unknown"
+        edits.setdefault(stage, []).append(
+            dict(id=result.id, stage=stage, action="dropped", start=None, end=None, removed=None,
+                 replacement=None, reason=result.rejected_reason, score=None)
+        )
+        rejected.append(
+            dict(
+                id=result.id,
+                source=result.source,
+                stage=stage,
+                reason=result.rejected_reason,
+                n_chars=None if result.input_text is None else len(result.input_text),
+                preview=_preview(result.input_text),
+            )
+        )
+
+
+def merge_stats(plan: Plan, summaries: list[ShardSummary]) -> dict[str, StageStats]:
+    total = plan.new_stats()
+    for s in summaries:
+        for name, d in s.stats.items():
+            total[name] = total[name].merge(StageStats.from_dict(d))
+    return total

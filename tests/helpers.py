@@ -1,0 +1,120 @@
+"""Helpers shared by several test modules, and a small stage the tests register with the
+pipeline without touching any of its modules.
+
+Importable by Ray workers too (the Ray test puts the repository on their PYTHONPATH), so the
+stage pickles by reference like the pipeline's own stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.core.document import Document, Edit, Outcome, RawDocument, apply_edits
+from pipeline.core.registry import Registry, StageSpec, default_registry
+from pipeline.stages.decode import Decoder
+
+
+def seed(prefix: str) -> str:
+    """The text of the seed article samples/<prefix>_*.txt."""
+    from tests.conftest import SAMPLES
+
+    (path,) = SAMPLES.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def lines_of(text: str) -> list[str]:
+    """The non-blank lines of a text, stripped."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def insert_paragraph(text: str, at: int, paragraph: str) -> str:
+    """`text` with `paragraph` inserted before its paragraph number `at` (blank-line separated)."""
+    paras = text.split("\n\n")
+    return "\n\n".join(paras[:at] + [paragraph] + paras[at:])
+
+
+def apply_replayable(stage, text: str, **doc) -> Outcome:
+    """Apply a line stage to one text, checking its edits replay to its output exactly."""
+    out = stage.apply(Document(id="t", text=text, **doc))
+    assert apply_edits(text, out.edits) == out.doc.text
+    return out
+
+
+def read_outputs(out: Path) -> dict:
+    """The corpus (id, text), duplicates and rejected rows of a run, in a stable order."""
+    corpus = pq.read_table(out / "corpus").sort_by("id")
+    return {
+        "corpus": list(zip(corpus.column("id").to_pylist(), corpus.column("text").to_pylist())),
+        "duplicates": pq.read_table(out / "duplicates.parquet").to_pylist(),
+        "rejected": sorted(pq.read_table(out / "rejected.parquet").to_pylist(), key=lambda r: r["id"]),
+    }
+
+
+def rejected_by_id(out: Path) -> dict[str, dict]:
+    return {r["id"]: r for r in pq.read_table(out / "rejected.parquet").to_pylist()}
+
+
+class StripMarkerConfig(BaseModel):
+    """The one setting of the test stage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    marker: str = "[[sponsored]]"
+
+
+class StripMarker:
+    """A test stage: removes every line that starts with the marker."""
+
+    name = "strip_marker"
+    version = "strip_marker_v1"
+
+    def __init__(self, config: StripMarkerConfig | None = None) -> None:
+        self.config = config or StripMarkerConfig()
+
+    def apply(self, doc: Document) -> Outcome:
+        edits, pos = [], 0
+        for line in doc.text.splitlines(keepends=True):
+            if line.startswith(self.config.marker):
+                edits.append(Edit(pos, pos + len(line), line, "strip_marker:marked", 1.0))
+            pos += len(line)
+        return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits) if edits else Outcome.keep(doc)
+
+
+STRIP_MARKER = StageSpec("strip_marker", "strip_marker_v1", StripMarkerConfig, StripMarker)
+
+
+def with_strip_marker() -> Registry:
+    """The pipeline's stages plus the test stage after spam."""
+    return default_registry().with_stage(STRIP_MARKER, after="spam")
+
+
+class ExplodingDecoder(Decoder):
+    """The real decoder, except that it raises on documents whose id starts with 'explode'."""
+
+    def apply(self, raw: RawDocument) -> Outcome:
+        if raw.id.startswith("explode"):
+            raise RuntimeError("decoder bug on this input")
+        return super().apply(raw)
+
+
+def with_exploding_decoder() -> Registry:
+    specs = default_registry().specs
+    return Registry(tuple(replace(s, factory=ExplodingDecoder) if s.name == "decode" else s for s in specs))
+
+
+def write_marked_inputs(folder: Path, samples: Path) -> Path:
+    """samples/ plus two articles carrying marker lines, in a folder of their own."""
+    import shutil
+
+    shutil.copytree(samples, folder)
+    bodies = (
+        "The harbour council met on Tuesday to discuss the new ferry timetable for the winter months. " * 5,
+        "Volunteers planted four hundred oak saplings along the river path over the long weekend. " * 5,
+    )
+    for i, body in enumerate(bodies):
+        (folder / f"020_marked_{i}.txt").write_text(f"{body}\n[[sponsored]] The committee will publish its full report on the matter next spring, number {i}.\n\n{body}\n", encoding="utf-8")
+    return folder
