@@ -279,19 +279,9 @@ def spawn(argv: list[str]) -> dict:
 
 
 def score(pairs, planted, text) -> dict:
-    from news_corpus import true_jaccard
+    from news_corpus import clustered, true_jaccard
 
-    parent = {}
-
-    def find(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
+    find = clustered(pairs)
     bands = {">=0.9": (0.9, 1.01), "0.85-0.9": (0.85, 0.9), "0.8-0.85": (0.8, 0.85), "0.7-0.8": (0.7, 0.8), "0.5-0.7": (0.5, 0.7)}
     rec = {}
     for name, (lo, hi) in bands.items():

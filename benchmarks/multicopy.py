@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from itertools import combinations
 
-from news_corpus import FOOTERS, OUTLETS, load_news, true_jaccard
+from news_corpus import FOOTERS, OUTLETS, clustered, load_news, substitute_words, true_jaccard
 
 BANDS = {">=0.9": (0.9, 1.01), "0.85-0.9": (0.85, 0.9), "0.8-0.85": (0.8, 0.85), "0.7-0.8": (0.7, 0.8), "0.5-0.7": (0.5, 0.7)}
 
@@ -38,15 +38,7 @@ def edit_copy(text: str, rng: random.Random, pool: list[str], vocab: list[str], 
         paras[i], paras[j] = paras[j], paras[i]
         edits.append("reorder_paragraphs")
     if rng.random() < 0.8:
-        rate = 0.02 * strength * rng.random() + 0.002
-        out = []
-        for p in paras:
-            toks = p.split(" ")
-            for i in range(len(toks)):
-                if rng.random() < rate:
-                    toks[i] = rng.choice(vocab)
-            out.append(" ".join(toks))
-        paras = out
+        paras = substitute_words(paras, rng, vocab, 0.02 * strength * rng.random() + 0.002)
         edits.append("substitutions")
     if rng.random() < 0.4:
         out = []
@@ -91,17 +83,7 @@ def build(data: str, n_sources: int = 1500, seed: int = 11, min_words: int = 120
 
 
 def score(removed_pairs: list[tuple[str, str]], pairs: list[dict], text: dict[str, str], threshold: float) -> dict:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in removed_pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
+    find = clustered(removed_pairs)
     caught = lambda p: find(p["a"]) == find(p["b"])  # noqa: E731
     rec: dict[str, tuple[float, int]] = {}
     for name, (lo, hi) in BANDS.items():
