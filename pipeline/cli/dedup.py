@@ -35,6 +35,8 @@ def _sketch_job(args):
 @click.option("--shingle-size", type=int, default=None)
 @click.option("--num-perm", type=int, default=None)
 @click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None)
+@click.option("--keep-rule", type=click.Choice(["coverage", "policy"]), default=None,
+              help="coverage: keep each cluster's star centre, --keep breaks ties [default]; policy: --keep decides outright.")
 @click.option("--no-exact", is_flag=True, help="Skip the exact-duplicate pass.")
 @click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True, help="Processes computing sketches.")
 @click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True)
@@ -115,6 +117,7 @@ def _sketch_corpus(dataset, cfg: DedupConfig, id_column: str, text_column: str, 
         if workers == 1:
             batches[-1] = sketch(batches[-1], cfg)
     if workers > 1:
+        sketch([("warm", "load the compiled kernels before forking")], cfg)  # workers inherit them
         with ProcessPoolExecutor(workers) as pool:
             batches = list(pool.map(_sketch_job, [(b, cfg.model_dump()) for b in batches]))
     return keep_info, batches

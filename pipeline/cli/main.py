@@ -44,8 +44,10 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--overwrite", is_flag=True, help="Replace a previous run in OUT (only files this pipeline writes).")
 @click.option("--resume", is_flag=True, help="Continue a killed run in OUT, skipping completed shards.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--against", "against", multiple=True, type=click.Path(path_type=Path),
+              help="An earlier run's OUT (repeatable): also remove documents that near-duplicate what it kept, using its index/.")
 @one_line_errors
-def run(inputs, out, config_path, workers, engine, address, overwrite, resume, quiet):
+def run(inputs, out, config_path, workers, engine, address, overwrite, resume, quiet, against):
     """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
 
     \b
@@ -56,6 +58,7 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
     Examples:
       pipeline run samples/ --out outputs/samples
       pipeline run crawl.jsonl.gz pages/ --out outputs/x --config configs/news.yaml --workers 2
+      pipeline run day2/ --out outputs/day2 --against outputs/day1
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
@@ -66,13 +69,18 @@ def run(inputs, out, config_path, workers, engine, address, overwrite, resume, q
         cfg = cfg.with_overrides(run={"workers": workers})
     if address and engine != "ray":
         raise click.UsageError("--address needs --engine ray")
+    if against and engine == "ray":
+        raise click.UsageError("--against is supported by --engine local only")
     with ProgressBars(quiet=quiet) as progress:
-        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume, progress=progress)
+        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume,
+                              progress=progress, against=list(against))
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if not quiet:
+        earlier = result.manifest.get("dedup", {}).get("against", {}).get("removed")
+        of_earlier = f" ({earlier} of earlier runs' documents)" if earlier is not None else ""
         click.echo(
-            f"{c['input_documents']} documents: {c['kept']} kept, {c['duplicates']} duplicates, "
+            f"{c['input_documents']} documents: {c['kept']} kept, {c['duplicates']} duplicates{of_earlier}, "
             f"{c['rejected']} rejected -> {out}  (accounting {'ok' if ok else 'MISMATCH'})"
         )
     if not ok:

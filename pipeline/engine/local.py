@@ -16,14 +16,14 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from pipeline.config import PipelineConfig
 from pipeline.core.document import RawDocument
 from pipeline.engine import finish
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
-from pipeline.errors import OutputError
+from pipeline.errors import InputError, OutputError
 from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
 from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
@@ -65,13 +65,31 @@ def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
 
 
-def check_resume_identity(layout: RunLayout, files: list[InputFile], config: PipelineConfig, resume: bool) -> None:
+def check_against(layout: RunLayout, against: Sequence[str], config: PipelineConfig) -> None:
+    """--against needs dedup on, and earlier runs that are not OUT itself (checked before any work)."""
+    if not against:
+        return
+    from pipeline.dedup.index import load_index
+
+    if not config.dedup.enabled:
+        raise InputError("--against needs dedup enabled (dedup.enabled: true)")
+    for a in against:
+        if Path(a).resolve() == layout.out.resolve():
+            raise InputError(f"{a}: --against names the output folder itself")
+        load_index(a, config.dedup)  # missing index or another layout: one clear line now
+
+
+def check_resume_identity(
+    layout: RunLayout, files: list[InputFile], config: PipelineConfig, resume: bool, against: Sequence[str] = ()
+) -> None:
     """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
     identity = {
         "inputs": [[display_path(f.path), *size_mtime(f.path)] for f in files],
         # Worker count never changes results, so a resume may use another one.
         "config": {**config.model_dump(mode="json"), "run": {**config.run.model_dump(), "workers": None}},
     }
+    if against:
+        identity["against"] = list(against)
     path, out = layout.identity, layout.out
     if resume and path.exists():
         previous = json.loads(path.read_text(encoding="utf-8"))
@@ -102,13 +120,16 @@ def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> I
         yield index, seq, batch
 
 
-def execute(plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None) -> tuple[list[ShardSummary], dict]:
+def execute(
+    plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None, against: Sequence[str] = ()
+) -> tuple[list[ShardSummary], dict]:
     """The local engine's schedule of the plan: both map phases over a process pool, then the
-    one finish step (global dedup, corpus, manifest)."""
-    check_resume_identity(layout, files, plan.config, resume)
+    one finish step (global dedup, against earlier runs' indexes if given; corpus, manifest)."""
+    check_resume_identity(layout, files, plan.config, resume, against)
     t0 = time.perf_counter()
     summaries = _map_phase(plan, files, layout.out, resume, progress)
-    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress)
+    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress,
+                             against=against)
     return summaries, manifest
 
 

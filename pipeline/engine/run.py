@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import shutil
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 from pipeline.config import PipelineConfig
 from pipeline.core.registry import Registry
 from pipeline.engine import local
-from pipeline.engine.local import Progress, RunResult, prepare_output
+from pipeline.engine.local import Progress, RunResult, check_against, prepare_output
 from pipeline.engine.plan import Plan
+from pipeline.errors import InputError
 from pipeline.io.readers import resolve_inputs
 from pipeline.io.safety import OutLock, check_run_paths, operational_errors
 
@@ -36,18 +37,24 @@ def run(
     overwrite: bool = False,
     resume: bool = False,
     progress: Progress | None = None,
+    against: Sequence[str | Path] = (),
 ) -> RunResult:
     """Run the whole pipeline on files/folders into `out`; returns the manifest.
 
     `registry` replaces the default stages (e.g. with one more stage). `engine="ray"` runs on a
     Ray cluster: `address` "host:port" (or "auto"), else RAY_ADDRESS, else a local Ray for this
-    run; OUT must then be storage every node can read and write."""
+    run; OUT must then be storage every node can read and write. `against`: earlier runs'
+    folders (local engine); documents that duplicate what those runs kept are removed too."""
     plan = Plan.of(config, registry)
-    execute = _engine(engine, address)  # a missing Ray extra fails before any work
+    against = [str(a) for a in against]
+    if against and engine != "local":
+        raise InputError("--against is supported by the local engine only")
+    execute = _engine(engine, address, against)  # a missing Ray extra fails before any work
     # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
     layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
     files = resolve_inputs(list(inputs))  # raises InputError before any work
     check_run_paths(layout.out, list(inputs), plan.config)  # OUT vs inputs, dedup.tmp_dir: before any work too
+    check_against(layout, against, plan.config)  # a missing or incompatible earlier index, too
     with OutLock(layout), operational_errors(layout, resume):
         prepare_output(layout, overwrite, resume)
         summaries, manifest = execute(plan, layout, files, resume, progress)
@@ -56,9 +63,9 @@ def run(
     return RunResult(layout.out, manifest, summaries)
 
 
-def _engine(engine: Engine, address: str | None):
+def _engine(engine: Engine, address: str | None, against: Sequence[str]):
     if engine == "local":
-        return local.execute
+        return functools.partial(local.execute, against=against)
     from pipeline.engine.ray import driver
     from pipeline.engine.ray.connect import import_ray  # Ray itself is imported only here
 

@@ -33,6 +33,9 @@ DUPLICATES_SCHEMA = pa.schema(
         pa.field("estimated_similarity", pa.float64()),
         pa.field("kind", pa.string()),
         pa.field("source", pa.string()),
+        # dedup across runs: the earlier run (as given to --against) whose document
+        # `duplicate_of` is; null when the kept document is in this run
+        pa.field("duplicate_of_run", pa.string()),
     ]
 )
 
