@@ -33,7 +33,11 @@ test-fast: $(VENV)/.installed-test  ## skip tests marked slow
 eval: $(VENV)/.installed-base  ## cleaning quality on ../shared/data
 	$(BIN)/python benchmarks/eval_cleaning.py
 
-bench: $(VENV)/.installed-base  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[datasketch]'
+	@touch $@ $(VENV)/.installed-base
+
+bench: $(VENV)/.installed-bench  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
 	$(BIN)/python benchmarks/dedup_bench.py
 	$(BIN)/python benchmarks/scale_bench.py
 

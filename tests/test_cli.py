@@ -125,6 +125,22 @@ def test_limit_and_dry_run(tmp_path):
     assert m["counts"]["input_documents"] == 4 and m["accounting"]["ok"] and m["config"]["run"]["limit"] == 4
 
 
+def test_against_with_the_shared_options_limit_and_dry_run(tmp_path):
+    """--against (issue 11) beside the shared options: the dry run checks the earlier index as
+    the run would, a limited run is deduplicated against it, the summary says so."""
+    first = tmp_path / "first"
+    assert CliRunner().invoke(main, ["run", str(SAMPLES), "-o", str(first), "-q", "-q"]).exit_code == 0
+    r = CliRunner().invoke(main, ["run", str(SAMPLES), "-o", str(tmp_path / "d"), "--against", str(tmp_path / "nope"), "--dry-run"])
+    assert r.exit_code == 1 and "no dedup index" in r.output and not (tmp_path / "d").exists()
+    r = CliRunner().invoke(main, ["run", str(SAMPLES), "-o", str(tmp_path / "d"), "--against", str(first), "--dry-run"])
+    assert r.exit_code == 0 and f"against:  {first}" in r.output and not (tmp_path / "d").exists()
+    r = CliRunner().invoke(main, ["run", str(SAMPLES), "-o", str(tmp_path / "later"), "--against", str(first), "--limit", "3", "-q", "-w", "2"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("3 documents: 0 kept, 3 duplicates (3 of earlier runs' documents)")
+    r = CliRunner().invoke(main, ["run", str(SAMPLES), "-o", str(tmp_path / "r"), "--against", str(first), "--engine", "ray"])
+    assert r.exit_code == 2 and "--engine local only" in r.output
+
+
 def test_config_by_name_and_config_show(tmp_path):
     import yaml
 

@@ -81,6 +81,23 @@ def test_count_inputs_counts_documents_per_format(tmp_path):
     assert (c.files, c.documents) == (2, 4) and c.bytes > 0 and c.kinds == {"jsonl": 1, "text": 1}
 
 
+def test_count_inputs_on_bad_input_opens_nothing_it_should_not(tmp_path):
+    """Entries the run reports instead of reading (a FIFO, a broken link) count as one row each
+    and are neither opened nor stat'ed; a .json array is not counted ahead; a JSONL line is
+    counted without holding it (chunks), BOM and blank lines as the reader sees them."""
+    import os
+
+    from pipeline.io.readers import count_inputs, resolve_inputs
+
+    (tmp_path / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "a"}\n\n  \n{"text": "' + b"x" * (3 << 20) + b'"}\n{"text": "c"}')
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.symlink(tmp_path / "missing", tmp_path / "broken.txt")
+    c = count_inputs(resolve_inputs([tmp_path]))  # would block on the FIFO or raise on the link
+    assert (c.files, c.documents) == (3, 5) and c.kinds == {"error": 2, "jsonl": 1}
+    (tmp_path / "b.json").write_text('[{"text": "a"},\n {"text": "b"}]')
+    assert count_inputs(resolve_inputs([tmp_path])).documents is None
+
+
 def test_verbosity_levels_and_third_party_loggers(capsys):
     for args, info_shown in (((False, 0), False), ((False, 1), True), ((True, 0), True)):
         handler = setup_cli_logging(*args)

@@ -38,6 +38,8 @@ def _sketch_job(args):
 @click.option("--num-perm", type=click.IntRange(16, 1024), default=None, help="MinHash permutations: more = a closer estimate, slower [128].")
 @click.option("--keep", type=click.Choice(["longest", "earliest_date", "first_seen", "best_quality"]), default=None,
               help="Which member of a cluster stays [longest]; earliest_date / best_quality read the date / quality columns.")
+@click.option("--keep-rule", type=click.Choice(["coverage", "policy"]), default=None,
+              help="coverage: keep each cluster's star centre, --keep breaks ties [default]; policy: --keep decides outright.")
 @click.option("--no-exact", is_flag=True, help="Skip the exact-duplicate pass.")
 @click.option("--batch-size", type=click.IntRange(1), default=5000, show_default=True, help="Rows read and sketched at a time.")
 @click.option("--id-column", default="id", show_default=True, help="Column with unique document ids.")
@@ -54,6 +56,7 @@ def dedup_command(corpus, out, overwrite, quiet, workers, no_exact, batch_size, 
     Examples:
       pipeline dedup outputs/samples/corpus --out outputs/d
       pipeline dedup corpus/ --out outputs/d --threshold 0.8 --keep earliest_date -w 2
+      pipeline dedup corpus/ --out outputs/d --keep best_quality --keep-rule policy
       pipeline dedup tweets.parquet --out outputs/t --shingle char --shingle-size 5 --similarity containment
     """
     import pyarrow.dataset as ds
@@ -101,6 +104,10 @@ def _open_corpus(ds, corpus: Path, columns: tuple[str, str]):
     for col in columns:
         if col not in names:
             raise InputError(f"dedup: {corpus}: no column {col!r} (columns: {', '.join(names)})")
+    text_column = columns[1]
+    text_type = dataset.schema.field(text_column).type
+    if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)):
+        raise InputError(f"dedup: {corpus}: column {text_column!r} holds {text_type}, not text; pick the text column with --text-column")
     return dataset
 
 
@@ -126,6 +133,7 @@ def _sketch_corpus(dataset, cfg: DedupConfig, id_column: str, text_column: str, 
         if workers == 1:
             batches[-1] = sketch(batches[-1], cfg)
     if workers > 1:
+        sketch([("warm", "load the compiled kernels before forking")], cfg)  # workers inherit them
         with ProcessPoolExecutor(workers) as pool:
             batches = list(pool.map(_sketch_job, [(b, cfg.model_dump()) for b in batches]))
     return keep_info, batches

@@ -51,15 +51,17 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
               help="local: this machine, a process pool; ray: a Ray cluster (pip install '.[ray]').")
 @click.option("--address", metavar="HOST:PORT",
               help="Ray cluster for --engine ray (default: RAY_ADDRESS, else a local Ray for this run).")
+@click.option("--against", "against", multiple=True, type=click.Path(path_type=Path), metavar="EARLIER_OUT",
+              help="An earlier run's OUT (repeatable): also remove documents that near-duplicate what it kept, using its index/.")
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="Read only the first N documents (input order): a quick look.")
 @click.option("--dry-run", is_flag=True, help="Print what would be read (files, bytes, documents), the shards and the stages; write nothing.")
 @one_line_errors
-def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, address, limit, dry_run):
+def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, address, against, limit, dry_run):
     """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
 
     \b
     Inputs: .txt .md .html .htm .jsonl .parquet .warc .wet, optionally .gz/.zst.
-    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, manifest.json.
+    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json.
 
     \b
     Examples:
@@ -68,6 +70,7 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
       pipeline run pages/ --out outputs/peek --limit 50          # a quick look
       pipeline run pages/ --out outputs/x --dry-run              # what would be read, no work
       pipeline run samples/ --out outputs/samples --resume       # continue a killed run
+      pipeline run day2/ --out outputs/day2 --against outputs/day1   # also drop what day 1 kept
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """
@@ -75,35 +78,42 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
 
     if address and engine != "ray":
         raise click.UsageError("--address needs --engine ray")
+    if against and engine == "ray":
+        raise click.UsageError("--against is supported by --engine local only")
     cfg = load_config(config_path)
     overrides = {k: v for k, v in (("workers", workers), ("limit", limit)) if v}
     if overrides:
         cfg = cfg.with_overrides(run=overrides)
     if dry_run:
-        click.echo(dry_run_text(list(inputs), out, cfg, engine, overwrite, resume))
+        click.echo(dry_run_text(list(inputs), out, cfg, engine, overwrite, resume, list(against)))
         return
     with ProgressBars(quiet=quiet > 0) as progress:
-        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume, progress=progress)
+        result = run_pipeline(list(inputs), out, cfg, engine=engine, address=address, overwrite=overwrite, resume=resume,
+                              progress=progress, against=list(against))
     c = result.manifest["counts"]
     ok = result.manifest["accounting"]["ok"]
     if quiet < 2:
+        earlier = result.manifest.get("dedup", {}).get("against", {}).get("removed")
+        of_earlier = f" ({earlier:,} of earlier runs' documents)" if earlier is not None else ""
         click.echo(
-            f"{c['input_documents']:,} documents: {c['kept']:,} kept, {c['duplicates']:,} duplicates, "
+            f"{c['input_documents']:,} documents: {c['kept']:,} kept, {c['duplicates']:,} duplicates{of_earlier}, "
             f"{c['rejected']:,} rejected -> {out}  (accounting {'ok' if ok else 'MISMATCH'})"
         )
     if not ok:
         raise click.ClickException(f"{out}/manifest.json: counts do not add up; see 'accounting'")
 
 
-def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: bool, resume: bool) -> str:
+def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: bool, resume: bool, against: list[Path] = ()) -> str:
     """What a run would do, from the inputs' sizes and the config alone (no document is read
     except to count JSONL lines and Parquet rows)."""
+    from pipeline.engine.local import check_against
     from pipeline.engine.plan import Plan
     from pipeline.io.readers import count_inputs, resolve_inputs
 
     files = resolve_inputs(inputs)
     count = count_inputs(files)
     plan = Plan.of(cfg, None)
+    check_against(plan.layout(out), [str(a) for a in against], cfg)  # refused now as the run would refuse it
     r = cfg.run
     docs = count.documents if r.limit is None or (count.documents is not None and count.documents < r.limit) else r.limit
     if docs is None:
@@ -128,6 +138,8 @@ def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: boo
         f"stages:   {stages}" + (f" (disabled: {', '.join(disabled)})" if disabled else ""),
         f"output:   {out} ({state})",
     ]
+    if against:
+        lines.append(f"against:  {', '.join(map(str, against))} (their index/ checked; duplicates of what they kept would be removed)")
     return "\n".join(lines)
 
 

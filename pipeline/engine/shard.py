@@ -139,7 +139,7 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
     for row in pq.read_table(layout.survivors(index)).to_pylist():
         doc = _survivor_doc(row)
         result = CleanResult(doc.id, doc.source, None, doc.format, doc)
-        run_chain(result, doc, stages, stats)
+        run_chain(result, doc, stages, stats, plan.budget)
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
@@ -175,9 +175,13 @@ def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> 
 
 def _write_pickle(obj: object, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # disk full or interrupted: never leave a .tmp behind
+        raise
 
 
 def _collect(result: CleanResult, edits: dict[str, list[dict]], inputs: list[dict], rejected: list[dict]) -> None:

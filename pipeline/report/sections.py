@@ -162,9 +162,12 @@ def render_glossary(manifest: dict, glossary: dict[str, dict[str, str]]) -> str:
     counts: dict[tuple[str, str], int] = {}
     for name, s in stages.items():
         for key, n in s.get("reasons", {}).items():
-            code = key if key in glossary.get(name, {}) else (key.partition(":")[0] + ":*" if key.partition(":")[0] + ":*" in glossary.get(name, {}) else None)
-            if code:
-                counts[(name, code)] = counts.get((name, code), 0) + n
+            for table in (name, "*"):  # a stage's own code, else one any stage may emit (error:*, budget:*)
+                family = key.partition(":")[0] + ":*"
+                code = key if key in glossary.get(table, {}) else family if family in glossary.get(table, {}) else None
+                if code:
+                    counts[(table, code)] = counts.get((table, code), 0) + n
+                    break
     rows = []
     for stage, table in glossary.items():
         if stage not in stages and stage not in ("read", "*"):

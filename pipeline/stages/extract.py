@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome
 from pipeline.core.registry import StageSpec
-from pipeline.stages.deadline import DeadlineExceeded, deadline
+from pipeline.core.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
 VERSION = "extract_v1"
