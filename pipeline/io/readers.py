@@ -185,10 +185,9 @@ def _count_json_records(f: InputFile) -> int | None:
     a broken file is one rejected row; a .json array is not counted ahead (None)."""
     try:
         with _open(f) as fh:
-            is_json = f.path.name.lower().split(".gz")[0].split(".zst")[0].endswith(".json")  # as _read_json decides
             n, pending, first = 0, False, True
             while chunk := fh.read(1 << 20):
-                if first and is_json and chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+                if first and _is_json_array(f, chunk[:64]):
                     return None
                 first = False
                 *lines, tail = chunk.split(b"\n")
@@ -363,13 +362,18 @@ def bounded_lines(stream: IO[bytes], max_len: int) -> Iterator[tuple[int, bytes 
         yield lineno, line
 
 
+def _is_json_array(f: InputFile, head: bytes) -> bool:
+    """A .json file (compressed or not) whose first character (after a BOM, blanks) is `[`."""
+    is_json = f.path.name.lower().split(".gz")[0].split(".zst")[0].endswith(".json")
+    return is_json and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
 def _read_json(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
     """.jsonl / .ndjson: one object per line. A .json file whose first character is `[` is one
     JSON array of objects (streamed element by element), otherwise it is read as JSON lines."""
     with _open(f) as fh:
         stream = io.BufferedReader(fh) if not isinstance(fh, io.BufferedReader) else fh  # type: ignore[arg-type]
-        head = stream.peek(64)[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if f.path.name.lower().split(".gz")[0].split(".zst")[0].endswith(".json") and head.startswith(b"["):
+        if _is_json_array(f, stream.peek(64)[:64]):
             from pipeline.io.json_array import read_json_array
 
             yield from read_json_array(stream, f, max_bytes)
