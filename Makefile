@@ -41,7 +41,7 @@ train: $(VENV)/.installed-bench  ## rebuild the labelled real-page lines, retrai
 	$(BIN)/python benchmarks/content_data.py
 	$(BIN)/python benchmarks/train_content_model.py
 
-bench: $(VENV)/.installed-base  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
+bench: $(VENV)/.installed-bench  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
 	$(BIN)/python benchmarks/dedup_bench.py
 	$(BIN)/python benchmarks/scale_bench.py
 

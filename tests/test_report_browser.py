@@ -1,7 +1,8 @@
 """The HTML report opened in a real headless browser (Debian's chromium).
 
-The session fixture installs chromium with apt-get when it is missing and we are root (as in CI);
-otherwise these tests are skipped with the reason. Pages are read back with --dump-dom (the DOM
+The session fixture installs chromium with apt-get when it is missing and we are root (`.ci/run`
+also installs it); otherwise these tests are skipped with the reason — except under CI (env `CI`
+set), where a missing browser fails them with the reason instead of skipping silently. Pages are read back with --dump-dom (the DOM
 after the report's JavaScript ran) and photographed with --screenshot.
 """
 
@@ -29,18 +30,24 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 
+def _unavailable(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (CI is set: the browser tests must run; `apt-get install -y chromium`)", pytrace=False)
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     if not os.path.exists(CHROMIUM):
         if not hasattr(os, "geteuid") or os.geteuid() != 0:
-            pytest.skip(f"{CHROMIUM} missing and not root: install Debian's chromium to run the browser tests")
+            _unavailable(f"{CHROMIUM} missing and not root: install Debian's chromium to run the browser tests")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
         if subprocess.run(cmd, env=env, capture_output=True).returncode != 0:  # empty package lists
             subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
             r = subprocess.run(cmd, env=env, capture_output=True, text=True)
             if r.returncode != 0:
-                pytest.skip(f"apt-get install chromium failed: {r.stderr.strip()[-300:]}")
+                _unavailable(f"apt-get install chromium failed: {r.stderr.strip()[-300:]}")
     return CHROMIUM
 
 

@@ -95,4 +95,12 @@ class Boilerplate:
         return Outcome.keep(doc.with_text(apply_edits(text, edits), **changes), edits)
 
 
-SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate)
+# Reason codes this stage emits ("boilerplate:<family> | <signals>"), one per removed line.
+REASONS = {
+    "boilerplate:chrome": "page chrome by the content model: the line's content probability (p_content) is below "
+                          "the threshold, from its shape and its neighbours' (menu, teaser, widget, footer ...)",
+    "boilerplate:outside_main": "before or after the page's main block and not clearly content "
+                                "(p_content below outside_threshold): menus, related headlines, sign-up prompts",
+}
+
+SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate, reasons=REASONS)

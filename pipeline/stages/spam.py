@@ -243,4 +243,14 @@ class Spam:
         return Outcome.keep(doc.with_text(apply_edits(text, edits)), edits)
 
 
-SPEC = StageSpec(NAME, VERSION, SpamConfig, Spam)
+# Reason codes this stage emits: "spam:<signals joined by +> | <details>", one per removed line.
+REASONS = {
+    "spam:link": "the line carries links (a large share of it is URL or anchor text)",
+    "spam:commercial": "commercial vocabulary from a spam concept (pharmacy, gambling, loans, replicas, essays, crypto ...)",
+    "spam:cta": "call-to-action shape (buy now, click here, order today ...)",
+    "spam:offtopic": "vocabulary unrelated to the rest of the document (keyword soup)",
+    "spam:pitch": "an off-topic line that addresses its reader (you, a money amount, '!', an opening question) "
+                  "with a link or a sum: spam in wording no list holds",
+}
+
+SPEC = StageSpec(NAME, VERSION, SpamConfig, Spam, reasons=REASONS)
