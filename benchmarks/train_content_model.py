@@ -31,7 +31,7 @@ if __package__ in (None, ""):
 from benchmarks import content_data  # noqa: E402
 from benchmarks.content_metrics import token_prf  # noqa: E402
 from pipeline.stages import content_model  # noqa: E402
-from pipeline.stages.content_features import NAMES, STACK_NAMES, line_features, stack_features  # noqa: E402
+from pipeline.stages.content_features import BASE, NAMES, STACK_NAMES, line_features, stack_features  # noqa: E402
 
 SEED = 20261130
 LABEL_CUT = 0.5  # a line is content when at least half of its words are covered by the truth
@@ -143,10 +143,10 @@ def grid_report(docs: list[dict], probs: np.ndarray, owner: np.ndarray, grid: li
     return results
 
 
-def export(first, second, path: Path) -> None:
+def export(first, second, line, path: Path) -> None:
     """Write the fitted trees of each pass as flat arrays (see `content_model.Trees`)."""
     arrays = {}
-    for prefix, clf in (("first_", first), ("second_", second)):
+    for prefix, clf in (("first_", first), ("second_", second), ("line_", line)):
         if clf is None:
             continue
         nodes = [pred[0].nodes for pred in clf._predictors]
@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     grid = [{"threshold": t, "outside_threshold": o} for t in (0.2, 0.3, 0.4, 0.5) for o in (t, 0.5, 0.7, 0.8) if o >= t]
     if args.passes == 1 and not args.cv_only:
         first = fit(X, y, weights)
-        export(first, None, args.out)
+        line = fit(X[:, :len(BASE)], y, weights)  # the line's own shape, no neighbours
+        export(first, None, line, args.out)
         return _check(args.out, first, X)
     oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}.npy"
     probs = np.load(oof) if oof.exists() and len(np.load(oof)) == len(y) else out_of_fold(X, y, owner, docs, args.cv, weights)
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     # had not seen the page, as at run time.
     first = fit(X, y, weights)
     second = fit(stacked(X, probs, owner), y, weights)
-    export(first, second, args.out)
+    export(first, second, fit(X[:, :len(BASE)], y, weights), args.out)
     return _check(args.out, first, X)
 
 

@@ -40,6 +40,9 @@ class BoilerplateConfig(BaseModel):
     outside_threshold: float = Field(0.7, ge=0, le=1.01)
     # The main block is the run of lines with the largest total (p - block_base).
     block_base: float = Field(0.3, ge=0, le=1)
+    # Anywhere on the page, a line whose own shape alone (no neighbours) scores below this goes:
+    # "Comments" or "Subscribe now" between two paragraphs. 0 disables.
+    line_threshold: float = Field(0.25, ge=0, le=1)
     # Documents with fewer non-blank lines are left alone: chrome is told apart from content by
     # contrast with the rest of the page, and a one- or two-line text has none.
     min_lines: int = Field(3, ge=1)
@@ -75,12 +78,19 @@ class Boilerplate:
         nonblank = [ln for ln in lines if not ln.blank]
         if len(nonblank) < c.min_lines or c.threshold > 1.0:
             return Outcome.keep(doc)
-        probs = self._model.predict(line_features([ln.text for ln in nonblank]))
-        keep = decide(probs, c.threshold, c.outside_threshold, c.block_base)
+        X = line_features([ln.text for ln in nonblank])
+        probs = self._model.predict(X)
+        line_probs = self._model.predict_line(X)
+        keep = decide(probs, c.threshold, c.outside_threshold, c.block_base, line_probs, c.line_threshold)
         removals: dict[int, tuple[str, float]] = {}
-        for ln, p, k in zip(nonblank, probs, keep):
+        for i, (ln, p, k) in enumerate(zip(nonblank, probs, keep)):
             if not k:
-                kind = "chrome" if p < c.threshold else "outside_main"
+                if p < c.threshold:
+                    kind = "chrome"
+                elif line_probs is not None and line_probs[i] < c.line_threshold:
+                    kind, p = "line_shape", line_probs[i]
+                else:
+                    kind = "outside_main"
                 removals[ln.index] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
         if not removals:
             return Outcome.keep(doc)
@@ -101,6 +111,8 @@ REASONS = {
                           "the threshold, from its shape and its neighbours' (menu, teaser, widget, footer ...)",
     "boilerplate:outside_main": "before or after the page's main block and not clearly content "
                                 "(p_content below outside_threshold): menus, related headlines, sign-up prompts",
+    "boilerplate:line_shape": "the line's own shape, without its neighbours, says chrome (p_content of the "
+                              "shape-only trees below line_threshold): a widget or label inside the article",
 }
 
 SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate, reasons=REASONS)

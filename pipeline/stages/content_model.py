@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import main_span, stack_features
+from pipeline.stages.content_features import BASE, main_span, stack_features
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
+_CJK = BASE.index("cjk_share")
 _FIELDS = ("feature", "threshold", "left", "right", "leaf", "value")
 
 
@@ -77,14 +78,32 @@ def tree_arrays(nodes_per_tree: list, baseline: float, prefix: str) -> dict[str,
 
 @dataclass(frozen=True)
 class ContentModel:
+    """`first`: trees over all line features (shape + neighbourhood + position); `line`: trees
+    over the line's own shape only (`content_features.BASE`), so that a line shaped like chrome
+    ("Comments", "Subscribe now", "👍 494") goes even where its neighbours are all article;
+    `second` (optional): a pass over the first's scores measured over the page."""
+
     first: Trees
-    second: Trees | None
+    second: Trees | None = None
+    line: Trees | None = None
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> "ContentModel":
         with np.load(path) as z:
-            second = Trees.from_arrays(z, "second_") if "second_feature" in z.files else None
-            return cls(first=Trees.from_arrays(z, "first_"), second=second)
+            optional = {name: Trees.from_arrays(z, f"{name}_") for name in ("second", "line")
+                        if f"{name}_feature" in z.files}
+            return cls(first=Trees.from_arrays(z, "first_"), **optional)
+
+    def predict_line(self, X: np.ndarray) -> np.ndarray | None:
+        """Content probability of each line from its own shape alone (None without those trees).
+        Lines mostly in a script written without spaces get 1: their "words" are whole runs of
+        characters, a shape the (mostly European-language) training pages hardly hold, and on
+        its own, without neighbours, the line's shape then says nothing reliable."""
+        if self.line is None:
+            return None
+        p = self.line.predict(X[:, :len(BASE)])
+        p[X[:, _CJK] >= 0.2] = 1.0
+        return p
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability that each line (a row of `content_features.NAMES`) is content."""
@@ -95,13 +114,18 @@ class ContentModel:
 
 
 def decide(probs: np.ndarray, threshold: float = 0.3, outside_threshold: float = 0.7,
-           block_base: float = 0.3) -> np.ndarray:
+           block_base: float = 0.3, line_probs: np.ndarray | None = None,
+           line_threshold: float = 0.25) -> np.ndarray:
     """Keep mask over the whole page: the main block is the run of lines with the largest total
     (p - block_base); inside it a line stays at p >= threshold, before or after it (where menus,
-    related headlines and footers sit) only at p >= outside_threshold."""
+    related headlines and footers sit) only at p >= outside_threshold; and anywhere a line whose
+    own shape alone scores below `line_threshold` goes."""
     if len(probs) == 0:
         return np.zeros(0, dtype=bool)
     start, end = main_span(probs, block_base)
     inside = np.zeros(len(probs), dtype=bool)
     inside[start:end] = True
-    return np.where(inside, probs >= threshold, probs >= outside_threshold)
+    keep = np.where(inside, probs >= threshold, probs >= outside_threshold)
+    if line_probs is not None:
+        keep &= line_probs >= line_threshold
+    return keep
