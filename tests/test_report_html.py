@@ -89,7 +89,7 @@ def test_every_reason_of_a_run_is_in_the_glossary(samples_run, edited_run):
                     assert reg.explain(stage, key), (stage, key)
     root = lxml.html.fromstring(build_report(edited_run))
     codes = root.xpath('//section[@id="glossary"]//tr/@data-code')
-    assert "boilerplate:menu" in codes and "read:*" in codes and "error:*" in codes
+    assert "boilerplate:chrome" in codes and "read:*" in codes and "error:*" in codes
     assert all(reg.spec(n).reasons for n in reg.names)  # every stage module declares its REASONS
 
 
