@@ -123,8 +123,8 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     assert set(engine["shuffle_nodes"]) == nodes, engine
     assert engine["verified_edges"] >= len(want["duplicates"]) - 1
     # the syndicated groups: the star centre (the source) stays, not the longest copy, on both
-    # engines (in 2 of the 3 groups: in the third, what the line stages leave makes the longest
-    # copy the centre too)
+    # engines (in at least 2 of the 3 groups since boilerplate_v2: which copies are within the
+    # threshold of each other depends on the chrome the line stages leave)
     assert engine["centre_not_policy_best"] == embedded.manifest["dedup"]["centre_not_policy_best"] >= 2
     assert engine["giant_kept_pairs_over_threshold"] == embedded.manifest["dedup"]["giant_kept_pairs_over_threshold"] == 0
 
