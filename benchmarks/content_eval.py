@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks import content_data
-from benchmarks.content_metrics import token_prf
+from benchmarks.scores import word_prf
 from pipeline.core.document import Document
 
 HELD_OUT = ("wcxb-test", "aeb", "traf")
@@ -123,7 +123,7 @@ def score_set(name: str, rows: dict, truths: dict, snippets: dict, ours: LineSta
 
 def _score(pred: str, page: str, truths: dict, snippets: dict) -> dict:
     if page in truths:
-        return token_prf(pred, truths[page])
+        return dict(zip(("precision", "recall", "f1"), word_prf(pred, truths[page])))
     keep, drop = snippets[page]
     low = pred.lower()
     return {"kept": float(np.mean([s.lower() in low for s in keep])) if keep else 1.0,

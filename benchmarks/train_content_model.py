@@ -29,7 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import content_data  # noqa: E402
-from benchmarks.content_metrics import token_prf  # noqa: E402
+from benchmarks.scores import word_prf  # noqa: E402
 from pipeline.stages import content_model  # noqa: E402
 from pipeline.stages.content_features import BASE, NAMES, STACK_NAMES, line_features, stack_features  # noqa: E402
 
@@ -109,7 +109,7 @@ def evaluate(docs: list[dict], probs: list[np.ndarray], settings: dict) -> dict:
                 continue
             keep = content_model.decide(p, **settings)
             kept = "\n".join(ln for ln, k in zip(d["lines"], keep) if k)
-            rows.append(token_prf(kept, d["truth"]))
+            rows.append(dict(zip(("precision", "recall", "f1"), word_prf(kept, d["truth"]))))
         if rows:
             out[render] = {k: float(np.mean([r[k] for r in rows])) for k in ("precision", "recall", "f1")}
     return out
