@@ -10,6 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.engine.faults import fault_point
+
 CORPUS_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -78,6 +80,7 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> No
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
     os.replace(tmp, path)
+    fault_point("rename", path.name)
 
 
 def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000) -> None:
@@ -89,3 +92,4 @@ def write_json(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+    fault_point("rename", path.name)
