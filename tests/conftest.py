@@ -53,6 +53,23 @@ def data_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    """Commands invoked in-process (CliRunner) set up the CLI's logging (a root handler, levels;
+    --debug lowers `pipeline` to DEBUG): undo it after each test so tests stay independent."""
+    import logging
+
+    names = ("", "pipeline", "trafilatura")
+    levels = {n: logging.getLogger(n).level for n in names}
+    handlers = list(logging.getLogger().handlers)
+    yield
+    root = logging.getLogger()
+    for h in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(h)
+    for n, level in levels.items():
+        logging.getLogger(n).setLevel(level)
+
+
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return SAMPLES
