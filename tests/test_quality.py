@@ -10,7 +10,7 @@ import string
 import pytest
 
 from pipeline.core.document import Document
-from pipeline.stages.quality import QualityConfig, QualityFilter, score
+from pipeline.stages.quality import QualityConfig, QualityFilter, QualitySignals, score
 
 CFG = QualityConfig()
 
@@ -51,8 +51,13 @@ def repeated_text(n_lines: int, n_repeats: int) -> str:
 
 
 def reason_of(text: str) -> str | None:
-    out = QualityFilter(CFG).apply(Document(id="q", text=text))
-    return None if out.doc is not None else out.reason
+    doc = Document(id="q", text=text)
+    out = QualityFilter(CFG).apply(doc)
+    if out.reason is None:
+        assert out.doc is doc and out.edits == ()  # kept as it is: the filter never edits
+        return None
+    assert out.doc is None
+    return out.reason
 
 
 def check(inside: str, outside: str, rule: str) -> None:
@@ -131,3 +136,21 @@ def test_cjk_counts_characters_as_words():
     s = score(text)
     assert s.words >= CFG.min_words and s.mean_word_length == 5.0
     assert reason_of(text) is None
+
+
+def test_signals_of_nothing_are_zero():
+    assert score("") == QualitySignals(0, 0.0, 0.0, 0.0, 0.0)
+    assert score("... !!!") == QualitySignals(0, 0.0, 0.0, 0.0, 0.0)
+
+
+def test_cjk_word_count_and_mean_length():
+    assert score("東京" * 10).words == 1 + 20 // 2  # one \w run + ~2 characters per word
+    assert score("東京" * 10).mean_word_length == 5.0
+    assert score("中中 a").mean_word_length == 1.5  # as many CJK characters as words: lengths count
+
+
+def test_bullets_and_repeats_exactly():
+    assert score("X marks the spot\nplain line").bullet_line_ratio == 0.0
+    assert score("• one\n- two\n> three\nfour").bullet_line_ratio == 0.75
+    assert score("a line here\na line here").duplicate_line_char_ratio == 0.5
+    assert score("a line here\na line here\na line here\nother").duplicate_line_char_ratio == 22 / 38
