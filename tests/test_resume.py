@@ -131,3 +131,20 @@ def test_resume_refuses_a_different_config(setup, tmp_path):
     subprocess.run(_cmd(inputs[1:], out, other, "--overwrite"), check=True, cwd=ROOT)
     r = subprocess.run(_cmd(inputs[1:], out, cfg, "--resume"), cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0 and "different config" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_resume_removes_temp_files_of_the_killed_run(tmp_path):
+    """A process killed mid-write leaves '.<name>.tmp-<pid>' behind; --resume removes them (and
+    nothing else that is not ours)."""
+    from pipeline.engine.local import prepare_output
+    from pipeline.engine.plan import Plan
+
+    layout = Plan.of().layout(tmp_path / "o")
+    stale = [layout.work / ".kept-00001.parquet.tmp-4242", layout.out / "stages" / "02_extract" / ".edits-00003.parquet.tmp-17"]
+    for p in stale:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half a file")
+    keep = layout.work / "summary-00000.json"
+    keep.write_text("{}")
+    prepare_output(layout, overwrite=False, resume=True)
+    assert not any(p.exists() for p in stale) and keep.exists()

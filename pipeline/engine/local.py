@@ -60,6 +60,12 @@ def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
+    if resume and out.is_dir():
+        # A killed run's processes may have died mid-write: their temp files (our naming,
+        # ".<name>.tmp-<pid>") are never renamed into place; the resumed run rewrites those files.
+        for p in out.rglob(".*.tmp-*"):
+            if p.is_file():
+                p.unlink()
     try:
         layout.work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
