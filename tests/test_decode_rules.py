@@ -166,6 +166,14 @@ def test_cjk_common(ch, common):
     ("мОсква", 1.0),                                          # a capital inside a lower-case word
     ("Ìîñêâà", 1.0), ("Ìî", 0.0),                            # Western word without a plain letter
     ("Ìîñ Ìîñ", 2.0),
+    # penalties add up, and each rule looks exactly where it should
+    ("\ue000\ue000", 4.0), ("ｱｱ", 2.0), ("a©b c©d", 2.0), ("a中 b中", 4.0),
+    ("\uff61", 1.0), ("\uff9f", 1.0), ("\uff60", 0.0),          # the halfwidth katakana block, inclusive
+    ("1©b", 0.0), ("a©1", 0.0), ("a ©b", 0.0),                 # a symbol needs a letter on both sides
+    ("aא", 1.0),                                                # Hebrew beside Latin: mixed, not CJK-glued
+    ("中 a", 0.0), ("b 中a", 2.0),                               # only the direct neighbours count
+    ("iPhone", 0.0),                                            # all-ASCII words are never judged
+    ("ａb", 0.0),                                               # "other" script letters do not make a mix
 ])
 def test_implausibility(text, pen):
     assert d._implausibility(text) == pen
@@ -201,6 +209,27 @@ def test_short_pick_takes_the_least_implausible_decoding():
     assert d._short_pick(b"\x00\x01\x02\x03", [], 0.01) is None
     # UTF-16 without a BOM is never guessed on a few bytes, even when the detector proposes it.
     assert d._short_pick("Ab".encode("utf-16-le"), [_match("utf_16")], 0.01) is None
+
+
+def test_short_pick_rules():
+    # A decoding with too few letters is skipped (cp1252 reads 0xAD as a soft hyphen).
+    assert d._short_pick(b"abcdefghi\xad", [], 0.01) == ("abcdefghi╜", "koi8-r", "detected")
+    # UTF-32 without a BOM is not guessed either; a skipped or failing candidate does not end the search.
+    assert d._short_pick(b"A\x00\x00\x00", [_match("utf_32")], 0.01) is None
+    assert d._short_pick("Москва".encode("cp1251"), [_match("utf_16")], 0.01)[:2] == ("Москва", "cp1251")
+    assert d._short_pick("Москва".encode("cp1251"), [], 0.01)[:2] == ("Москва", "cp1251")
+
+
+RU = "Правительство объявило о новых мерах поддержки малого бизнеса в регионах страны.\n"
+
+
+@pytest.mark.parametrize("text, enc", [(FR * 8, "cp1252"), (RU * 8, "cp1251"), (RU * 8, "koi8-r")])
+def test_long_legacy_text_goes_through_detection(text, enc):
+    data = text.encode(enc)
+    assert len(data) > d._SHORT_BYTES
+    out = Decoder().apply(raw(data))
+    assert out.doc.text == text
+    assert (out.doc.meta["charset"], out.doc.meta["charset_via"]) == (enc, "detected")
 
 
 def test_is_utf8_and_surrogates():
