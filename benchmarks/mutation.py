@@ -31,16 +31,16 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "decode": (["pipeline/stages/decode.py"], ["tests/test_decode.py", "tests/test_decode_rules.py"]),
     "readers": (
         ["pipeline/io/readers.py", "pipeline/io/parquet_input.py", "pipeline/io/warc_input.py"],
-        ["tests/test_readers.py", "tests/test_bad_input.py"],
+        ["tests/test_readers.py", "tests/test_reader_rules.py", "tests/test_bad_input.py"],
     ),
     "quality": (["pipeline/stages/quality.py"], ["tests/test_quality.py"]),
     "dedup_clustering": (
         ["pipeline/dedup/graph.py", "pipeline/dedup/cluster.py", "pipeline/dedup/resolve.py"],
-        ["tests/test_dedup.py"],
+        ["tests/test_dedup.py", "tests/test_dedup_units.py"],
     ),
     "finish_resume": (
         ["pipeline/engine/finish.py", "pipeline/engine/local.py"],
-        ["tests/test_finish_resume.py"],
+        ["tests/test_accounting.py", "tests/test_cli_paths.py"],  # kill/resume tests are slow: not here
     ),
 }
 KILLED = {"killed", "timeout", "segfault"}  # the tests noticed (a hang or crash is noticed too)
