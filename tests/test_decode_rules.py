@@ -236,3 +236,26 @@ def test_is_utf8_and_surrogates():
     assert d._is_utf8("é".encode()) and not d._is_utf8(b"\xe9")
     assert d._has_surrogates("a\udc80") and not d._has_surrogates("aé")
     assert d._encodable("가", "euc_kr") and not d._encodable("가", "ascii")
+
+
+@pytest.mark.parametrize("data", [b"caf\xe9 " * 10 + b"\x01", b"caf\xe9 " * 200 + b"\x01" * 20], ids=["short", "long"])
+def test_a_decoding_with_controls_is_never_accepted(data):
+    """Letters enough, but 2 % control characters: no candidate charset is plausible."""
+    assert Decoder().apply(raw(data)).reason == "undecodable:no charset gives plausible text"
+
+
+def test_declared_charsets_in_order():
+    page = '<html><head><meta charset="windows-1251"></head><body>Правительство объявило</body></html>'.encode("cp1251")
+    # The hint (ascii) cannot decode the page: the next declaration (meta) is tried, not detection.
+    out = Decoder().apply(raw(page, format="html", charset_hint="ascii"))
+    assert (out.doc.meta["charset"], out.doc.meta["charset_via"]) == ("cp1251", "declared")
+    utf8 = '<html><head><meta charset="utf-8"></head><body>Grüße aus Köln</body></html>'.encode()
+    out = Decoder().apply(raw(utf8, format="html"))
+    assert (out.doc.meta["charset"], out.doc.meta["charset_via"]) == ("utf-8", "declared") and out.edits == ()
+    noisy = page.replace(b"</body>", b"\x01" * 30 + b"</body>")  # a declared charset must give plausible text too
+    assert Decoder().apply(raw(noisy, format="html")).reason == "undecodable:no charset gives plausible text"
+
+
+def test_format_is_kept_and_halfwidth_hangul_is_not_katakana():
+    assert Decoder().apply(raw("<p>x</p>", format="html")).doc.format == "html"
+    assert d._implausibility("\uffa0") == 0.0
