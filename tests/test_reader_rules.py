@@ -236,3 +236,32 @@ def test_warc_body_read_one_byte_past_the_limit(tmp_path):
     p.write_bytes(_warc([("response", "https://e.org/a", b"<p>" + b"a" * 100 + b"</p>", None, "text/html")]))
     (doc,) = read_warc(_file(p, "warc"), 10)
     assert doc.data == b"<p>aaaaaaaa"
+
+
+def test_warc_broken_mid_file_ends_with_one_failure_row(tmp_path):
+    good = _warc([("response", "https://e.org/a", b"<p>a</p>", None, "text/html"),
+                  ("response", "https://e.org/b", b"<p>b</p>", None, "text/html")])
+    p = tmp_path / "x.warc"
+    # A third record whose body is shorter than its Content-Length says.
+    p.write_bytes(good + b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5000\r\n\r\nshort")
+    got = list(read_warc(_file(p, "warc", rel_id="x"), 10**6))
+    assert [type(g).__name__ for g in got] == ["RawDocument", "RawDocument", "ReadFailure"]
+    assert got[2] == ReadFailure("x:<record 3>", str(p), "read:broken WARC record 3 (AttributeError)")
+
+
+def test_parquet_corrupt_after_some_rows_keeps_them_and_ends_with_one_failure(tmp_path):
+    import random
+
+    rng = random.Random(1)
+    p = tmp_path / "c.parquet"
+    texts = ["".join(rng.choice("abcdefgh") for _ in range(50)) for _ in range(3000)]
+    pq.write_table(pa.table({"text": texts}), p, row_group_size=1000, compression="zstd")
+    col = pq.ParquetFile(p).metadata.row_group(2).column(0)
+    start = col.dictionary_page_offset or col.data_page_offset
+    data = bytearray(p.read_bytes())
+    data[start + 30 : start + 2000] = b"\xff" * (2000 - 30)  # the third row group's pages
+    p.write_bytes(bytes(data))
+    got = list(read_parquet(_file(p, "parquet", rel_id="c")))
+    assert [g.data for g in got[:-1]] == texts[:2000]
+    assert got[-1].id == "c:<file>" and got[-1].source == str(p)
+    assert got[-1].reason.startswith("read:corrupt Parquet after row 2000 (")
