@@ -87,3 +87,26 @@ def test_cluster_edges_equals_the_embedded_resolve():
     a, b, sims = (np.array(col) for col in zip(*verified))
     got = cluster_edges(arrivals, keep, a.astype(np.int64), b.astype(np.int64), sims, lambda ids: {i: texts[i] for i in ids}, cfg)
     assert sorted(got, key=lambda r: r.id) == sorted(want, key=lambda r: r.id)
+
+
+def test_estimated_similarity_is_the_signature_agreement():
+    """The duplicate rows' estimated_similarity: the share of equal MinHash values (Jaccard), or
+    that estimate turned into containment of the smaller set; exact copies are 1.0."""
+    docs = _corpus()
+    for cfg in (DedupConfig(), DedupConfig(similarity="containment")):
+        texts = dict(docs)
+        keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(docs)}
+        sk = sketch(docs, cfg)
+        pos = {i: k for k, i in enumerate(sk.ids)}
+        rows = find_duplicates([sk], keep, lambda ids: {i: texts[i] for i in ids}, cfg)
+        near = [r for r in rows if r.kind == "near"]
+        assert near
+        for r in near:
+            x, y = sk.signatures[pos[r.id]], sk.signatures[pos[r.duplicate_of]]
+            j = float(np.mean(x == y))
+            if cfg.similarity == "containment":
+                na, nb = int(sk.n_shingles[pos[r.duplicate_of]]), int(sk.n_shingles[pos[r.id]])
+                j = min(1.0, j * (na + nb) / (1 + j) / min(na, nb))
+            assert r.estimated_similarity == round(j, 6), r
+            assert 0 < r.similarity <= 1 and r.similarity >= cfg.threshold
+        assert all((r.similarity, r.estimated_similarity) == (1.0, 1.0) for r in rows if r.kind == "exact")
