@@ -158,3 +158,41 @@ def test_stats_with_an_unreadable_manifest_is_one_line_error(tmp_path, content):
 def test_stats_on_a_missing_folder_is_a_usage_error(tmp_path):
     r = CliRunner().invoke(main, ["stats", str(tmp_path / "nope")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_finish_writes_duplicates_their_edits_and_stats(tmp_path):
+    """The duplicates path of finish, in-process and small: an exact and a near copy of one
+    article; duplicates.parquet, the dedup edit rows and the dedup stats must agree."""
+    from pipeline.engine.run import run
+
+    inputs = write_articles(tmp_path / "in", ["a_orig", "b_other"])
+    orig = (inputs / "a_orig.txt").read_text(encoding="utf-8")
+    (inputs / "c_exact.txt").write_text(orig.upper(), encoding="utf-8")
+    (inputs / "d_near.txt").write_text(orig.replace("debate", "talk", 1), encoding="utf-8")
+    result = run([inputs], tmp_path / "out")
+    out = tmp_path / "out"
+    dups = {d["id"]: d for d in pq.read_table(out / "duplicates.parquet").to_pylist()}
+    assert set(dups) == {"c_exact", "d_near"}
+    assert dups["c_exact"]["kind"] == "exact" and dups["c_exact"]["similarity"] == 1.0
+    assert dups["d_near"]["kind"] == "near" and 0.8 <= dups["d_near"]["similarity"] < 1.0
+    for d in dups.values():
+        assert d["duplicate_of"] == d["cluster_id"] == "a_orig"
+        assert d["source"] == str(inputs / f"{d['id']}.txt")
+        assert 0 < d["estimated_similarity"] <= 1.0
+    edits = {e["id"]: e for e in pq.read_table(next((out / "stages").glob("*_dedup")) / "edits-00000.parquet").to_pylist()}
+    assert set(edits) == set(dups)
+    for i, e in edits.items():
+        assert (e["stage"], e["action"], e["start"], e["end"], e["removed"], e["replacement"]) == ("dedup", "dropped", None, None, None, None)
+        assert e["reason"] == f"dedup:{dups[i]['kind']}_duplicate | of a_orig (similarity {dups[i]['similarity']:.3f})"
+        assert e["score"] == dups[i]["similarity"]
+    corpus = pq.read_table(out / "corpus").to_pylist()
+    assert sorted(c["id"] for c in corpus) == ["a_orig", "b_other"]
+    stats = result.manifest["stages"]["dedup"]
+    n_chars = {c["id"]: c["n_chars"] for c in corpus}
+    assert (stats["docs_in"], stats["docs_out"], stats["docs_dropped"]) == (4, 2, 2)
+    assert stats["chars_out"] == sum(n_chars.values())
+    # the exact copy is as long as the kept original, the near copy 2 characters shorter ("talk")
+    assert stats["chars_in"] - stats["chars_out"] == 2 * n_chars["a_orig"] - 2
+    assert stats["reasons"] == {"dedup:exact_duplicate": 1, "dedup:near_duplicate": 1}
+    c = result.manifest["counts"]
+    assert (c["input_documents"], c["kept"], c["duplicates"], c["rejected"]) == (4, 2, 2, 0) and result.manifest["accounting"]["ok"]
