@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-fast eval bench clean chromium
+.PHONY: demo test test-fast eval train bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,9 @@ CHROMIUM ?= /usr/bin/chromium
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "chromium is absent: apt-get install -y chromium chromium-driver"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null \
-	    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } \
+	    echo "chromium is absent: apt-get install -y --no-install-recommends chromium"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null \
+	    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; } \
 	    || echo "make: could not install chromium; the browser tests will skip (fail under NEWSCLEAN_REQUIRE_ALL=1)" >&2; \
 	  else \
 	    echo "make: $(CHROMIUM) is absent and this is not root: install it (sudo apt-get install chromium) to run the browser tests; they skip now (fail under NEWSCLEAN_REQUIRE_ALL=1)" >&2; \
@@ -46,10 +46,18 @@ chromium:
 test-fast: $(VENV)/.installed-test  ## skip tests marked slow
 	$(BIN)/python -m pytest -q -m 'not slow'
 
-eval: $(VENV)/.installed-base  ## cleaning quality on ../shared/data
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.installed-base
+
+eval: $(VENV)/.installed-bench  ## cleaning quality on ../shared/data (held-out real pages included)
 	$(BIN)/python benchmarks/eval_cleaning.py
 
-bench: $(VENV)/.installed-base  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
+train: $(VENV)/.installed-bench  ## rebuild the labelled real-page lines, retrain the content model (WCXB dev only)
+	$(BIN)/python benchmarks/content_data.py
+	$(BIN)/python benchmarks/train_content_model.py
+
+bench: $(VENV)/.installed-bench  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
 	$(BIN)/python benchmarks/dedup_bench.py
 	$(BIN)/python benchmarks/scale_bench.py
 

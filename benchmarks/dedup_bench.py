@@ -3,6 +3,12 @@
     PYTHONPATH=. python benchmarks/dedup_bench.py [--data /work/shared/data/corpus-news-en]
         [--workers 2] [--methods ours,ours_1proc,datasketch_batch,datasketch_bulk]
         [--scale 100000,250000,500000,1000000] [--md benchmarks/RESULTS-dedup.md]
+        [--sets planted,multicopy]
+
+Sets: `planted` (benchmarks/news_corpus.py: one edited copy per source) and `multicopy`
+(benchmarks/multicopy.py: sources with 2-4 independently edited copies; recall per true-Jaccard
+band over every pair inside a group and per number of copies, a pair counting as caught when
+both documents end up in one cluster).
 
 Builds the planted benchmark (benchmarks/news_corpus.py), runs every method in its own
 subprocess (CPU = user+sys of the process and its pool workers, peak RSS = max of both, from
@@ -64,19 +70,20 @@ def _warm(_=None):
     return os.getpid()
 
 
-def run_ours(docs, workers: int, num_perm: int) -> tuple[list[tuple[str, str]], dict]:
+def run_ours(docs, workers: int, num_perm: int, keep_rule: str = "coverage") -> tuple[list[tuple[str, str]], dict]:
     import multiprocessing as mp
 
     from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats
 
-    cfg = DedupConfig(num_perm=num_perm)
+    cfg = DedupConfig(num_perm=num_perm, keep_rule=keep_rule)
     text = dict(docs)
     keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(docs)}
     global _DOCS
     _DOCS = docs
     batches = [((s, s + 2000), cfg.model_dump()) for s in range(0, len(docs), 2000)]
     if workers > 1:
-        with mp.get_context("fork").Pool(workers, initializer=_warm) as pool:
+        _warm()  # load the compiled kernels once, before forking: the workers inherit them
+        with mp.get_context("fork").Pool(workers) as pool:
             sk = pool.imap(_sketch_batch, batches)
             rows, stats = find_duplicates_with_stats(sk, keep, lambda ids: {i: text[i] for i in ids}, cfg)
     else:
@@ -244,6 +251,8 @@ def child(args) -> None:
             pairs, stats = run_ours(docs, args.workers, args.num_perm)
         elif args.child == "ours_1proc":
             pairs, stats = run_ours(docs, 1, args.num_perm)
+        elif args.child == "ours_policy":  # keep_rule: policy (the rule before issue 11)
+            pairs, stats = run_ours(docs, args.workers, args.num_perm, "policy")
         elif args.child == "datasketch_batch":
             pairs, stats = run_datasketch(docs, False, args.num_perm)
         elif args.child == "datasketch_bulk":
@@ -270,19 +279,9 @@ def spawn(argv: list[str]) -> dict:
 
 
 def score(pairs, planted, text) -> dict:
-    from news_corpus import true_jaccard
+    from news_corpus import clustered, true_jaccard
 
-    parent = {}
-
-    def find(x):
-        while parent.get(x, x) != x:
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
+    find = clustered(pairs)
     bands = {">=0.9": (0.9, 1.01), "0.85-0.9": (0.85, 0.9), "0.8-0.85": (0.8, 0.85), "0.7-0.8": (0.7, 0.8), "0.5-0.7": (0.5, 0.7)}
     rec = {}
     for name, (lo, hi) in bands.items():
@@ -292,6 +291,60 @@ def score(pairs, planted, text) -> dict:
     rec[">=0.85"] = (sum(find(p["copy"]) == find(p["source"]) for p in high) / len(high), len(high))
     good = sum(true_jaccard(text[a], text[b]) >= THRESHOLD for a, b in pairs)
     return {"recall": rec, "precision": good / len(pairs) if pairs else float("nan"), "removed": len(pairs)}
+
+
+def multicopy_table(args, work: Path, data: Path) -> list[str]:
+    """Multi-copy set: every method in its own subprocess, recall by band and by copies."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import multicopy
+
+    t0 = time.perf_counter()
+    docs, groups, pairs = multicopy.build(str(data), n_sources=args.sources)
+    corpus = work / "multicopy.parquet"
+    pq.write_table(pa.table({"id": [d[0] for d in docs], "text": [d[1] for d in docs]}), corpus)
+    text = {d[0]: d[1] for d in docs}
+    n_copies = sum(len(g["copies"]) for g in groups)
+    lines = [
+        f"Multi-copy set: {len(docs)} docs ({len(docs) - n_copies} originals with >= 50 words; {len(groups)} sources with >= 120 words "
+        f"got 2-4 copies each, {n_copies} copies, each edited independently: headline, dropped/added paragraph, footer, word "
+        f"substitutions and swaps, reordered paragraphs), {len(pairs)} within-group pairs; {args.num_perm} perms, threshold {THRESHOLD}; "
+        f"built in {time.perf_counter() - t0:.1f}s; load average at start {os.getloadavg()[0]:.1f}",
+        "",
+        "| method | LSH | docs/s (wall) | CPU s | docs/CPU-s | peak RSS MB | recall >=0.9 | 0.85-0.9 | 0.8-0.85 | 0.7-0.8 | 0.5-0.7 | "
+        "J>=0.85 | J>=0.8, 2 copies | 3 copies | 4 copies | precision | removed | CPU x ours |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    methods = [m for m in args.methods.split(",") if m and m != "datatrove"]
+    results = {}
+    for m in methods:
+        print(f"multicopy: running {m} ...", file=sys.stderr, flush=True)
+        res = spawn(["--child", m, "--corpus", str(corpus), "--workers", str(args.workers), "--num-perm", str(args.num_perm)])
+        res["score"] = multicopy.score([tuple(p) for p in res["pairs"]], pairs, text, THRESHOLD)
+        results[m] = res
+    base_cpu = results.get("ours", next(iter(results.values())))["cpu"] if results else 1
+    for m, res in results.items():
+        sc, st, r = res["score"], res["stats"], res["score"]["recall"]
+        lines.append(
+            f"| {m} | {st.get('bands')}x{st.get('rows')} | {res['docs'] / res['wall']:,.0f} | {res['cpu']:.1f} | {res['docs'] / res['cpu']:,.0f} | "
+            f"{res['rss_mb']:.0f} | " + " | ".join(f"{r[b][0]:.3f}" for b in multicopy.BANDS) + f" | {r['>=0.85'][0]:.4f} | "
+            + " | ".join(f"{sc['by_copies'][c][0]:.4f}" for c in (2, 3, 4))
+            + f" | {sc['precision']:.4f} | {sc['removed']} | {res['cpu'] / base_cpu:.1f} |"
+        )
+    if results:
+        first = next(iter(results.values()))["score"]
+        lines += ["", f"Pairs per true-Jaccard band: { {b: first['recall'][b][1] for b in multicopy.BANDS} }; pairs with J >= 0.8 by copies: "
+                  f"{ {c: first['by_copies'][c][1] for c in (2, 3, 4)} }"]
+        for m, res in results.items():
+            r = res["score"]["recall"]
+            missed = round((1 - r[">=0.85"][0]) * r[">=0.85"][1]), round((1 - r["0.8-0.85"][0]) * r["0.8-0.85"][1])
+            lines.append(f"- {m}: pairs not in one cluster: {missed[0]} of {r['>=0.85'][1]} at J >= 0.85, "
+                         f"{missed[1]} of {r['0.8-0.85'][1]} at 0.8-0.85")
+    if "ours" in results:
+        st = results["ours"]["stats"]
+        lines += ["", "ours stats: " + json.dumps({k: v for k, v in st.items() if not k.startswith("giant_component_sizes")})]
+    return lines
 
 
 def main() -> int:
@@ -304,6 +357,8 @@ def main() -> int:
     ap.add_argument("--scale", default="", help="comma-separated corpus sizes for the synthetic scale run")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "dedup-bench"))
     ap.add_argument("--md", default=None, help="also write the tables as Markdown to this file")
+    ap.add_argument("--sets", default="planted,multicopy", help="benchmark sets: planted, multicopy")
+    ap.add_argument("--sources", type=int, default=1500, help="multicopy: sources with 2-4 copies each")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--corpus", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
@@ -323,8 +378,22 @@ def main() -> int:
 
     import news_corpus
 
+    try:
+        import datasketch  # noqa: F401
+    except ImportError:
+        print("dedup_bench: datasketch not installed (pip install '.[datasketch]'), skipping its baselines", file=sys.stderr)
+        args.methods = ",".join(m for m in args.methods.split(",") if not m.startswith("datasketch"))
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    sets = [x for x in args.sets.split(",") if x]
+    head = f"machine: {os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}"
+    mc_lines = multicopy_table(args, work, data) if "multicopy" in sets else []
+    if "planted" not in sets:
+        out = "\n".join([head, "", *mc_lines])
+        print(out)
+        if args.md:
+            Path(args.md).write_text(out + "\n", encoding="utf-8")
+        return 0
     t0 = time.perf_counter()
     docs, planted = news_corpus.build(str(data), n_copies=args.copies)
     corpus = work / "news.parquet"
@@ -390,7 +459,7 @@ def main() -> int:
                 f"| {n:,} | {res['wall']:.1f} | {res['cpu']:.1f} | {n / res['cpu']:,.0f} | {res['cpu'] / n * 1e6:.0f} | {res['rss_mb']:.0f} ({res['rss_self_mb']:.0f} / {res['rss_workers_mb']:.0f}) | "
                 f"{st['candidate_pairs']:,} | {st['verified_pairs']:,} | {res['removed']:,} | {res['planted']:,} | {st.get('band_store_spilled_mb', 0)} |"
             )
-    out = "\n".join(lines)
+    out = "\n".join(lines + ([""] + mc_lines if mc_lines else []))
     print(out)
     if args.md:
         Path(args.md).write_text(out + "\n", encoding="utf-8")

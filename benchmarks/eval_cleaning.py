@@ -1,13 +1,16 @@
 """Evaluate the default cleaning chain against the shared benchmarks and print one table.
 
     python benchmarks/eval_cleaning.py [--data ../shared/data] [--limit N] [--json out.json]
-                                       [--workers 2] [--compare-extract]
+                                       [--workers 2] [--compare-extract] [--content-only]
 
 Chain: decode -> extract -> fix_encoding -> boilerplate -> spam -> quality, built from
 `PipelineConfig()` defaults. Each HTML page is also run through trafilatura alone with the same
 options in the same worker, so the CPU ratio is measured side by side. Columns: the published
 anchor, trafilatura alone (this run), ours without the line stages (decode+extract+fix), ours
 before the quality filter (all cleaning), ours (a page the quality filter drops scores as empty).
+Then the held-out real-page table (`benchmarks/content_eval.py`): whole-page text and the HTML
+path on the sets the content model never saw, with the raw text, the C4 line rule, jusText and
+trafilatura as baselines in the same run (the labelled lines are built first when missing).
 Exit 2 when the data folder is missing.
 """
 
@@ -24,7 +27,7 @@ from collections import Counter
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import datasets, injection, scores  # noqa: E402
+from benchmarks import content_data, content_eval, datasets, injection, scores  # noqa: E402
 from benchmarks.chain import chain_for, run_page  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -177,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="first N pages of each HTML set (and N articles per text set)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--content", type=Path, default=content_data.DEFAULT_OUT,
+                    help="labelled real-page lines (built by benchmarks/content_data.py when missing)")
+    ap.add_argument("--content-only", action="store_true", help="only the held-out real-page table")
     ap.add_argument("--compare-extract", action="store_true",
                     help="also score trafilatura option variants (precision / recall / no fallback)")
     args = ap.parse_args(argv)
@@ -185,12 +191,18 @@ def main(argv: list[str] | None = None) -> int:
               f"ftfy-cases/); pass --data", file=sys.stderr)
         return 2
     t0 = time.time()
+    if not all((args.content / f"{n}.parquet").exists() for n in content_eval.HELD_OUT):
+        content_data.build(args.data, args.content, args.workers)
+    content = content_eval.evaluate(args.content, args.data)
+    if args.content_only:
+        content_eval.print_table(content)
+        return 0
     pages = (datasets.aeb_pages(args.data, args.limit) + datasets.wcxb_pages(args.data, args.limit)
              + datasets.trafilatura_pages(args.data, args.limit))
     results = run_pages(pages, args.workers)
     html = score_html(results)
     text = text_sets(args.data, args.limit)
-    report = {"html": html, "text": text}
+    report = {"html": html, "text": text, "content": content}
     if args.compare_extract:
         report["extract_variants"] = {}
         for name, ov in (("favor_precision", {"favor_precision": True}), ("favor_recall", {"favor_recall": True}),
@@ -199,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             report["extract_variants"][name] = {k: s[k]["ours"]["f1"] for k in ("aeb", "wcxb", "traf") if k in s}
             report["extract_variants"][name]["cpu_s_per_page"] = s["cpu"]["ours_s_per_page"]
     print_table(html, text, time.time() - t0)
+    content_eval.print_table(content)
     if "extract_variants" in report:
         print("\ntrafilatura option variants (ours F1 per set):")
         base = {k: html[k]["ours"]["f1"] for k in ("aeb", "wcxb", "traf") if k in html}

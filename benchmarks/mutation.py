@@ -47,7 +47,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 KILLED = {"killed", "timeout", "segfault"}  # the tests noticed (a hang or crash is noticed too)
-COPY = ["pipeline", "tests", "samples", "configs", "benchmarks", "pyproject.toml"]
+COPY = ["pipeline", "tests", "samples", "configs", "benchmarks", "pyproject.toml", "LICENSE"]
 
 
 def prepare(group: str, work: Path, fresh: bool) -> Path:
@@ -58,7 +58,10 @@ def prepare(group: str, work: Path, fresh: bool) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     for name in COPY:
         src, dst = ROOT / name, d / name
-        if src.is_dir():
+        if src.is_symlink():  # configs -> pipeline/configs: one copy, as tests/test_config.py checks
+            if not dst.is_symlink():
+                dst.symlink_to(os.readlink(src))
+        elif src.is_dir():
             shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "_work"))
         else:
             shutil.copy2(src, dst)

@@ -18,6 +18,7 @@ import os
 import random
 import re
 import unicodedata
+from typing import Callable
 
 WORD = re.compile(r"\w+")
 _TRAILER = re.compile(r"\s*\bReuter\b\s*\x03?\s*$")
@@ -87,6 +88,35 @@ def load_news(data: str) -> list[tuple[str, str, str | None]]:
     return docs
 
 
+def substitute_words(paras: list[str], rng: random.Random, vocab: list[str], rate: float) -> list[str]:
+    """Each word replaced by a random vocabulary word with probability `rate`."""
+    out = []
+    for p in paras:
+        toks = p.split(" ")
+        for i in range(len(toks)):
+            if rng.random() < rate:
+                toks[i] = rng.choice(vocab)
+        out.append(" ".join(toks))
+    return out
+
+
+def clustered(pairs) -> Callable[[str], str]:
+    """`find` of the union of the reported (removed, kept) pairs: two documents are in one
+    cluster (one story left in the corpus) when their roots are equal."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    return find
+
+
 def mutate(text: str, rng: random.Random, pool: list[str], vocab: list[str], strength: float) -> tuple[str, list[str]]:
     """A realistic edited copy; `strength` in [0, 1] scales how much is changed."""
     paras = [p for p in text.split("\n\n") if p.strip()]
@@ -104,15 +134,7 @@ def mutate(text: str, rng: random.Random, pool: list[str], vocab: list[str], str
         paras.insert(rng.randrange(1, len(paras) + 1), " ".join(add.split()[:60]))
         edits.append("add_paragraph")
     if rng.random() < 0.8:
-        rate = 0.03 * strength * rng.random() + 0.002
-        out = []
-        for p in paras:
-            toks = p.split(" ")
-            for i in range(len(toks)):
-                if rng.random() < rate:
-                    toks[i] = rng.choice(vocab)
-            out.append(" ".join(toks))
-        paras = out
+        paras = substitute_words(paras, rng, vocab, 0.03 * strength * rng.random() + 0.002)
         edits.append("substitutions")
     if rng.random() < 0.5:
         paras.append(rng.choice(FOOTERS).format(y=rng.randint(2001, 2024), o=rng.choice(OUTLETS)))

@@ -44,6 +44,24 @@ def apply_replayable(stage, text: str, **doc) -> Outcome:
     return out
 
 
+def warc_bytes(records: list[tuple[str, bytes, str]], gzip: bool = False, fixed_ids: bool = False) -> bytes:
+    """A WARC of HTTP responses (url, body, Content-Type); `fixed_ids`: record ids and dates
+    from the position, so the bytes are reproducible (property tests)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=gzip)
+    for i, (url, body, ctype) in enumerate(records):
+        headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+        fixed = {"WARC-Record-ID": f"<urn:uuid:00000000-0000-0000-0000-{i:012d}>", "WARC-Date": "2024-01-02T03:04:05Z"}
+        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers,
+                                            warc_headers_dict=fixed if fixed_ids else None))
+    return buf.getvalue()
+
+
 def read_outputs(out: Path) -> dict:
     """The corpus (id, text), duplicates and rejected rows of a run, in a stable order."""
     corpus = pq.read_table(out / "corpus").sort_by("id")

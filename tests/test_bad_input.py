@@ -2,7 +2,6 @@
 error before work starts; never a traceback, a hang or a lost document."""
 
 import gzip
-import io
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.engine.run import run
 from tests.conftest import ROOT, absent
-from tests.helpers import rejected_by_id
+from tests.helpers import rejected_by_id, warc_bytes
 
 GOOD = "The river authority said on Monday that water levels had fallen for a third week in a row. " * 4
 
@@ -32,18 +31,6 @@ def _run(tmp_path, files: dict[str, bytes]):
     result = run([inp], tmp_path / "out")
     assert result.manifest["accounting"]["ok"]
     return tmp_path / "out", result.manifest
-
-
-def _warc(records: list[tuple[str, bytes, str]]) -> bytes:
-    from warcio.statusandheaders import StatusAndHeaders
-    from warcio.warcwriter import WARCWriter
-
-    buf = io.BytesIO()
-    w = WARCWriter(buf, gzip=True)
-    for url, body, ctype in records:
-        headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
-        w.write_record(w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers))
-    return buf.getvalue()
 
 
 def test_binary_files_given_as_text(tmp_path):
@@ -87,7 +74,7 @@ def test_jsonl_bad_lines_each_become_a_row(tmp_path):
     assert "no 'text' or 'html'" in rej["notext"]["reason"]
     assert "not an object" in rej["feed:5"]["reason"]
     corpus = {r["id"]: r for r in pq.read_table(out / "corpus").to_pylist()}
-    assert corpus["ok"]["url"] == "https://example.org/a" and corpus["ok"]["date"] == "2024-01-02"
+    assert corpus["ok"]["url"] == "https://example.org/a" and corpus["ok"]["date_raw"] == "2024-01-02" and corpus["ok"]["date"].year == 2024
     assert "feed:6" in corpus  # a missing id gets a stable one from file and line
 
 
@@ -106,8 +93,8 @@ def test_truncated_gzip_and_zstd(tmp_path):
 
 def test_warc_with_a_broken_record(tmp_path):
     html = f"<html><head><meta charset='utf-8'><title>T</title></head><body><article><p>{GOOD}</p></article></body></html>"
-    good = _warc([("https://example.org/a", html.encode("cp1252"), "text/html; charset=windows-1252"),
-                  ("https://example.org/logo.png", b"\x89PNG....", "image/png")])
+    good = warc_bytes([("https://example.org/a", html.encode("cp1252"), "text/html; charset=windows-1252"),
+                       ("https://example.org/logo.png", b"\x89PNG....", "image/png")], gzip=True)
     broken = good + b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 999999\r\n\r\ngarbage"
     out, m = _run(tmp_path, {"crawl.warc.gz": broken})
     corpus = pq.read_table(out / "corpus").to_pylist()

@@ -53,3 +53,16 @@ def test_bad_yaml_names_file_and_line(tmp_path):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_configs_ship_in_the_package_and_load_by_name():
+    import pipeline
+    from pipeline.config import CONFIG_DIR, shipped_configs
+
+    assert CONFIG_DIR.parent == Path(pipeline.__file__).parent  # package data, not the repo
+    assert (ROOT / "configs").resolve() == CONFIG_DIR.resolve()  # one copy: configs/ links there
+    assert shipped_configs() == ["default", "news"]
+    assert load_config("news") == load_config(CONFIG_DIR / "news.yaml") == load_config("news.yaml")
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '"pipeline" = ["configs/*.yaml"]' in text and 'license-files = ["LICENSE"]' in text
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")

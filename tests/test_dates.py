@@ -17,6 +17,16 @@ def test_dates_become_iso_so_they_sort(raw, iso):
     assert iso_date(raw) == iso
 
 
-def test_non_dates_are_kept_as_they_were():
-    assert iso_date("sometime last spring") == "sometime last spring"
+def test_non_dates_are_none_here_and_kept_raw_in_the_corpus():
+    assert iso_date("sometime last spring") is None and iso_date("yesterday") is None and iso_date("May") is None
     assert iso_date("") is None and iso_date(None) is None
+
+
+def test_utc_timestamp():
+    from datetime import timezone
+
+    from pipeline.io.dates import utc_timestamp
+
+    ts = utc_timestamp(iso_date("2021-12-09T10:00:00+02:00"))
+    assert ts.tzinfo == timezone.utc and (ts.hour, ts.day) == (8, 9)
+    assert utc_timestamp("2021-12-09").hour == 0 and utc_timestamp(None) is None

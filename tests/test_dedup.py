@@ -164,9 +164,14 @@ def test_no_chaining_through_an_intermediate():
     cfg = DedupConfig()
     j = lambda x, y: jaccard(docs[x], docs[y], cfg)  # noqa: E731
     assert j("a", "b") >= 0.8 and j("b", "c") >= 0.8 and j("a", "c") < 0.8
-    # equal lengths: "a" ranks first; b is removed next to a, c has no kept neighbour >= 0.8
-    rows, _ = run(docs, cfg, keep={k: KeepInfo(400, 0) for k in docs})
+    # equal lengths, policy wins outright: "a" ranks first; b is removed next to a, c has no
+    # kept neighbour >= 0.8 and stays
+    pol = cfg.model_copy(update={"keep_rule": "policy"})
+    rows, _ = run(docs, pol, keep={k: KeepInfo(400, 0) for k in docs})
     assert [(r.id, r.duplicate_of) for r in rows] == [("b", "a")]
+    # by coverage (default): b, similar to both, is the centre; a and c go, never chained
+    rows, _ = run(docs, cfg, keep={k: KeepInfo(400, 0) for k in docs})
+    assert sorted((r.id, r.duplicate_of) for r in rows) == [("a", "b"), ("c", "b")]
     # when b is the one kept, both neighbours go
     keep = {"a": KeepInfo(1, 1), "b": KeepInfo(1, 0), "c": KeepInfo(1, 2)}
     rows, _ = run(docs, cfg.model_copy(update={"keep": "first_seen"}), keep=keep)

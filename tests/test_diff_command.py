@@ -81,7 +81,7 @@ def test_each_stage_diff_applies_to_its_input_and_gives_its_output(edited_run, c
             got = _apply_unified(step.before, r.output)
             assert got.rstrip("\n") == step.after.rstrip("\n"), (doc_id, step.stage)
             checked += 1
-    assert checked >= 5
+    assert checked >= 3  # spam on 001, boilerplate on 004, fix_encoding on 007
 
 
 def test_dropped_documents_say_by_whom_and_why(edited_run):

@@ -54,7 +54,8 @@ def reason_of(text: str) -> str | None:
     doc = Document(id="q", text=text)
     out = QualityFilter(CFG).apply(doc)
     if out.reason is None:
-        assert out.doc is doc and out.edits == ()  # kept as it is: the filter never edits
+        # kept with its text as it is (the filter never edits; it records meta["quality_score"])
+        assert out.doc.text == doc.text and out.edits == ()
         return None
     assert out.doc is None
     return out.reason

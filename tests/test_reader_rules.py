@@ -94,7 +94,7 @@ def test_zstd_truncated_frame_is_a_failure(tmp_path):
     p.write_bytes(data[: len(data) // 2])
     (fail,) = read_file(_file(p, "text", "zst"), 10**7)
     assert isinstance(fail, ReadFailure) and fail.id == "f:<file>"
-    assert fail.reason == "read:corrupt or truncated zst (zstd stream ended before the end of its frame)"
+    assert fail.reason == "read:corrupt or truncated zst after record 0 (zstd stream ended before the end of its frame)"
 
 
 def test_gzip_truncated_is_a_failure(tmp_path):
@@ -102,7 +102,7 @@ def test_gzip_truncated_is_a_failure(tmp_path):
     p = tmp_path / "a.txt.gz"
     p.write_bytes(data[: len(data) // 2])
     (fail,) = read_file(_file(p, "text", "gz"), 10**7)
-    assert fail.reason.startswith("read:corrupt or truncated gz (")
+    assert fail.reason.startswith("read:corrupt or truncated gz after record 0 (")
 
 
 def test_record_from_mapping():
@@ -141,8 +141,9 @@ def test_jsonl_line_rules(tmp_path):
     at_limit = tmp_path / "g.jsonl"
     line = json.dumps({"text": "q" * 20}).encode() + b"\n"
     at_limit.write_bytes(line)
-    assert isinstance(next(read_file(_file(at_limit, "jsonl"), len(line))), RawDocument)
-    assert isinstance(next(read_file(_file(at_limit, "jsonl"), len(line) - 1)), ReadFailure)
+    # max_bytes bounds the line's content; its newline is not counted
+    assert isinstance(next(read_file(_file(at_limit, "jsonl"), len(line) - 1)), RawDocument)
+    assert isinstance(next(read_file(_file(at_limit, "jsonl"), len(line) - 2)), ReadFailure)
 
 
 def test_jsonl_gz_and_zst(tmp_path):
@@ -246,7 +247,8 @@ def test_warc_broken_mid_file_ends_with_one_failure_row(tmp_path):
     p.write_bytes(good + b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5000\r\n\r\nshort")
     got = list(read_warc(_file(p, "warc", rel_id="x"), 10**6))
     assert [type(g).__name__ for g in got] == ["RawDocument", "RawDocument", "ReadFailure"]
-    assert got[2] == ReadFailure("x:<record 3>", str(p), "read:broken WARC record 3 (AttributeError)")
+    assert got[2].id == "x:<record 3>" and got[2].source == str(p)
+    assert got[2].reason.startswith("read:broken WARC record 3 at byte 818 (AttributeError")
 
 
 def test_parquet_corrupt_after_some_rows_keeps_them_and_ends_with_one_failure(tmp_path):

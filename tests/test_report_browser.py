@@ -1,7 +1,8 @@
 """The HTML report opened in a real headless browser (Debian's chromium).
 
-`make test` installs chromium with apt-get when it is missing and it runs as root (as in CI);
-otherwise these tests are skipped with the reason, a failure under NEWSCLEAN_REQUIRE_ALL=1. Pages are read back with --dump-dom (the DOM
+`make test` installs chromium with apt-get when it is missing and it runs as root (as in CI,
+the one install path); otherwise these tests skip with the reason — a failure under
+NEWSCLEAN_REQUIRE_ALL=1 or when env `CI` is set. Pages are read back with --dump-dom (the DOM
 after the report's JavaScript ran) and photographed with --screenshot.
 """
 
@@ -30,10 +31,16 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 
+def _unavailable(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{why}; CI is set: the browser tests must run", pytrace=False)
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(absent(f"Chromium ({CHROMIUM})", "make test installs it as root: apt-get install -y chromium chromium-driver"))
+        _unavailable(absent(f"Chromium ({CHROMIUM})", "make test installs it as root: apt-get install -y --no-install-recommends chromium"))
     return CHROMIUM
 
 
@@ -141,8 +148,6 @@ def test_removed_and_changed_spans_are_marked_with_stage_and_reason(edited_run, 
     spam = one(sec, './/div[contains(@class, "pane-raw")]//del[@data-stage="spam"]')
     assert CIPRO in spam.text_content() and spam.get("data-reason").startswith(SPAM_REASON) and "flash" in spam.get("class")
     assert "spam" in one(spam, './span[@class="lbl"]').text_content()  # a visible label, not only a tooltip
-    chrome = one(sec, './/div[contains(@class, "pane-raw")]//del[@data-stage="boilerplate"]')
-    assert chrome.text_content().endswith("351\n")
     clean = one(sec, './/div[contains(@class, "pane-clean")]')
     assert CIPRO not in clean.text_content()
     assert clean.xpath('.//span[@class="gap" and @data-stage="spam"]')  # where it was
@@ -174,7 +179,7 @@ def test_reasons_clusters_and_rejected(edited_run, edited_page, chromium, tmp_pa
     assert ex.get("href") == "#doc=001_cbb55a347cb20141&stage=spam"
 
     dups = {d["id"]: d for d in pq.read_table(edited_run / "duplicates.parquet").to_pylist()}
-    assert set(dups) == {"008_syndicated_iraq_copy", "010_near_copy_of_002"}
+    assert "010_near_copy_of_002" in dups  # (008, the syndicated copy, keeps its chrome now: see test_end_to_end)
     dup = dups["010_near_copy_of_002"]
     cluster = one(root, f'//div[@class="cluster" and @data-kept="{dup["duplicate_of"]}"]')
     member = one(cluster, './/li[@data-id="010_near_copy_of_002"]')
@@ -216,7 +221,7 @@ document.getElementById('f').addEventListener('load', function () {
     # The documents the boilerplate stage edited, in list order, from the run's own edit table.
     edits = pq.read_table(sorted((edited_run / "stages" / "04_boilerplate").glob("edits-*.parquet"))[0]).to_pylist()
     touched = sorted({e["id"] for e in edits if e["action"] == "modified"})
-    assert len(touched) >= 3
+    assert len(touched) >= 2
     assert log[0] == "start 000_e2e47744eb601a7f"  # first in the list
     assert log[1:6] == [f"next {touched[i % len(touched)]}" for i in range(5)]  # wraps around
     assert log[6] == f"prev {touched[3 % len(touched)]}"

@@ -24,8 +24,8 @@ def test_sampling_limits_what_is_embedded(edited_run):
     assert len(linked) == 3  # only embedded documents are links; the others say why not
     assert len(examples) - len(linked) == len(root.xpath('//ul[@class="examples"]//span[contains(text(), "over --max-docs")]'))
     # Counts still cover the whole run.
-    count = root.xpath('//li[@data-reason="boilerplate:share_widget"]/span[@class="count"]')[0].text
-    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:share_widget"]
+    count = root.xpath('//li[@data-reason="boilerplate:chrome"]/span[@class="count"]')[0].text
+    assert int(count) == manifest["stages"]["boilerplate"]["reasons"]["boilerplate:chrome"]
 
 
 def test_self_contained_no_network(edited_run):
@@ -58,6 +58,10 @@ def test_report_command_writes_the_file_and_errors_in_one_line(edited_run, tmp_p
     path = edited_run / "report.html"
     assert str(path) in r.output and path.stat().st_size > 10_000
     assert len(lxml.html.parse(str(path)).getroot().xpath('//section[contains(@class, "doc") and @data-id]')) == 5
+    r = CliRunner().invoke(report_command, [str(edited_run)])  # the same rule as run: no silent replacing
+    assert r.exit_code == 1 and "--overwrite" in r.output
+    r = CliRunner().invoke(report_command, [str(edited_run), "--overwrite", "-q", "-q"])
+    assert r.exit_code == 0 and r.output == ""
     other = tmp_path / "elsewhere.html"
     r = CliRunner().invoke(report_command, [str(edited_run), "-o", str(other)])
     assert r.exit_code == 0 and other.exists()
@@ -71,3 +75,41 @@ def test_report_command_writes_the_file_and_errors_in_one_line(edited_run, tmp_p
 def test_limits_must_be_positive(edited_run, bad):
     r = CliRunner().invoke(report_command, [str(edited_run), *bad])
     assert r.exit_code == 2
+
+
+def test_every_reason_of_a_run_is_in_the_glossary(samples_run, edited_run):
+    from pipeline.core.registry import default_registry
+
+    reg = default_registry()
+    for out in (samples_run, edited_run):
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        for stage, s in manifest["stages"].items():
+            for key in s["reasons"]:
+                if stage in reg.names:
+                    assert reg.explain(stage, key), (stage, key)
+    root = lxml.html.fromstring(build_report(edited_run))
+    codes = root.xpath('//section[@id="glossary"]//tr/@data-code')
+    assert "boilerplate:chrome" in codes and "read:*" in codes and "error:*" in codes
+    assert all(reg.spec(n).reasons for n in reg.names)  # every stage module declares its REASONS
+
+
+def test_html_page_shows_a_bounded_excerpt_and_the_extracted_text_in_place(tmp_path):
+    from pipeline.report import doc_view
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    para = "The council met on Tuesday and agreed on the new budget for roads, schools and the harbour. "
+    body = "".join(f"<p>{para.replace('Tuesday', day)}</p>" for day in ("Monday", "Tuesday", "Friday"))
+    page = f"<html><head><title>Budget agreed</title></head><body><nav>{'<a href=/x>Menu item</a> ' * 400}</nav><article>{body}</article></body></html>"
+    (inp / "page.html").write_text(page, encoding="utf-8")
+    out = tmp_path / "out"
+    run([inp], out)
+    root = lxml.html.fromstring(build_report(out))
+    sec = root.xpath('//section[@data-id="page"]')[0]
+    raw = sec.xpath('.//div[contains(@class, "pane-raw")]')[0]
+    html_part = raw.xpath('.//details[@class="big"]//del')[0].text_content()
+    assert len(html_part) < doc_view.RAW_EXCERPT + 300 and "more characters" in html_part
+    assert para.strip() in raw.text_content()  # the extracted text is in the left pane, in place
+    labels = sec.xpath('.//span[@class="lbl"]')
+    assert sum("extract" in x.text_content() for x in labels) == 1  # one label for the page, not per paragraph
+    assert root.xpath('//ul[@class="doclist"]//span[@class="title"]')[0].text_content() == "Budget agreed"

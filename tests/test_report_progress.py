@@ -51,3 +51,64 @@ def test_cli_logging_routes_warnings_to_stderr(capsys):
         logging.getLogger().removeHandler(handler)
     err = capsys.readouterr().err
     assert "WARNING pipeline.test: disk almost full" in err and "not shown" not in err
+
+
+def test_bars_have_a_total_from_the_counted_inputs_and_a_row_per_stage(tmp_path):
+    from pipeline.engine.run import run
+
+    stream = io.StringIO()
+    bars = ProgressBars(stream=stream, enabled=True)
+    with bars:
+        result = run([SAMPLES], tmp_path / "out", progress=bars)
+    out = stream.getvalue()
+    n = result.manifest["counts"]["input_documents"]
+    assert bars.total == n  # counted before any work: one document per file here
+    assert f"{n}/{n}" in out and "reading" in out  # a total, hence a percentage and an ETA
+    for stage in ("decode", "boilerplate", "quality"):
+        assert f"  {stage}" in out  # a row per stage
+    assert "dedup" in out and "dedup   : 0 docs" not in out
+
+
+def test_count_inputs_counts_documents_per_format(tmp_path):
+    import gzip
+
+    from pipeline.io.readers import count_inputs, resolve_inputs
+
+    (tmp_path / "a.txt").write_text("x")
+    with gzip.open(tmp_path / "b.jsonl.gz", "wt") as f:
+        f.write('{"text": "a"}\n\n{"text": "b"}\n{"text": "c"}\n')
+    c = count_inputs(resolve_inputs([tmp_path]))
+    assert (c.files, c.documents) == (2, 4) and c.bytes > 0 and c.kinds == {"jsonl": 1, "text": 1}
+
+
+def test_count_inputs_on_bad_input_opens_nothing_it_should_not(tmp_path):
+    """Entries the run reports instead of reading (a FIFO, a broken link) count as one row each
+    and are neither opened nor stat'ed; a .json array is not counted ahead; a JSONL line is
+    counted without holding it (chunks), BOM and blank lines as the reader sees them."""
+    import os
+
+    from pipeline.io.readers import count_inputs, resolve_inputs
+
+    (tmp_path / "a.jsonl").write_bytes(b'\xef\xbb\xbf{"text": "a"}\n\n  \n{"text": "' + b"x" * (3 << 20) + b'"}\n{"text": "c"}')
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.symlink(tmp_path / "missing", tmp_path / "broken.txt")
+    c = count_inputs(resolve_inputs([tmp_path]))  # would block on the FIFO or raise on the link
+    assert (c.files, c.documents) == (3, 5) and c.kinds == {"error": 2, "jsonl": 1}
+    (tmp_path / "b.json").write_text('[{"text": "a"},\n {"text": "b"}]')
+    assert count_inputs(resolve_inputs([tmp_path])).documents is None
+
+
+def test_verbosity_levels_and_third_party_loggers(capsys):
+    for args, info_shown in (((False, 0), False), ((False, 1), True), ((True, 0), True)):
+        handler = setup_cli_logging(*args)
+        try:
+            logging.getLogger("pipeline.engine.run").info("reading 3 files")
+            # Ray's loggers follow the same level (once Ray is imported they print through
+            # Ray's own handler, so the level is what we can check here).
+            ray_info = logging.getLogger("ray").isEnabledFor(logging.INFO)
+        finally:
+            logging.getLogger().removeHandler(handler)
+        err = capsys.readouterr().err
+        assert ("reading 3 files" in err) is info_shown and ray_info is info_shown
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("pipeline").setLevel(logging.NOTSET)

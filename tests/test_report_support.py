@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import SAMPLES
 
 # Reason families the real stages give the seed lines these tests look at.
-SPAM_REASON = "spam:link+commercial+cta"  # the pharmacy line of 001
-CHROME_REASON = "boilerplate:share_widget"  # "• google plus" and friends in 004
+SPAM_REASON = "spam:link+commercial+cta+pitch"  # the pharmacy line of 001
+CHROME_REASON = "boilerplate:chrome"  # "• google plus" and friends in 004: below the content threshold
 ORIGINAL_PHRASE = "Subsequently, in 2014, then US President Barack Obama"
 CHANGED_PHRASE = "In 2014, President Obama"  # shorter, so the original 002 is the one kept
 

@@ -6,7 +6,6 @@ commands.
 
 from __future__ import annotations
 
-import sys
 import webbrowser
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from pipeline.cli.errors import one_line_errors
 @click.argument("doc_id")
 @click.option("--stage", "only_stage", help="Show only this stage (e.g. spam).")
 @click.option("--context", "-U", default=2, show_default=True, type=click.IntRange(0, 1000), help="Unchanged lines around each change.")
-@click.option("--color/--no-color", default=None, help="Colour output (default: when stdout is a terminal).")
+@click.option("--color/--no-color", default=None, help="Colour output (default: on a terminal, unless NO_COLOR is set).")
 @one_line_errors
 def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, color: bool | None) -> None:
     """What each stage did to one document: a unified diff per stage, with the reason beside
@@ -39,7 +38,9 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
     if only_stage and only_stage not in stages:
         raise click.BadParameter(f"unknown stage '{only_stage}' (one of {', '.join(stages)})", param_hint="--stage")
     history = load_history(out, doc_id)
-    use_color = sys.stdout.isatty() if color is None else color
+    from pipeline.cli.style import want_color
+
+    use_color = want_color(color)
     click.echo(render_diff(history, only_stage, use_color, context=context), color=use_color)
 
 
@@ -49,8 +50,10 @@ def diff_command(out: Path, doc_id: str, only_stage: str | None, context: int, c
 @click.option("--max-docs", default=200, show_default=True, type=click.IntRange(1, 100_000), help="At most this many documents shown in full.")
 @click.option("--output", "-o", "output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default: OUT/report.html).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser when written.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing report file (as `run --overwrite` replaces a run).")
+@click.option("--quiet", "-q", count=True, help="-q -q: do not print the report's path and size.")
 @one_line_errors
-def report_command(out: Path, per_reason: int, max_docs: int, output: Path | None, open_browser: bool) -> None:
+def report_command(out: Path, per_reason: int, max_docs: int, output: Path | None, open_browser: bool, overwrite: bool, quiet: int) -> None:
     """Write a self-contained HTML report of a finished run (OUT/report.html).
 
     The funnel per stage, removal reasons with examples, each sampled document raw and clean side
@@ -60,11 +63,17 @@ def report_command(out: Path, per_reason: int, max_docs: int, output: Path | Non
     \b
     Examples:
       pipeline report outputs/samples
-      pipeline report outputs/big --per-reason 3 --max-docs 100
+      pipeline report outputs/samples --overwrite --per-reason 3 --max-docs 100
+      pipeline report outputs/samples -o /tmp/samples-report.html --open
     """
+    from pipeline.errors import OutputError
     from pipeline.report.html import write_report
 
+    target = output or out / "report.html"
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target}: exists; pass --overwrite to replace it")
     path = write_report(out, output, per_reason=per_reason, max_docs=max_docs)
-    click.echo(f"{path}  ({path.stat().st_size // 1024 + 1} KiB)")
+    if quiet < 2:
+        click.echo(f"{path}  ({path.stat().st_size / 1e6:,.1f} MB)")
     if open_browser:
         webbrowser.open(path.resolve().as_uri())

@@ -8,8 +8,8 @@ a Registry; a caller adds a stage with `default_registry().with_stage(spec, afte
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel
 
@@ -39,6 +39,10 @@ class StageSpec:
     config: type[BaseModel]  # the model of its config section (PipelineConfig.<name>)
     factory: Callable[[Any], Any] | None
     kind: Kind = "document"
+    # Reason codes this stage emits (the part before " | "), each with a one-line meaning; the
+    # module declares them as REASONS next to the code that emits them. "family:*" covers a code
+    # with a variable part (binary:pdf, binary:zip ...); a code "a+b" is explained part by part.
+    reasons: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def section(self, config: BaseModel) -> BaseModel:
         """This stage's config section; a stage without one in PipelineConfig gets its defaults."""
@@ -79,6 +83,37 @@ class Registry:
 
     def versions(self) -> dict[str, str]:
         return {s.name: s.version for s in self.specs}
+
+    def glossary(self) -> dict[str, dict[str, str]]:
+        """Every reason code with its meaning, per stage in run order; "read" (input that could
+        not be read) and "*" (codes any stage may emit: errors) come from their own modules."""
+        from pipeline.core.stage import REASONS as ANY_STAGE
+        from pipeline.io.readers import REASONS as READ
+
+        out = {"read": dict(READ)}
+        out.update({s.name: dict(s.reasons) for s in self.specs})
+        out["*"] = dict(ANY_STAGE)
+        return out
+
+    def explain(self, stage: str, code: str) -> str | None:
+        """The meaning of reason code `code` (its family: 'spam:link+commercial') from `stage`."""
+        return explain_reason(self.glossary(), stage, code)
+
+
+def explain_reason(glossary: Mapping[str, Mapping[str, str]], stage: str, code: str) -> str | None:
+    """Look `code` up in the stage's glossary: exactly, as 'family:*', or part by part ('a+b')."""
+    code = code.split(" | ", 1)[0]
+    for table in (glossary.get(stage, {}), glossary.get("*", {})):
+        if code in table:
+            return table[code]
+        family, _, rest = code.partition(":")
+        if rest and f"{family}:*" in table:
+            return table[f"{family}:*"]
+        if rest and "+" in rest:
+            parts = [table.get(f"{family}:{p}") for p in rest.split("+")]
+            if all(parts):
+                return "; ".join(f"{p}: {m}" for p, m in zip(rest.split("+"), parts))
+    return None
 
 
 def default_registry() -> Registry:

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Generic, Iterable, Protocol, TypeVar, runtime_checkable
 
+from pipeline.core.deadline import Budget, DeadlineExceeded, deadline
 from pipeline.core.document import Document, Outcome, RawDocument
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,16 @@ class StageStats:
         )
 
 
+# Reason codes any stage may record (see StageSpec.reasons for each stage's own).
+REASONS = {
+    "error:*": "the stage crashed on this document (the exception type follows); the document is "
+               "rejected and the run goes on",
+    "budget:too_many_lines": "the document has more lines than run.max_doc_lines; rejected before the stage runs",
+    "budget:timeout": "the stage took longer than run.max_stage_seconds on this document",
+    "budget:out_of_memory": "the stage ran out of memory on this document",
+}
+
+
 def reason_key(reason: str) -> str:
     """The family of a reason, for counting: 'spam:link+commercial' -> 'spam:link+commercial',
     but free-form details after ' | ' are cut off so counts stay small."""
@@ -155,12 +166,26 @@ def input_size(item: RawDocument | Document) -> int:
     return len(item.text) if isinstance(item, Document) else len(item.data)
 
 
-def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None) -> Outcome:
+def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None, budget: Budget | None = None) -> Outcome:
     """Apply one stage; a crash on one document drops that document with the error as reason
-    instead of killing the run."""
+    instead of killing the run. With a `Budget` (the run's per-document limits), a document
+    with too many lines or a stage that takes too long on it is dropped with a `budget:` reason;
+    the same for every stage, decode included (its input has no lines yet: time only)."""
+    limits = budget or Budget()  # no budget: no limits
     t0 = time.perf_counter()
     try:
-        outcome = stage.apply(item)
+        n_lines = limits.over_lines(item.text) if isinstance(item, Document) else None
+        if n_lines is not None:
+            outcome = Outcome.drop(f"budget:too_many_lines | {n_lines} lines > run.max_doc_lines {limits.max_lines}")
+        elif limits.max_seconds:
+            with deadline(limits.max_seconds):
+                outcome = stage.apply(item)
+        else:
+            outcome = stage.apply(item)
+    except DeadlineExceeded:
+        outcome = Outcome.drop(f"budget:timeout | {stage.name} took longer than run.max_stage_seconds {limits.max_seconds:g} s")
+    except MemoryError:
+        outcome = Outcome.drop("budget:out_of_memory")
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop a corpus run
         log.warning("%s failed on %s: %s: %s", stage.name, item.id, type(exc).__name__, exc)
         outcome = Outcome.drop(f"error:{type(exc).__name__} | {str(exc)[:200]}")

@@ -10,10 +10,15 @@ Resolve (`find_duplicates_with_stats`, global; the steps are in resolve.py):
 2. LSH: per band, (band hash, doc) sorted - in memory or spilled to partitioned files when above
    ``memory_mb`` - and equal runs give candidate pairs (stars for huge buckets);
 3. every candidate pair verified on exact shingle sets (texts fetched in large batches);
-4. clustering without chaining: documents in keep-rank order; a document is removed only if it
-   has a verified edge (similarity >= threshold) to an already *kept* document. Components of
-   verified pairs up to ``max_component`` get all member pairs verified first, so the greedy
-   pass sees every edge; bigger ("giant") ones are split on candidate edges and reported.
+4. clustering without chaining (keep.py): a document is removed only if it has a verified edge
+   (similarity >= threshold) to a *kept* document; per component the kept ones are star centres
+   chosen by coverage (keep_rule "coverage", the keep rank breaks ties) or by keep rank alone
+   ("policy"). Components of verified pairs up to ``max_component`` get all member pairs
+   verified first, so the keep decision sees every edge; bigger ("giant") ones are split on
+   candidate edges and their kept members checked pairwise and counted.
+
+Dedup across runs (index.py): OUT/index/ holds the kept documents' signatures and band keys;
+`pipeline run --against OUT` matches a new run against them before the resolve above.
 """
 
 from pipeline.core.registry import StageSpec
@@ -33,7 +38,16 @@ from pipeline.dedup.sketch import (
 from pipeline.dedup.stream import Deduplicator
 
 # The global step of a run: the engine sketches each shard's kept documents and resolves them.
-SPEC = StageSpec("dedup", "dedup_v1", DedupConfig, None, kind="global")
+# Reason codes this stage emits (the removed copy's row; the kept id follows " | "). The kept
+# document is the one dedup/keep.py chose (dedup.keep_rule), or one an earlier run given to
+# --against kept (duplicates.parquet: duplicate_of_run).
+REASONS = {
+    "dedup:exact_duplicate": "the same normalised text as the kept document (of this run, or of an earlier run given to --against)",
+    "dedup:near_duplicate": "verified word 5-gram similarity >= dedup.threshold with the kept document: the centre of its "
+                            "cluster (dedup.keep_rule, dedup.keep breaks ties) or a document an earlier --against run kept",
+}
+
+SPEC = StageSpec("dedup", "dedup_v1", DedupConfig, None, kind="global", reasons=REASONS)
 
 __all__ = [
     "SPEC",

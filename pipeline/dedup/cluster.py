@@ -38,6 +38,7 @@ class DuplicateRow:
     similarity: float  # verified similarity of shingle sets to the kept doc (1.0 for exact)
     estimated_similarity: float  # MinHash estimate (1.0 for exact)
     kind: str  # "exact" | "near"
+    duplicate_of_run: str | None = None  # the earlier run (--against) holding duplicate_of; None = this run
 
 
 

@@ -37,13 +37,23 @@ class DedupConfig(BaseModel):
     bands: int | None = Field(None, ge=1)
     rows: int | None = Field(None, ge=1)
     seed: int = 1
-    # Which document of a cluster stays; ties broken by the smallest id.
+    # Keep policy: ranks documents (ties broken by the smallest id). With keep_rule "coverage" it
+    # breaks ties between equally central members; with "policy" it decides outright.
     keep: Literal["longest", "earliest_date", "first_seen", "best_quality"] = "longest"
+    # Which members of a verified cluster stay (pipeline/dedup/keep.py). "coverage": keep the
+    # member verified-similar to the most undecided members (the star centre), remove those,
+    # repeat; a member not within threshold of any kept document is kept itself. So every
+    # removed document names a kept one >= threshold, and no two kept ones are >= threshold of
+    # each other (except inside giant components, counted in the manifest). "policy": the
+    # best-ranked undecided member is always the next centre (the policy wins outright).
+    keep_rule: Literal["coverage", "policy"] = "coverage"
     # LSH buckets larger than this emit only pairs with their best-ranked member (a star)
     # instead of all pairs, so templated text cannot blow up quadratically.
     max_bucket: int = Field(50, ge=2)
     # Connected components (of verified pairs) up to this size get every member pair verified,
-    # so greedy clustering sees all edges; larger ("giant") ones are split using candidate edges only.
+    # so greedy clustering sees all edges; larger ("giant") ones are split using candidate edges only,
+    # and their kept members are then verified pairwise: pairs at or above the threshold are counted in
+    # manifest.json (dedup.giant_kept_pairs_over_threshold), the one case where two kept documents may be.
     max_component: int = Field(100, ge=2)
     # Memory for band hashes before they are spilled to partitioned files in `tmp_dir`.
     memory_mb: int = Field(256, ge=16)

@@ -1,7 +1,7 @@
 """The resolve step of dedup as small typed steps, each filling its part of a ResolveStats:
 
     read_sketches -> rank -> exact_groups -> lsh_candidates -> Verifier -> complete_components
-    -> greedy_clusters -> duplicate_rows
+    -> keep_decision (keep.py) -> giant_guard -> duplicate_rows
 
 The embedded engine runs them all (`resolve_all`); the Ray engine finds and verifies candidates
 itself and runs the steps from `rank` on, over its verified edges (`cluster_edges`).
@@ -24,6 +24,7 @@ from pipeline.dedup import _kernels as K
 from pipeline.dedup.cluster import DuplicateRow, KeepInfo, rank_key
 from pipeline.dedup.config import DedupConfig
 from pipeline.dedup.graph import UnionFind, similarity
+from pipeline.dedup.keep import choose_kept, kept_pairs
 from pipeline.dedup.lsh import BandStore, band_hashes, bucket_pairs, lsh_params, s_curve
 from pipeline.dedup.sketch import Sketches, normalise
 
@@ -50,6 +51,13 @@ class ResolveStats:
     completion_pairs_verified: int = 0
     texts_fetched: int = 0
     seconds_verify: float = 0.0
+    # clusters whose kept star centre (keep_rule "coverage") is not the policy's favourite
+    centre_not_policy_best: int = 0
+    # giant components: kept member pairs verified afterwards, those >= threshold, and kept
+    # members left unchecked (more than max_component of them in one component)
+    giant_kept_pairs_checked: int = 0
+    giant_kept_pairs_over_threshold: int = 0
+    giant_kept_docs_unchecked: int = 0
     near_duplicates: int = 0
     removed: int = 0
     clusters: int = 0
@@ -265,9 +273,10 @@ def verify_candidates(lo: np.ndarray, hi: np.ndarray, verify: Verifier, threshol
     return Edges(lo, hi, sim).keep(ok)
 
 
-def complete_components(edges: Edges, verify: Verifier, config: DedupConfig, stats: ResolveStats) -> Edges:
+def complete_components(edges: Edges, verify: Verifier, config: DedupConfig, stats: ResolveStats) -> tuple[Edges, list[list[int]]]:
     """Components of verified pairs; small ones (3..max_component) get all member pairs
-    verified, so the greedy pass sees every edge. Giant ones are reported, not completed."""
+    verified, so the keep decision sees every edge. Giant ones are reported, not completed;
+    returns the edges and the giant components' members (ranks)."""
     n = int(max(edges.lo.max(initial=-1), edges.hi.max(initial=-1))) + 1
     uf = UnionFind(n)
     for a, b in zip(edges.lo.tolist(), edges.hi.tolist()):
@@ -293,24 +302,44 @@ def complete_components(edges: Edges, verify: Verifier, config: DedupConfig, sta
                         xh.append(m[j])
     stats.completion_pairs_checked = len(xl)
     if not xl:
-        return edges
+        return edges, giant
     xl_a, xh_a = np.array(xl, np.int64), np.array(xh, np.int64)
     xs = verify(xl_a, xh_a)
     ok = xs >= config.threshold
     stats.completion_pairs_verified = int(ok.sum())
-    return Edges(np.r_[edges.lo, xl_a[ok]], np.r_[edges.hi, xh_a[ok]], np.r_[edges.sim, xs[ok]])
+    return Edges(np.r_[edges.lo, xl_a[ok]], np.r_[edges.hi, xh_a[ok]], np.r_[edges.sim, xs[ok]]), giant
 
 
-def greedy_clusters(edges: Edges) -> dict[int, tuple[int, float]]:
-    """Clustering without chaining, in rank order: a document is removed only when it has a
-    verified edge to a *kept* one. Returns removed rank -> (kept rank, similarity)."""
-    o = np.lexsort((edges.lo, edges.hi))
-    dup_of: dict[int, tuple[int, float]] = {}
-    for a, b, s in zip(edges.lo[o].tolist(), edges.hi[o].tolist(), edges.sim[o].tolist()):
-        if b in dup_of or a in dup_of:
-            continue  # b already placed by a better-ranked kept neighbour / a was removed
-        dup_of[b] = (a, s)
-    return dup_of
+def keep_decision(edges: Edges, config: DedupConfig, stats: ResolveStats) -> dict[int, tuple[int, float]]:
+    """Clustering without chaining (pipeline.dedup.keep): per verified cluster the star centres
+    by coverage (keep_rule "coverage", the keep rank breaks ties) or by keep rank alone
+    ("policy"); a document is removed only next to a *kept* one. Returns removed rank ->
+    (kept rank, similarity)."""
+    kr = choose_kept(edges.lo.tolist(), edges.hi.tolist(), edges.sim.tolist(), config.keep_rule)
+    stats.centre_not_policy_best = kr.centre_not_policy_best
+    return kr.dup_of
+
+
+def giant_guard(giant: list[list[int]], dup_of: Mapping[int, tuple[int, float]], verify: Verifier, config: DedupConfig,
+                stats: ResolveStats) -> None:
+    """Giant components were split on candidate edges only, so two kept members of one may be
+    >= threshold of each other: verify their kept pairs (when there are at most max_component
+    kept members) and count such pairs (manifest: dedup.giant_kept_pairs_*)."""
+    pairs, unchecked = [], 0
+    for m in giant:
+        kept = [v for v in m if v not in dup_of]
+        if len(kept) > config.max_component:
+            unchecked += len(kept)
+            continue
+        pairs.extend(kept_pairs(kept, dict.fromkeys(kept, 0)))
+    over = 0
+    if pairs:
+        a = np.array([p[0] for p in pairs], np.int64)
+        b = np.array([p[1] for p in pairs], np.int64)
+        over = int((verify(a, b) >= config.threshold).sum())
+    stats.giant_kept_pairs_checked = len(pairs)
+    stats.giant_kept_pairs_over_threshold = over
+    stats.giant_kept_docs_unchecked = unchecked
 
 
 def duplicate_rows(
@@ -371,30 +400,36 @@ def resolve_all(
     verify = Verifier(arrivals.ids, ranks, fetch_texts, config)
     edges = verify_candidates(lo, hi, verify, config.threshold, stats)
     stats.peak("verify")
-    edges = complete_components(edges, verify, config, stats)
+    edges, giant = complete_components(edges, verify, config, stats)
     stats.texts_fetched = verify.fetched
     stats.seconds_verify = round(time.perf_counter() - t0, 3)
     stats.peak("completion")
-    return duplicate_rows(arrivals, ranks, groups, greedy_clusters(edges), config, stats), stats
+    dup_of = keep_decision(edges, config, stats)
+    giant_guard(giant, dup_of, verify, config, stats)
+    return duplicate_rows(arrivals, ranks, groups, dup_of, config, stats), stats
 
 
 def cluster_edges(
     arrivals: Arrivals, keep_info: Mapping[str, KeepInfo], a: np.ndarray, b: np.ndarray, sim: np.ndarray,
-    fetch_texts: FetchTexts, config: DedupConfig,
+    fetch_texts: FetchTexts, config: DedupConfig, stats: ResolveStats | None = None,
 ) -> list[DuplicateRow]:
     """The steps from `rank` on, for documents whose candidates were verified elsewhere (Ray):
     `a`, `b` index `arrivals`, `sim` is their verified similarity (>= threshold). Edges that
     touch an exact duplicate's non-representative are dropped, as the embedded search never
-    pairs those."""
-    stats = ResolveStats(docs=len(arrivals.ids))
+    pairs those. `stats`, if given, receives what the steps counted."""
+    stats = stats if stats is not None else ResolveStats()
+    stats.docs = len(arrivals.ids)
     ranks = rank(arrivals.ids, keep_info, config)
     groups = exact_groups(arrivals.exact, ranks, config.exact)
     ra, rb = ranks.rank_of[a], ranks.rank_of[b]
     lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
     ok = usable(arrivals, ranks, groups)
     edges = Edges(lo, hi, np.asarray(sim, dtype=np.float64)).keep(ok[lo] & ok[hi])
-    edges = complete_components(edges, Verifier(arrivals.ids, ranks, fetch_texts, config), config, stats)
-    return duplicate_rows(arrivals, ranks, groups, greedy_clusters(edges), config, stats)
+    verify = Verifier(arrivals.ids, ranks, fetch_texts, config)
+    edges, giant = complete_components(edges, verify, config, stats)
+    dup_of = keep_decision(edges, config, stats)
+    giant_guard(giant, dup_of, verify, config, stats)
+    return duplicate_rows(arrivals, ranks, groups, dup_of, config, stats)
 
 
 def find_duplicates(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.config import PipelineConfig
+from pipeline.core.deadline import Budget
 from pipeline.core.document import Document, Edit, Outcome, RawDocument
 from pipeline.core.registry import Registry
 from pipeline.core.stage import Stage, StageStats, run_stage
@@ -41,6 +42,7 @@ class Cleaner:
         self.config = self.plan.config
         self.pre: list[Stage[Any, Any]] = self.plan.pre_stages()
         self.post: list[Stage[Any, Any]] = [s.build(self.config) for s in self.plan.post]
+        self.budget = self.plan.budget  # per-document lines/time limit of every stage
 
     def clean(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         result = self.clean_pre(raw, stats)
@@ -54,12 +56,12 @@ class Cleaner:
     def clean_pre(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         """The stages before the corpus-wide pass, from the raw input (decode first)."""
         result = CleanResult(id=raw.id, source=raw.source, input_text=None, input_format=raw.format, doc=None)
-        return run_chain(result, raw, self.pre, stats)
+        return run_chain(result, raw, self.pre, stats, self.budget)
 
     def clean_post(self, result: CleanResult, stats: dict[str, StageStats] | None = None) -> CleanResult:
         """The stages after the corpus-wide pass, on the document `clean_pre` left."""
         assert result.doc is not None
-        return run_chain(result, result.doc, self.post, stats)
+        return run_chain(result, result.doc, self.post, stats, self.budget)
 
 
 def run_chain(
@@ -67,12 +69,14 @@ def run_chain(
     item: RawDocument | Document,
     stages: list[Stage[Any, Any]],
     stats: dict[str, StageStats] | None = None,
+    budget: Budget | None = None,
 ) -> CleanResult:
     """Run `stages` in order from `item`, recording edits; stops at the first drop. The first
-    Document made from a RawDocument is the decoded input text the diffs replay from."""
+    Document made from a RawDocument is the decoded input text the diffs replay from. Every
+    stage runs under `budget` (see `run_stage`)."""
     st = stats or {}
     for stage in stages:
-        outcome: Outcome = run_stage(stage, item, st.get(stage.name))
+        outcome: Outcome = run_stage(stage, item, st.get(stage.name), budget)
         result.edits.extend((stage.name, e) for e in outcome.edits)
         if outcome.doc is None:
             result.doc = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ import pipeline
 from pipeline.config import PipelineConfig
 from pipeline.core.stage import StageStats
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
+from pipeline.dedup import index as dedup_index
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_stats
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import InputFile
+from pipeline.io.safety import display_path
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
     DUPLICATES_SCHEMA,
@@ -34,7 +37,9 @@ from pipeline.io.writers import (
     write_table,
 )
 
-_VERSIONED = ("ftfy", "trafilatura", "datasketch", "pyarrow", "numpy", "click", "pydantic")
+_VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
+
+log = logging.getLogger(__name__)
 
 
 def _versions() -> dict[str, str]:
@@ -47,9 +52,12 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def run_dedup(layout: RunLayout, config: PipelineConfig, summaries: list[ShardSummary]) -> tuple[list[DuplicateRow], dict]:
+def run_dedup(
+    layout: RunLayout, config: PipelineConfig, summaries: list[ShardSummary], against: Sequence[str] = ()
+) -> tuple[list[DuplicateRow], dict]:
     """The global dedup step over every shard's sketches; returns rows and the LSH/verification
-    stats that go into manifest.json."""
+    stats that go into manifest.json. With `against` (earlier runs' folders), documents that
+    duplicate what those runs kept are removed first (pipeline.dedup.index)."""
     if not config.dedup.enabled:
         return [], {"enabled": False}
     keep: dict[str, KeepInfo] = {}
@@ -73,7 +81,15 @@ def run_dedup(layout: RunLayout, config: PipelineConfig, summaries: list[ShardSu
         for s in summaries:
             yield sketches_from_table(pq.read_table(layout.sketch(s.index)))
 
-    return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
+    if not against:
+        return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
+    priors = [dedup_index.load_index(a, config.dedup) for a in against]
+    earlier, cross = dedup_index.match_against(sketches(), priors, fetch_texts, config.dedup)
+    del priors
+    gone = {r.id for r in earlier}  # a second pass over the sketch files: the rest, among themselves
+    rows, info = find_duplicates_with_stats(dedup_index.without(sketches(), gone), keep, fetch_texts, config.dedup)
+    info["against"] = cross
+    return earlier + rows, info
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,15 @@ class Resolved:
     engine: dict = field(default_factory=dict)
 
 
+def _corpus_table(kept: pa.Table) -> pa.Table:
+    """Kept rows -> the corpus schema: the ISO date string becomes a UTC timestamp."""
+    from pipeline.io.dates import utc_timestamp
+
+    dates = pa.array([utc_timestamp(v) for v in kept.column("date").to_pylist()], pa.timestamp("us", tz="UTC"))
+    kept = kept.set_column(kept.schema.get_field_index("date"), "date", dates)
+    return kept.select(CORPUS_SCHEMA.names).cast(CORPUS_SCHEMA)
+
+
 def finish(
     plan: Plan,
     out: Path,
@@ -93,19 +118,22 @@ def finish(
     timings: dict[str, float],
     progress: Callable | None = None,
     resolved: Resolved | None = None,
+    against: Sequence[str] = (),
 ) -> dict:
     """Write corpus/, duplicates, rejected, stats and the manifest, each once. Duplicates are
     found here unless the engine `resolved` them itself (Ray)."""
     config, layout = plan.config, plan.layout(out)
     t0 = time.perf_counter()
     if resolved is None:
-        dups, dedup_info = run_dedup(layout, config, summaries)
+        dups, dedup_info = run_dedup(layout, config, summaries, against)
         timings["dedup"] = time.perf_counter() - t0
     else:
         dups, dedup_info = resolved.duplicates, {}
         timings["dedup"] = resolved.seconds
     if progress:
-        progress("dedup", len(dups), None)
+        n_dedup = sum(s.n_kept for s in summaries)  # documents that reached dedup
+        progress("dedup", n_dedup, n_dedup)
+    log.info("dedup: %d duplicates among %d documents (%.1f s)", len(dups), sum(s.n_kept for s in summaries), timings["dedup"])
     t1 = time.perf_counter()
     dup_ids = {d.id: d for d in dups}
     n_kept = 0
@@ -119,7 +147,7 @@ def finish(
             dup_source.update(zip(removed.column("id").to_pylist(), removed.column("source").to_pylist()))
             dup_chars += pc.sum(removed.column("n_chars")).as_py() or 0
             t = t.filter(pc.invert(is_dup))
-        t = t.select(CORPUS_SCHEMA.names).cast(CORPUS_SCHEMA)
+        t = _corpus_table(t)
         n_kept += t.num_rows
         kept_chars += sum(t.column("n_chars").to_pylist())
         write_table(t, layout.corpus_part(s.index), config.run.row_group_size)
@@ -133,6 +161,7 @@ def finish(
             estimated_similarity=d.estimated_similarity,
             kind=d.kind,
             source=dup_source.get(d.id),
+            duplicate_of_run=d.duplicate_of_run,
         )
         for d in sorted(dups, key=lambda d: d.id)
     ]
@@ -149,6 +178,9 @@ def finish(
         or [REJECTED_SCHEMA.empty_table()]
     )
     write_table(rejected, layout.rejected)
+    if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
+        dedup_index.write_index(layout, (sketches_from_table(pq.read_table(layout.sketch(s.index))) for s in summaries),
+                                set(dup_ids), config.dedup, against, corpus_parts=[layout.corpus_part(s.index).name for s in summaries])
     timings["write"] = time.perf_counter() - t1
 
     stats = merge_stats(plan, summaries)
@@ -185,7 +217,7 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
     return {
         "pipeline": "newsclean-pipeline",
         "versions": _versions(),
-        "inputs": sorted({str(f.path) for f in files}),
+        "inputs": sorted({display_path(f.path) for f in files}),
         "n_input_files": len(files),
         "config": config.model_dump(mode="json"),
         "stage_versions": plan.registry.versions(),
@@ -210,6 +242,7 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
             "duplicates": "duplicates.parquet",
             "rejected": "rejected.parquet",
             "stages": [f"{layout.stage_dir(n).relative_to(layout.out)}/" for n in plan.names],
+            **({"index": f"{layout.index.relative_to(layout.out)}/"} if config.dedup.enabled else {}),
         },
     }
 

@@ -8,15 +8,17 @@ output-folder checks both engines share.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import pickle
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import pyarrow.parquet as pq
 
@@ -26,9 +28,11 @@ from pipeline.engine import finish
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
-from pipeline.errors import OutputError
-from pipeline.io.layout import OUTPUT_NAMES, RunLayout
+from pipeline.errors import InputError, OutputError
+from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
+from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
+from pipeline.io.safety import display_path, size_mtime, unique_ids
 from pipeline.io.writers import write_json
 
 log = logging.getLogger(__name__)
@@ -45,11 +49,13 @@ class RunResult:
 
 def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
     out = layout.out
+    if overwrite and resume:
+        raise OutputError(f"{out}: --overwrite and --resume exclude each other (--resume continues a run, --overwrite replaces it)")
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not resume:
+    if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) and not resume:
         ours = {p.name for p in out.iterdir()}
-        foreign = sorted(ours - set(OUTPUT_NAMES) - {".gitkeep"})
+        foreign = sorted(ours - set(OUTPUT_NAMES) - {".gitkeep", LOCK_NAME})
         if not overwrite:
             raise OutputError(f"{out}: output folder is not empty; pass --overwrite to replace a previous run or --resume to continue it")
         if foreign:
@@ -72,13 +78,31 @@ def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
 
 
-def check_resume_identity(layout: RunLayout, files: list[InputFile], config: PipelineConfig, resume: bool) -> None:
+def check_against(layout: RunLayout, against: Sequence[str], config: PipelineConfig) -> None:
+    """--against needs dedup on, and earlier runs that are not OUT itself (checked before any work)."""
+    if not against:
+        return
+    from pipeline.dedup.index import load_index
+
+    if not config.dedup.enabled:
+        raise InputError("--against needs dedup enabled (dedup.enabled: true)")
+    for a in against:
+        if Path(a).resolve() == layout.out.resolve():
+            raise InputError(f"{a}: --against names the output folder itself")
+        load_index(a, config.dedup)  # missing index or another layout: one clear line now
+
+
+def check_resume_identity(
+    layout: RunLayout, files: list[InputFile], config: PipelineConfig, resume: bool, against: Sequence[str] = ()
+) -> None:
     """Record what this run is (inputs, config); --resume refuses to mix shards of another run."""
     identity = {
-        "inputs": [[str(f.path), f.path.stat().st_size, f.path.stat().st_mtime_ns] for f in files],
+        "inputs": [[display_path(f.path), *size_mtime(f.path)] for f in files],
         # Worker count never changes results, so a resume may use another one.
         "config": {**config.model_dump(mode="json"), "run": {**config.run.model_dump(), "workers": None}},
     }
+    if against:
+        identity["against"] = list(against)
     path, out = layout.identity, layout.out
     if resume and path.exists():
         try:
@@ -92,21 +116,11 @@ def check_resume_identity(layout: RunLayout, files: list[InputFile], config: Pip
     write_json(identity, path)
 
 
-def iter_records(files: list[InputFile], max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
-    """All records in input order, with ids made unique (a repeated id gets '#2', '#3'...)."""
-    seen: dict[str, int] = {}
-    for f in files:
-        for rec in read_file(f, max_bytes):
-            n = seen.get(rec.id, 0) + 1
-            seen[rec.id] = n
-            if n > 1:
-                new_id = f"{rec.id}#{n}"
-                rec = (
-                    ReadFailure(new_id, rec.source, rec.reason)
-                    if isinstance(rec, ReadFailure)
-                    else RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
-                )
-            yield rec
+def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None) -> Iterator[RawDocument | ReadFailure]:
+    """All records in input order (the first `limit` of them when given: later files are not
+    opened), with ids made unique (a repeated id gets '#2', '#3'...)."""
+    records = (rec for f in files for rec in read_file(f, max_bytes))
+    return unique_ids(records if limit is None else itertools.islice(records, limit))
 
 
 def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> Iterator[tuple[int, int, list]]:
@@ -124,13 +138,16 @@ def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> I
         yield index, seq, batch
 
 
-def execute(plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None) -> tuple[list[ShardSummary], dict]:
+def execute(
+    plan: Plan, layout: RunLayout, files: list[InputFile], resume: bool, progress: Progress | None, against: Sequence[str] = ()
+) -> tuple[list[ShardSummary], dict]:
     """The local engine's schedule of the plan: both map phases over a process pool, then the
-    one finish step (global dedup, corpus, manifest)."""
-    check_resume_identity(layout, files, plan.config, resume)
+    one finish step (global dedup, against earlier runs' indexes if given; corpus, manifest)."""
+    check_resume_identity(layout, files, plan.config, resume, against)
     t0 = time.perf_counter()
     summaries = _map_phase(plan, files, layout.out, resume, progress)
-    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress)
+    manifest = finish.finish(plan, layout.out, files, summaries, timings={"map": time.perf_counter() - t0}, progress=progress,
+                             against=against)
     return summaries, manifest
 
 
@@ -139,7 +156,7 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
     run in one task per shard."""
     config, layout = plan.config, plan.layout(out)
-    shards = iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes)
+    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes)
     fused = plan.corpus is None
     counter = _Counter(progress, "clean", "after_shard" if fused else "after_pre_shard")
 
@@ -202,14 +219,22 @@ def _completed(summary: Path, files: list[Path]) -> ShardSummary | None:
 
 
 class _Counter:
+    """Reports each finished shard: documents done in the phase (cumulative) to `progress`, and
+    the shard's per-stage stats to `progress.shard_done(phase, summary)` when it has one; the
+    fault point `fault` (tests: NEWSCLEAN_FAULT) fires first."""
+
     def __init__(self, progress: Progress | None, phase: str, fault: str) -> None:
         self.progress, self.phase, self.fault, self.done = progress, phase, fault, 0
+        self.shard_done = getattr(progress, "shard_done", None)
 
     def __call__(self, s: ShardSummary) -> None:
         fault_point(self.fault, s.index)  # tests: NEWSCLEAN_FAULT=after_shard:N
         self.done += s.n_input
+        log.debug("%s: shard %d done (%d documents, %d kept)", self.phase, s.index, s.n_input, s.n_kept)
         if self.progress:
             self.progress(self.phase, self.done, None)
+        if self.shard_done is not None:
+            self.shard_done(self.phase, s)
 
 
 def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> list[ShardSummary]:
@@ -225,7 +250,8 @@ def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> li
         for fn, args in tasks:
             done(args[0] if fn is None else fn(*args))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),))
+        try:
             pending: set[Future] = set()
             for fn, args in tasks:
                 if fn is None:
@@ -238,5 +264,9 @@ def _execute(tasks, workers: int, on_done: Callable[[ShardSummary], None]) -> li
                         done(fut.result())
             for fut in pending:
                 done(fut.result())
+        except BaseException:  # Ctrl-C or a failed shard: kill the workers, do not wait for them
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     results.sort(key=lambda s: s.index)
     return results

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import PipelineConfig
+from pipeline.core.deadline import Budget
 from pipeline.core.registry import Registry, StageSpec, default_registry
 from pipeline.core.stage import Bound, CorpusStage, Stage, StageStats
 from pipeline.io.layout import RunLayout
@@ -64,6 +65,11 @@ class Plan:
     @property
     def dedup(self) -> bool:
         return any(s.enabled(self.config) for s in self.registry.of_kind("global"))
+
+    @property
+    def budget(self) -> Budget:
+        """What every stage may spend on one document (run.max_doc_lines, run.max_stage_seconds)."""
+        return Budget.from_config(self.config)
 
     def pre_stages(self) -> list[Stage[Any, Any]]:
         return [s.build(self.config) for s in self.pre]

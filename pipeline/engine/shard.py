@@ -33,7 +33,9 @@ from pipeline.io.readers import ReadFailure
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
-KEPT_SCHEMA = CORPUS_SCHEMA.append(pa.field("seq", pa.int64()))
+# The corpus row before dedup (OUT/_work): `date` is the ISO 8601 UTC string the keep policy
+# compares; finish() turns it into the corpus's timestamp column.
+KEPT_SCHEMA = pa.schema([pa.field("date", pa.string()) if f.name == "date" else f for f in CORPUS_SCHEMA]).append(pa.field("seq", pa.int64()))
 # Documents between the two phases, whole (every Document field, meta as a JSON object): the
 # post phase gets exactly what the pre phase made.
 SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
@@ -67,9 +69,11 @@ def _kept_row(d: Document, seq: int) -> dict:
         url=d.url,
         title=d.title,
         date=iso_date(d.date),
+        date_raw=d.date,
         n_chars=len(d.text),
         n_words=len(d.text.split()),
         charset=d.meta.get("charset"),
+        quality_score=float(d.meta["quality_score"]) if d.meta.get("quality_score") else None,
         seq=seq,
     )
 
@@ -135,7 +139,7 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
     for row in pq.read_table(layout.survivors(index)).to_pylist():
         doc = _survivor_doc(row)
         result = CleanResult(doc.id, doc.source, None, doc.format, doc)
-        run_chain(result, doc, stages, stats)
+        run_chain(result, doc, stages, stats, plan.budget)
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
@@ -171,9 +175,13 @@ def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> 
 
 def _write_pickle(obj: object, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # disk full or interrupted: never leave a .tmp behind
+        raise
 
 
 def _collect(result: CleanResult, edits: dict[str, list[dict]], inputs: list[dict], rejected: list[dict]) -> None:

@@ -14,7 +14,9 @@ from pipeline.errors import PipelineError
 
 WORK = "_work"
 # What a run writes into OUT; --overwrite removes exactly these and nothing else.
-OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", WORK)
+OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", "index", WORK)
+# The lock a run holds on OUT (filelock); never removed by --overwrite (a run holds it meanwhile).
+LOCK_NAME = ".pipeline.lock"
 
 
 def shard_name(index: int) -> str:
@@ -23,10 +25,11 @@ def shard_name(index: int) -> str:
 
 @dataclass(frozen=True)
 class RunLayout:
-    """The paths of one run in `out`, for the stages `stages` (in run order)."""
+    """The paths of one run in `out`, for the stages `stages` (in run order). Paths outside
+    stages/ do not need them (`RunLayout(out)`: e.g. an earlier run's dedup index)."""
 
     out: Path
-    stages: tuple[str, ...]
+    stages: tuple[str, ...] = ()
 
     @classmethod
     def of_run(cls, out: Path) -> "RunLayout":
@@ -65,6 +68,23 @@ class RunLayout:
     @property
     def manifest(self) -> Path:
         return self.out / "manifest.json"
+
+    @property
+    def lock(self) -> Path:
+        """The exclusive lock of the run writing into OUT (`pipeline.io.safety.OutLock`)."""
+        return self.out / LOCK_NAME
+
+    # -- the dedup index of the kept documents, what a later run's --against reads
+    @property
+    def index(self) -> Path:
+        return self.out / "index"
+
+    @property
+    def index_meta(self) -> Path:
+        return self.index / "index.json"
+
+    def index_part(self, k: int) -> Path:
+        return self.index / f"part-{shard_name(k)}.parquet"
 
     # -- scratch between the phases (OUT/_work)
     @property

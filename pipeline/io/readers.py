@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import IO, Iterator
 
 from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
+from pipeline.io.safety import check_input_arg, clean_str, display_path, sanitize_record, walk_files
 
 TEXT_EXT = {".txt", ".md", ".text"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
@@ -27,12 +27,23 @@ COMPRESSION_EXT = {".gz", ".zst", ".zstd"}
 KNOWN_EXT = TEXT_EXT | HTML_EXT | JSONL_EXT | PARQUET_EXT | WARC_EXT
 
 
+# Reason codes of records or files that could not be read (rejected rows with stage "read").
+REASONS = {
+    "read:*": "the file or record could not be read (unsupported type, corrupt or truncated "
+              "compression, a JSONL line that is not a JSON object or longer than decode.max_bytes, "
+              "a .json file that is not an array, a broken or truncated WARC record, a Parquet file "
+              "without a text/html column or corrupt after some rows, a FIFO/socket/device not opened, "
+              "a symlink loop or an unreadable folder); the rest of the text says which",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class InputFile:
     path: Path
     rel_id: str  # path relative to the argument it came from, without extensions
-    kind: str  # "text" | "html" | "jsonl" | "parquet" | "warc" | "unknown"
+    kind: str  # "text" | "html" | "jsonl" | "parquet" | "warc" | "unknown" | "error"
     compression: str | None  # "gz" | "zst" | None
+    problem: str | None = None  # kind "error": why it cannot be read (one rejected row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,32 +82,122 @@ def _kind(ext: str) -> str:
 
 
 def resolve_inputs(paths: list[str | Path]) -> list[InputFile]:
-    """Expand files and folders (sorted, hidden files skipped). Raises InputError before any
-    work when a path is missing or unreadable."""
+    """Expand files and folders (sorted, hidden files skipped, symlinked folders followed once).
+    Raises InputError before any work when an argument is missing, unreadable or a FIFO, socket
+    or device; anything inside a folder that cannot be read becomes an "error" entry (one
+    rejected row) instead of disappearing."""
     if not paths:
         raise InputError("no input paths given")
     out: list[InputFile] = []
     for arg in paths:
         p = Path(arg)
-        if not p.exists():
-            raise InputError(f"{p}: no such file or folder")
-        if not os.access(p, os.R_OK):
-            raise InputError(f"{p}: permission denied")
+        check_input_arg(p)
         if p.is_dir():
-            files = sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-            for f in files:
+            for f, problem in walk_files(p):
                 rel = f.relative_to(p)
                 stem, ext, comp = _split_ext(rel.name)
                 rel_id = (rel.parent / stem).as_posix() if rel.parent != Path(".") else stem
-                out.append(InputFile(f, rel_id, _kind(ext), comp))
+                if problem:
+                    out.append(InputFile(f, display_path(rel.as_posix()), "error", None, problem))
+                else:
+                    out.append(InputFile(f, display_path(rel_id), _kind(ext), comp))
         else:
             stem, ext, comp = _split_ext(p.name)
-            out.append(InputFile(p, stem, _kind(ext), comp))
+            out.append(InputFile(p, display_path(stem), _kind(ext), comp))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class InputCount:
+    """What a run will read, counted before any work: for progress totals and --dry-run."""
+
+    files: int
+    bytes: int  # on disk (compressed where the file is)
+    documents: int | None  # None when some container's records cannot be counted cheaply (WARC)
+    kinds: dict
+    raw_bytes: int = 0  # uncompressed, estimated (gzip's size trailer, zstd's frame header)
+
+
+def _uncompressed_size(f: InputFile, on_disk: int) -> int:
+    """A cheap estimate of a file's uncompressed size: gzip's ISIZE trailer (the last member's,
+    mod 4 GiB), zstd's frame content size when the header has it; else the size on disk."""
+    try:
+        if f.compression == "gz" and on_disk >= 18:
+            with open(f.path, "rb") as fh:
+                fh.seek(-4, os.SEEK_END)
+                return max(on_disk, int.from_bytes(fh.read(4), "little"))
+        if f.compression == "zst":
+            import zstandard
+
+            with open(f.path, "rb") as fh:
+                size = zstandard.frame_content_size(fh.read(18))
+            return size if size and size > 0 else on_disk
+    except (OSError, ValueError, Exception):  # noqa: BLE001 - an estimate only
+        pass
+    return on_disk
+
+
+COUNT_LINES_MAX_BYTES = 256 << 20  # JSONL larger than this (on disk, in all) is not pre-counted: ~1 s per 100 MB
+
+
+def count_inputs(files: list[InputFile]) -> InputCount:
+    """Files, bytes and, where cheap, documents: one per text/HTML file (and per unreadable
+    file: it becomes one rejected row), non-blank lines of JSONL, row counts from Parquet
+    footers. WARC records and .json arrays are not counted (documents=None)."""
+    total_bytes, raw_bytes, docs, kinds = 0, 0, 0, {}
+    known = True
+    sizes = {f.path: _size_on_disk(f) for f in files}
+    jsonl_bytes = sum(sizes[f.path] for f in files if f.kind == "jsonl")
+    for f in files:
+        total_bytes += sizes[f.path]
+        raw_bytes += _uncompressed_size(f, sizes[f.path]) if f.compression else sizes[f.path]
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+        if f.kind == "warc" or (f.kind == "jsonl" and jsonl_bytes > COUNT_LINES_MAX_BYTES):
+            known = False
+        elif f.kind == "jsonl":
+            n = _count_json_records(f)
+            known = known and n is not None
+            docs += n or 0
+        elif f.kind == "parquet":
+            try:
+                import pyarrow.parquet as pq
+
+                docs += max(1, pq.ParquetFile(f.path).metadata.num_rows)
+            except Exception:  # noqa: BLE001
+                docs += 1
+        else:  # text, HTML, and an "error" entry (a FIFO, a loop, ...): one row each, never opened
+            docs += 1
+    return InputCount(len(files), total_bytes, docs if known else None, dict(sorted(kinds.items())), raw_bytes)
+
+
+def _size_on_disk(f: InputFile) -> int:
+    """Bytes on disk; 0 for an entry that is reported instead of read (FIFO, broken link, loop)."""
+    if f.kind == "error":
+        return 0
+    try:
+        return f.path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _count_json_records(f: InputFile) -> int | None:
+    """Non-blank lines of a JSONL file, read in bounded chunks (one 10 GB line costs no memory);
+    a broken file is one rejected row; a .json array is not counted ahead (None)."""
+    try:
+        with _open(f) as fh:
+            n, pending, first = 0, False, True
+            while chunk := fh.read(1 << 20):
+                if first and _is_json_array(f, chunk[:64]):
+                    return None
+                first = False
+                *lines, tail = chunk.split(b"\n")
+                for line in lines:
+                    n += pending or bool(line.strip())
+                    pending = False
+                pending = pending or bool(tail.strip())
+            return max(1, n + pending)
+    except Exception:  # noqa: BLE001 - a broken file is one rejected row
+        return 1
 
 
 def _open(f: InputFile) -> IO[bytes]:
@@ -162,26 +263,45 @@ except ImportError:  # pragma: no cover
 
 
 def read_file(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
-    """Stream the records of one input file."""
-    src = str(f.path)
-    if f.kind == "unknown":
-        yield ReadFailure(f.rel_id, src, f"read:unsupported file type '{f.path.name}'")
+    """Stream the records of one input file. Every string field of every record is writable
+    (no lone surrogates, file names that are not UTF-8 shown escaped); nothing raises."""
+    for rec in _read_file(f, max_bytes):
+        yield sanitize_record(rec)
+
+
+def _read_file(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    src = display_path(f.path)
+    if f.kind == "error":
+        yield ReadFailure(f"{f.rel_id}:<file>", src, f.problem or "read:cannot read")
         return
+    if f.kind == "unknown":
+        yield ReadFailure(f.rel_id, src, f"read:unsupported file type '{display_path(f.path.name)}'")
+        return
+    n = 0
     try:
         if f.kind in ("text", "html"):
-            yield from _read_single(f, max_bytes)
+            gen = _read_single(f, max_bytes)
         elif f.kind == "jsonl":
-            yield from _read_jsonl(f, max_bytes)
+            gen = _read_json(f, max_bytes)
         elif f.kind == "parquet":
             from pipeline.io.parquet_input import read_parquet
 
-            yield from read_parquet(f)
+            gen = read_parquet(f)
         else:
             from pipeline.io.warc_input import read_warc
 
-            yield from read_warc(f, max_bytes)
+            gen = read_warc(f, max_bytes)
+        for rec in gen:
+            n += 1
+            yield rec
+    except (PermissionError, FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+        yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:cannot open file ({exc.strerror or type(exc).__name__})")
     except _STREAM_ERRORS as exc:
-        yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:corrupt or truncated {f.compression or 'file'} ({exc})")
+        yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:corrupt or truncated {f.compression or 'file'} after record {n} ({exc})")
+    except MemoryError:
+        yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:out of memory reading the file after record {n}")
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a corpus run
+        yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:unreadable file after record {n} ({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def _read_single(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
@@ -190,23 +310,23 @@ def _read_single(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFai
         # without us holding an unbounded blob in memory.
         data = fh.read(max_bytes + 1)
     fmt = "html" if f.kind == "html" else "text"
-    yield RawDocument(id=f.rel_id, source=str(f.path), data=data, format=fmt)
+    yield RawDocument(id=f.rel_id, source=display_path(f.path), data=data, format=fmt)
 
 
 def _str_or_none(v: object) -> str | None:
     if v is None:
         return None
-    return str(v)
+    return clean_str(v if isinstance(v, str) else str(v))
 
 
 def record_from_mapping(obj: dict, default_id: str, source: str) -> RawDocument | ReadFailure:
     """One JSON/Parquet row -> RawDocument: `id`, `text` or `html`, optional url/title/date."""
     doc_id = obj.get("id")
-    doc_id = default_id if doc_id is None or doc_id == "" else str(doc_id)
+    doc_id = default_id if doc_id is None or doc_id == "" else clean_str(str(doc_id))
     text, html = obj.get("text"), obj.get("html")
-    if isinstance(html, str) and html.strip():
+    if isinstance(html, (str, bytes)) and html.strip():
         data, fmt = html, "html"
-    elif isinstance(text, str):
+    elif isinstance(text, (str, bytes)):
         data, fmt = text, "text"
     elif text is None and html is None:
         return ReadFailure(doc_id, source, "read:record has no 'text' or 'html' field")
@@ -223,26 +343,73 @@ def record_from_mapping(obj: dict, default_id: str, source: str) -> RawDocument 
     )
 
 
-def _read_jsonl(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
-    src = str(f.path)
+# Bytes read at a time while skipping the rest of an over-long line.
+_CHUNK = 1 << 20
+
+
+def bounded_lines(stream: IO[bytes], max_len: int) -> Iterator[tuple[int, bytes | int]]:
+    """(line number, line) for each line, or (line number, length) for a line longer than
+    `max_len`, which is skipped without ever being held in memory whole."""
+    lineno = 0
+    while True:
+        line = stream.readline(max_len + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > max_len and not line.endswith(b"\n"):
+            size = len(line)
+            while True:  # skip to the end of this line, a chunk at a time
+                rest = stream.readline(_CHUNK)
+                size += len(rest)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield lineno, size
+            continue
+        yield lineno, line
+
+
+def _is_json_array(f: InputFile, head: bytes) -> bool:
+    """A .json file (compressed or not) whose first character (after a BOM, blanks) is `[`."""
+    is_json = f.path.name.lower().split(".gz")[0].split(".zst")[0].endswith(".json")
+    return is_json and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def _read_json(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    """.jsonl / .ndjson: one object per line. A .json file whose first character is `[` is one
+    JSON array of objects (streamed element by element), otherwise it is read as JSON lines."""
     with _open(f) as fh:
         stream = io.BufferedReader(fh) if not isinstance(fh, io.BufferedReader) else fh  # type: ignore[arg-type]
-        for lineno, line in enumerate(stream, start=1):
-            default_id = f"{f.rel_id}:{lineno}"
-            if not line.strip():
-                continue
-            if len(line) > max_bytes:
-                yield ReadFailure(default_id, src, f"read:line {lineno} is {len(line)} bytes > max_bytes")
-                continue
-            try:
-                obj = json.loads(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield ReadFailure(default_id, src, f"read:line {lineno} is not UTF-8")
-                continue
-            except json.JSONDecodeError as exc:
-                yield ReadFailure(default_id, src, f"read:line {lineno} is not JSON ({exc.msg})")
-                continue
-            if not isinstance(obj, dict):
-                yield ReadFailure(default_id, src, f"read:line {lineno} is a JSON {type(obj).__name__}, not an object")
-                continue
-            yield record_from_mapping(obj, default_id, src)
+        if _is_json_array(f, stream.peek(64)[:64]):
+            from pipeline.io.json_array import read_json_array
+
+            yield from read_json_array(stream, f, max_bytes)
+            return
+        yield from _read_jsonl(stream, f, max_bytes)
+
+
+def _read_jsonl(stream: IO[bytes], f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+    src = display_path(f.path)
+    for lineno, line in bounded_lines(stream, max_bytes):
+        default_id = f"{f.rel_id}:{lineno}"
+        if isinstance(line, int):
+            yield ReadFailure(default_id, src, f"read:line {lineno} is {line} bytes > max_bytes")
+            continue
+        if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]  # a UTF-8 byte-order mark at the start of the file
+        if not line.strip():
+            continue
+        yield parse_json_record(line, default_id, src, f"line {lineno}")
+
+
+def parse_json_record(data: bytes, default_id: str, src: str, where: str) -> RawDocument | ReadFailure:
+    try:
+        obj = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ReadFailure(default_id, src, f"read:{where} is not UTF-8")
+    except json.JSONDecodeError as exc:
+        return ReadFailure(default_id, src, f"read:{where} is not JSON ({exc.msg})")
+    except RecursionError:
+        return ReadFailure(default_id, src, f"read:{where} is JSON nested too deeply")
+    if not isinstance(obj, dict):
+        return ReadFailure(default_id, src, f"read:{where} is a JSON {type(obj).__name__}, not an object")
+    return record_from_mapping(obj, default_id, src)

@@ -19,10 +19,12 @@ CORPUS_SCHEMA = pa.schema(
         pa.field("source", pa.string()),
         pa.field("url", pa.string()),
         pa.field("title", pa.string()),
-        pa.field("date", pa.string()),
+        pa.field("date", pa.timestamp("us", tz="UTC")),  # null when there is no parseable date
+        pa.field("date_raw", pa.string()),  # the date as the input or page gave it
         pa.field("n_chars", pa.int64()),
         pa.field("n_words", pa.int64()),
         pa.field("charset", pa.string()),
+        pa.field("quality_score", pa.float64()),  # 0 = at a quality threshold .. 1 = typical prose
     ]
 )
 
@@ -35,6 +37,9 @@ DUPLICATES_SCHEMA = pa.schema(
         pa.field("estimated_similarity", pa.float64()),
         pa.field("kind", pa.string()),
         pa.field("source", pa.string()),
+        # dedup across runs: the earlier run (as given to --against) whose document
+        # `duplicate_of` is; null when the kept document is in this run
+        pa.field("duplicate_of_run", pa.string()),
     ]
 )
 
@@ -78,8 +83,12 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> No
     """Write zstd Parquet to `path` atomically: a reader never sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)  # disk full, interrupted...: never leave a .tmp behind
+        raise
     fault_point("rename", path.name)
 
 
@@ -90,6 +99,20 @@ def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_gr
 def write_json(obj: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    # errors="backslashreplace": a lone surrogate that slipped through is written escaped rather
+    # than failing the whole run at its very end
+    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    try:
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+        os.replace(tmp, path)
+    except BaseException:
+        _discard(tmp)
+        raise
     fault_point("rename", path.name)
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink()
+    except OSError:
+        pass

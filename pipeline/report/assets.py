@@ -49,6 +49,7 @@ tr.not-run td { color:#9ca3af; }
 .bar .out { background:#60a5fa; }
 .bar .gone { background:#f87171; }
 .bar.chars .out { background:#a78bfa; }
+.bar .gone.some { min-width:3px; }
 .legend span.sw { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 .25rem 0 .8rem; vertical-align:middle; }
 /* reasons */
 details.stage-reasons { border-left:4px solid var(--c); padding:.1rem 0 .1rem .7rem; margin:.5rem 0; }
@@ -60,6 +61,21 @@ ul.examples { margin:.2rem 0 .4rem 3.8rem; padding-left:1rem; }
 ul.examples li { margin:.15rem 0; }
 ul.examples a { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px; }
 .snippet { color:#7f1d1d; background:var(--del); border-radius:3px; padding:0 .25rem; font-size:12px; }
+.meaning { color:#374151; }
+.reason-chart h3 { font-size:13px; margin:.2rem 0 .3rem; color:#374151; }
+ul.rchart { list-style:none; padding:0; margin:0 0 .8rem; max-width:900px; }
+ul.rchart li a { display:grid; grid-template-columns: 16rem minmax(0, 1fr) 4.5rem; gap:.5rem; align-items:center;
+       text-decoration:none; color:var(--fg); padding:1px 0; }
+ul.rchart li a:hover { background:#f1f5f9; }
+.rc-label { font-family:ui-monospace,Menlo,Consolas,monospace; font-size:12px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.rc-bar { height:11px; background:#eef2f7; border-radius:2px; position:relative; }
+.rc-bar > span { position:absolute; top:0; bottom:0; left:0; background:var(--c); border-radius:2px; min-width:2px; }
+.rc-n { text-align:right; font-variant-numeric:tabular-nums; font-size:12px; }
+table.glossary code { font-size:12px; }
+.extracted-head { margin:.4rem 0; padding:.15rem .4rem; background:#ecfeff; border-left:3px solid #0e7490; font-family:system-ui,sans-serif; }
+ul.doclist .title { display:block; font-size:13px; line-height:1.3; }
+ul.doclist .title + .id { font-size:10.5px; color:var(--muted); display:block; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
+.doc .docid { font-family:ui-monospace,Menlo,Consolas,monospace; color:var(--muted); word-break:break-all; margin-top:-.3rem; }
 /* documents */
 .docs { display:grid; grid-template-columns: 270px minmax(0, 1fr); gap:1rem; align-items:start; }
 .sidebar { position:sticky; top:3.2rem; max-height:calc(100vh - 4rem); overflow:auto; }
@@ -100,6 +116,7 @@ details.big { display:inline; }
 details.big > summary { display:inline; cursor:pointer; list-style:none; }
 details.big > summary::-webkit-details-marker { display:none; }
 .focus main > section.card:not(#documents) { display:none; }
+.only main > section.card:not(.shown) { display:none; }
 .text .small, .text .muted { font-family:system-ui,sans-serif; }
 .flash { outline:3px solid #f59e0b; outline-offset:1px; }
 .note { background:#f1f5f9; border-radius:4px; padding:.1rem .4rem; font-size:12px; }
@@ -208,6 +225,9 @@ JS = r"""
     var p = params();
     // focus=1: only the document viewer, nothing scrolled (for a screenshot or a shared link)
     document.body.classList.toggle('focus', p.focus === '1');
+    // show=<section id>: only that section (for a screenshot or a shared link)
+    document.body.classList.toggle('only', !!p.show);
+    document.querySelectorAll('main > section.card').forEach(function (s) { s.classList.toggle('shown', s.id === p.show); });
     if (p.q !== undefined && search.value !== p.q) { search.value = p.q; applySearch(); }
     if (p.doc && show(p.doc, p.stage, p.focus !== '1')) return;
     if (!current && links.length) show(visibleLinks()[0] ? visibleLinks()[0].dataset.id : links[0].dataset.id, null, false);

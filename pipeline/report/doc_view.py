@@ -12,6 +12,7 @@ from pipeline.core.stage import reason_key
 BIG = 1500  # removed/inserted runs longer than this are collapsed (e.g. a whole HTML page)
 MAX_DOC_CHARS = 200_000  # per pane; longer documents are cut with a note
 CHAR_DIFF_MAX = 5000  # character-level highlighting inside changed spans up to this length
+RAW_EXCERPT = 3000  # characters of a long removed run (a page's HTML) embedded; the rest is summarised
 
 
 def _label(stage: str, reason: str | None, score: float | None = None) -> str:
@@ -59,12 +60,43 @@ def _pair_texts(ann: Annotated) -> dict[int, tuple[str, str]]:
     return pairs
 
 
+def _bulk_edits(ann: Annotated) -> set[int]:
+    """Edits that replaced a whole page (extract: HTML -> text): their inserted text is the
+    document itself, shown plainly in both panes, not as an insertion."""
+    removed: dict[int, int] = {}
+    for p in ann.pieces:
+        if p.edit is not None:
+            removed[p.edit] = removed.get(p.edit, 0) + len(p.text)
+    return {k for k, e in enumerate(ann.edits) if e.replacement and (len(e.replacement) > BIG or removed.get(k, 0) > BIG)}
+
+
+def _excerpt(text: str) -> str:
+    """At most RAW_EXCERPT characters of a long removed run (e.g. a page's HTML), with a note."""
+    if len(text) <= RAW_EXCERPT:
+        return esc(text)
+    return (esc(text[:RAW_EXCERPT]) + f'<span class="muted small omitted">\n[... {len(text) - RAW_EXCERPT:,} more characters '
+            'not embedded in the report: see stages/01_decode/input-*.parquet or `pipeline diff`]</span>')
+
+
 def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]]) -> str:
-    """side 'raw': the input with removed/replaced spans marked (plus text that a stage inserted
-    and a later stage removed); side 'clean': the surviving text with inserted spans marked and a
-    small marker where something was removed. `pairs`: from _pair_texts."""
+    """side 'raw': the input with removed/replaced spans marked; for an HTML page a bounded
+    excerpt of the markup, then the extracted text with what later stages removed in place.
+    side 'clean': the surviving text with inserted spans marked and a small marker where
+    something was removed. `pairs`: from _pair_texts. One label per block: consecutive removed
+    pieces with the same stage and reason share the first one's label."""
     out: list[str] = []
     gaps: list[Piece] = []  # removals with nothing left between them: one marker on the clean side
+    bulk = _bulk_edits(ann)
+    last_label: tuple[str, str] | None = None  # (stage, reason key) of the current block
+    labelled_ins: set[int] = set()
+
+    def label_once(stage: str, reason: str | None, score: float | None) -> str:
+        nonlocal last_label
+        key = (stage, reason_key(reason or ""))
+        if key == last_label:
+            return ""
+        last_label = key
+        return _label(stage, reason, score)
 
     def flush_gaps() -> None:
         if not gaps:
@@ -83,10 +115,12 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
                        f'{MAX_DOC_CHARS:,} characters per pane]</span>')
             break
         if side == "raw":
-            if p.live and p.origin is not None:
-                continue
+            if p.live and p.origin is not None and p.origin_edit not in bulk:
+                continue  # a repair: shown on the clean side
             if p.live:
                 out.append(esc(p.text))
+                if p.text.strip():
+                    last_label = None
                 budget -= len(p.text)
                 continue
             stage = p.removed_by or ""
@@ -94,33 +128,41 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
             changed = bool(edit and edit.replacement)
             cls = "chg" if changed else "rm"
             verb = "changed" if changed else "removed"
-            if p.origin is not None:
+            if p.origin is not None and p.origin_edit not in bulk:
                 verb += f" (in text produced by {p.origin})"
             title = esc(_title(stage, p.reason, p.score, verb))
             attrs = (f'class="{cls}" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
                      f'data-reason="{esc(p.reason)}" title="{title}"')
-            body = pairs[p.edit][0] if p.edit in pairs else esc(p.text)
             if len(p.text) > BIG:
+                what = "replaced by the text below" if p.edit in bulk else ("replaced by the text on the right" if changed else verb)
                 out.append(f'<details class="big"><summary>{_label(stage, p.reason, p.score)}'
-                           f'<span class="muted small">{len(p.text):,} characters {"replaced by the text on the right" if changed else verb} &ndash; click to show them</span></summary>'
-                           f'<del {attrs}>{body}</del></details>')
+                           f'<span class="muted small">{len(p.text):,} characters {what} &ndash; click to show '
+                           f'{"the first " + format(RAW_EXCERPT, ",") if len(p.text) > RAW_EXCERPT else "them"}</span></summary>'
+                           f'<del {attrs}>{_excerpt(p.text)}</del></details>')
+                if p.edit in bulk:
+                    out.append(f'<div class="extracted-head small muted">{esc(stage)} kept the text below; '
+                               'later stages\' removals are marked in place:</div>')
+                last_label = None
+                budget -= min(len(p.text), RAW_EXCERPT)
             else:
-                out.append(f"<del {attrs}>{_label(stage, p.reason, p.score)}{body}</del>")
-            budget -= min(len(p.text), BIG)
+                body = pairs[p.edit][0] if p.edit in pairs else esc(p.text)
+                out.append(f"<del {attrs}>{label_once(stage, p.reason, p.score)}{body}</del>")
+                budget -= len(p.text)
         else:
             if not p.live:
                 if not (ann.edits[p.edit].replacement if p.edit is not None else ""):
                     gaps.append(p)
                 continue
-            if p.origin is None:
+            if p.origin is None or p.origin_edit in bulk:
                 out.append(esc(p.text))
             else:
                 stage = p.origin
-                bulk = len(p.text) > BIG
                 body = pairs[p.origin_edit][1] if p.origin_edit in pairs else esc(p.text)
-                out.append(f'<ins class="add{" bulk" if bulk else ""}" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
+                lbl = "" if p.origin_edit in labelled_ins else _label(stage, p.origin_reason)
+                labelled_ins.add(p.origin_edit)
+                out.append(f'<ins class="add" style="--c:{color(stage)}" data-stage="{esc(stage)}" '
                            f'data-reason="{esc(p.origin_reason)}" title="{esc(_title(stage, p.origin_reason, None, "inserted"))}">'
-                           f'{"" if bulk else _label(stage, p.origin_reason)}{body}</ins>')
+                           f'{lbl}{body}</ins>')
             budget -= len(p.text)
     flush_gaps()
     return "".join(out)
@@ -148,7 +190,7 @@ def _what_happened(h: History, ann: Annotated) -> list[str]:
                 parts.append(f"removed {n_rm} span{'s' if n_rm != 1 else ''} ({removed:,} chars)")
             if replaced:
                 parts.append(f"changed {len(replaced)} span{'s' if len(replaced) != 1 else ''}")
-            why = ", ".join(f"{esc(r)}" + (f" &times;{n}" if n > 1 else "") for r, n in reasons.items())
+            why = ", ".join(f"{esc(short_reason(step.stage, r))}" + (f" &times;{n}" if n > 1 else "") for r, n in reasons.items())
             items.append(f'<span class="chip" style="--c:{color(step.stage)}">{esc(step.stage)}</span> '
                          f'{"; ".join(parts)} &mdash; <span class="muted">{why}</span>')
         if step.dropped_reason:
@@ -162,7 +204,7 @@ def _what_happened(h: History, ann: Annotated) -> list[str]:
     return items
 
 
-def render_document(n: int, h: History) -> str:
+def render_document(n: int, h: History, title: str | None = None) -> str:
     ann = annotate(h)
     touched = h.touched_by()
     if h.outcome == "rejected" and h.rejected_stage and h.rejected_stage not in touched:
@@ -176,7 +218,7 @@ def render_document(n: int, h: History) -> str:
         right_title = f"Text when dropped by {esc(h.dropped_by or '?')} (not in corpus)"
     raw_title = "Input text (decoded)"
     if h.input_format == "html":
-        raw_title += " &mdash; an HTML page"
+        raw_title = "Input: an HTML page (a bounded excerpt), then the text extracted from it"
     pairs = _pair_texts(ann)
     raw = _render_pieces(ann, "raw", pairs) if h.input_text is not None else '<span class="muted">(no decoded text: the document was rejected before decoding finished)</span>'
     clean = _render_pieces(ann, "clean", pairs) if h.input_text is not None else ""
@@ -184,7 +226,8 @@ def render_document(n: int, h: History) -> str:
     n_in = len(h.input_text or "")
     return f"""
 <section class="doc" id="doc-{n}" data-id="{esc(h.id)}" data-stages="{esc(' '.join(touched))}" data-outcome="{esc(h.outcome)}">
-  <h3>{esc(h.id)} <span class="chip outcome-{esc(h.outcome)}">{esc(h.outcome)}</span></h3>
+  <h3>{esc(title or h.id)} <span class="chip outcome-{esc(h.outcome)}">{esc(h.outcome)}</span></h3>
+  {f'<div class="docid small">{esc(h.id)}</div>' if title else ''}
   <div class="meta muted small">source: {esc(h.source or "unknown")} &middot; {n_in:,} chars in{(" &middot; " + f"{len(h.final_text):,} chars out") if h.final_text is not None else ""} {chips}</div>
   <ul class="happened">{happened}</ul>
   <div class="panes">

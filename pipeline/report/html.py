@@ -14,27 +14,59 @@ and their texts are read with one id-filtered scan per table (`load_histories`).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
+import pyarrow.dataset as ds
+
 from pipeline.io.layout import read_manifest
 from pipeline.report.assets import CSS, JS
-from pipeline.report.history import load_histories
+from pipeline.core.registry import default_registry
+from pipeline.report.history import History, load_histories
 from pipeline.report.markup import esc
 from pipeline.report.sample import select
-from pipeline.report.sections import render_clusters, render_documents, render_funnel, render_reasons, render_rejected
+from pipeline.report.sections import (render_clusters, render_documents, render_funnel, render_glossary, render_reasons,
+                                      render_rejected)
+
+TITLE_MAX = 120
+
+
+def document_titles(out: Path, hist: dict[str, History]) -> dict[str, str]:
+    """A readable title per document: the corpus's title column (kept documents), else the
+    page's <title> (HTML input), else the first line of the text."""
+    from pipeline.stages.extract import page_title
+
+    titles: dict[str, str] = {}
+    files = sorted(p for p in (out / "corpus").glob("*.parquet") if not p.name.startswith("."))
+    if files and hist:
+        d = ds.dataset([str(f) for f in files], format="parquet")
+        if "title" in d.schema.names:
+            for r in d.to_table(filter=ds.field("id").isin(list(hist)), columns=["id", "title"]).to_pylist():
+                if r["title"]:
+                    titles[r["id"]] = r["title"]
+    for doc_id, h in hist.items():
+        if doc_id in titles or not h.input_text:
+            continue
+        t = page_title(h.input_text) if h.input_format == "html" else None
+        if not t:
+            t = next((ln.strip() for ln in (h.last_text or h.input_text).splitlines() if ln.strip()), "")
+        if t:
+            titles[doc_id] = t
+    return {k: (v if len(v) <= TITLE_MAX else v[: TITLE_MAX - 1] + "\u2026") for k, v in titles.items()}
 
 
 
-def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200) -> str:
-    """The report of run `out` as an HTML string."""
+def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200, registry=None) -> str:
+    """The report of run `out` as an HTML string; reason codes are explained from `registry`
+    (default: the pipeline's stages)."""
     out = Path(out)
+    glossary = (registry or default_registry()).glossary()
     manifest = read_manifest(out)
     sel = select(out, manifest, per_reason, max_docs)
     hist = load_histories(out, sel.doc_ids)
-    order = sorted(i for i in sel.doc_ids if i in hist)  # listed by id: sampled ids are in no useful order
+    order = sorted(i for i in sel.doc_ids if i in hist)
+    titles = document_titles(out, hist)  # listed by id: sampled ids are in no useful order
     c = manifest.get("counts", {})
     acc = manifest.get("accounting", {})
     st = manifest.get("stages", {})
@@ -51,7 +83,7 @@ def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200) -> s
 <title>{esc(title)}</title><style>{CSS}</style></head>
 <body>
 <header class="top"><h1>{esc(title)}</h1><nav><a href="#funnel">Funnel</a><a href="#reasons">Reasons</a>
-<a href="#documents">Documents</a><a href="#duplicates">Duplicates</a><a href="#rejected">Rejected</a></nav></header>
+<a href="#documents">Documents</a><a href="#duplicates">Duplicates</a><a href="#rejected">Rejected</a><a href="#glossary">Glossary</a></nav></header>
 <main>
 <section class="card" id="overview">
   <p class="summary" id="accounting"><b class="n-input">{total_docs:,}</b> documents in &rarr; <b class="n-kept">{c.get('kept', 0):,}</b> kept,
@@ -62,10 +94,11 @@ def build_report(out: str | Path, per_reason: int = 5, max_docs: int = 200) -> s
   &middot; {sampled} &middot; report written {esc(time.strftime('%Y-%m-%d %H:%M'))}</p>
 </section>
 {render_funnel(manifest)}
-{render_reasons(manifest, sel, hist)}
-{render_documents(order, hist, names)}
+{render_reasons(manifest, sel, hist, glossary, titles)}
+{render_documents(order, hist, names, titles)}
 {render_clusters(sel, hist)}
 {render_rejected(manifest, sel, hist)}
+{render_glossary(manifest, glossary)}
 </main>
 <script>{JS}</script>
 </body></html>

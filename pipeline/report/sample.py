@@ -57,10 +57,14 @@ def sample_clusters(out: Path, per_reason: int) -> tuple[list[tuple[str, list[di
     p = out / "duplicates.parquet"
     if not p.exists():
         return [], 0
-    rows = ds.dataset(str(p), format="parquet").to_table(columns=["id", "duplicate_of", "similarity", "kind"]).to_pylist()
+    d = ds.dataset(str(p), format="parquet")
+    cols = ["id", "duplicate_of", "similarity", "kind"] + (["duplicate_of_run"] if "duplicate_of_run" in d.schema.names else [])
+    rows = d.to_table(columns=cols).to_pylist()
     by_kept: dict[str, list[dict]] = {}
     for r in rows:
-        by_kept.setdefault(r["duplicate_of"], []).append(r)
+        # a document kept by an earlier run (--against) is not in this run: label it with that run
+        key = r["duplicate_of"] if not r.get("duplicate_of_run") else f'{r["duplicate_of"]} (kept by {r["duplicate_of_run"]})'
+        by_kept.setdefault(key, []).append(r)
     order = sorted(by_kept.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     chosen = []
     for kept, members in order[: 4 * per_reason]:
@@ -118,7 +122,8 @@ def select(out: Path, manifest: dict, per_reason: int, max_docs: int) -> Selecti
             if n < len(v):
                 add(v[n])
     for kept, members in sel.clusters:
-        add(kept)
+        if not (members and members[0].get("duplicate_of_run")):
+            add(kept)
         for m in members:
             add(m["id"])
     for rows in sel.rejected.values():

@@ -11,24 +11,27 @@ from pipeline.report.doc_view import render_document
 from pipeline.report.history import History
 from pipeline.report.markup import color, doc_href, esc
 from pipeline.report.sample import Selection
+from pipeline.core.registry import explain_reason
 from pipeline.core.stage import reason_key
 
 DUP_DIFF_MAX_WORDS = 20_000
 
 
 def _bar(value_out: int, value_gone: int, scale: int, cls: str) -> str:
+    """One stage's bar on its own scale (100 % = what entered the stage), so a stage that removed
+    1 % is as readable as one that removed 97 %; a non-zero removal is always at least visible."""
     if scale <= 0:
         return f'<div class="bar {cls}"></div>'
     w_out = 100.0 * value_out / scale
     w_gone = 100.0 * value_gone / scale
-    return (f'<div class="bar {cls}"><span class="out" style="width:{w_out:.2f}%"></span>'
-            f'<span class="gone" style="left:{w_out:.2f}%;width:{w_gone:.2f}%"></span></div>')
+    some = " some" if value_gone > 0 else ""
+    return (f'<div class="bar {cls}" title="{100.0 * value_gone / scale:.2f}% dropped or removed here">'
+            f'<span class="out" style="width:{w_out:.2f}%"></span>'
+            f'<span class="gone{some}" style="left:{w_out:.2f}%;width:{w_gone:.2f}%"></span></div>')
 
 
 def render_funnel(manifest: dict) -> str:
     stages = manifest.get("stages", {})
-    max_docs = max([s.get("docs_in", 0) for s in stages.values()] + [1])
-    max_chars = max([s.get("chars_in", 0) for s in stages.values()] + [1])
     rows = []
     for name in stages:
         s = stages.get(name)
@@ -36,14 +39,19 @@ def render_funnel(manifest: dict) -> str:
             continue
         not_run = s["docs_in"] == 0
         pct = (100.0 * s["chars_removed"] / s["chars_in"]) if s["chars_in"] else 0.0
+        decode = name == "decode"  # bytes in, characters out: the difference is no removed text
+        unit_in = ' <span class="muted small">bytes</span>' if decode else ""
+        removed_note = "bytes &minus; chars, no text removed" if decode else f"{pct:.1f}%"
+        chars_bar = (_bar(s['chars_out'], 0, s['chars_out'], 'chars') if decode
+                     else _bar(s['chars_out'], s['chars_removed'], s['chars_in'], 'chars'))
         rows.append(f"""<tr data-stage="{esc(name)}"{' class="not-run"' if not_run else ''}>
   <td><span class="chip" style="--c:{color(name)}">{esc(name)}</span>{' <span class="small">(did not run)</span>' if not_run else ''}</td>
   <td class="num docs-in">{s['docs_in']:,}</td><td class="num docs-out">{s['docs_out']:,}</td>
   <td class="num docs-modified">{s['docs_modified']:,}</td><td class="num docs-dropped">{s['docs_dropped']:,}</td>
-  <td>{_bar(s['docs_out'], s['docs_dropped'], max_docs, 'docs')}</td>
-  <td class="num chars-in">{s['chars_in']:,}</td><td class="num chars-out">{s['chars_out']:,}</td>
-  <td class="num chars-removed">{s['chars_removed']:,} <span class="muted small">({pct:.1f}%)</span></td>
-  <td>{_bar(s['chars_out'], s['chars_removed'], max_chars, 'chars')}</td>
+  <td>{_bar(s['docs_out'], s['docs_dropped'], s['docs_in'], 'docs')}</td>
+  <td class="num chars-in">{s['chars_in']:,}{unit_in}</td><td class="num chars-out">{s['chars_out']:,}</td>
+  <td class="num chars-removed">{s['chars_removed']:,} <span class="muted small">({removed_note})</span></td>
+  <td>{chars_bar}</td>
   <td class="num seconds">{s.get('seconds', 0):.2f}</td>
 </tr>""")
     return f"""
@@ -55,9 +63,10 @@ def render_funnel(manifest: dict) -> str:
     <th class="num">chars removed</th><th>characters</th><th class="num">sec</th></tr></thead>
     <tbody>{''.join(rows)}</tbody>
   </table>
-  <p class="legend small muted">Bars are to scale across stages:<span class="sw" style="background:#60a5fa"></span>documents passed on
+  <p class="legend small muted">Each bar is on its own stage's scale (full width = what entered that stage):<span class="sw" style="background:#60a5fa"></span>documents passed on
   <span class="sw" style="background:#a78bfa"></span>characters passed on<span class="sw" style="background:#f87171"></span>dropped / removed here.
-  Decode's characters in are input bytes; extract's removal is HTML markup.</p>
+  Decode's "chars in" are input <b>bytes</b> and its "chars out" are decoded <b>characters</b> (a multi-byte
+  character counts once), so decode's "removed" is bytes minus characters, not removed text; extract's removal is HTML markup.</p>
 </section>"""
 
 
@@ -83,7 +92,35 @@ def _example_snippet(h: History | None, stage: str, key: str) -> str:
     return ""
 
 
-def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History]) -> str:
+def _reason_anchor(stage: str, key: str) -> str:
+    return "reason-" + re.sub(r"[^A-Za-z0-9_-]+", "-", f"{stage}-{key}").strip("-")
+
+
+def render_reason_chart(manifest: dict) -> str:
+    """Every reason of the run as one horizontal bar (count of edits or dropped documents),
+    largest first, each linking to its examples."""
+    items = [(n, stage, key) for stage, s in manifest.get("stages", {}).items() for key, n in s.get("reasons", {}).items()]
+    if not items:
+        return ""
+    items.sort(key=lambda t: (-t[0], t[1], t[2]))
+    top = items[0][0] or 1
+    rows = "".join(
+        f'<li data-chart-stage="{esc(stage)}" data-chart-reason="{esc(key)}"><a href="#{_reason_anchor(stage, key)}">'
+        f'<span class="rc-label">{esc(key)}</span><span class="rc-bar"><span style="width:{max(100.0 * n / top, 0.5):.2f}%;--c:{color(stage)}"></span></span>'
+        f'<span class="rc-n">{n:,}</span></a></li>'
+        for n, stage, key in items)
+    return f'<div class="reason-chart"><h3>All reasons, by count</h3><ul class="rchart">{rows}</ul></div>'
+
+
+def _doc_label(doc_id: str, titles: dict[str, str]) -> str:
+    """A link's text: the document's title (its id on hover), else the id."""
+    t = titles.get(doc_id)
+    return esc(doc_id) if not t else f'<span title="{esc(doc_id)}">{esc(t if len(t) <= 70 else t[:69] + "…")}</span>'
+
+
+def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History], glossary: dict[str, dict[str, str]],
+                   titles: dict[str, str] | None = None) -> str:
+    titles = titles or {}
     stages = manifest.get("stages", {})
     blocks = []
     for name in stages:
@@ -96,12 +133,14 @@ def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History]) -> 
             ex = []
             for i in ids:
                 if i in hist:
-                    ex.append(f'<li><a class="idlink" href="{doc_href(i, name)}">{esc(i)}</a> {_example_snippet(hist[i], name, key)}</li>')
+                    ex.append(f'<li><a class="idlink" href="{doc_href(i, name)}">{_doc_label(i, titles)}</a> {_example_snippet(hist[i], name, key)}</li>')
                 else:
                     ex.append(f'<li><span class="idlink">{esc(i)}</span> <span class="muted small">(not embedded: over --max-docs)</span></li>')
             shown = f'<span class="muted small">{len(ids)} example{"s" if len(ids) != 1 else ""}</span>' if ids else ""
-            items.append(f'<li data-stage="{esc(name)}" data-reason="{esc(key)}"><span class="count">{count:,}</span>'
-                         f'<b>{esc(key)}</b> {shown}<ul class="examples">{"".join(ex)}</ul></li>')
+            meaning = explain_reason(glossary, name, key)
+            what = f' <span class="meaning small">&mdash; {esc(meaning)}</span>' if meaning else ""
+            items.append(f'<li id="{_reason_anchor(name, key)}" data-stage="{esc(name)}" data-reason="{esc(key)}"><span class="count">{count:,}</span>'
+                         f'<b>{esc(key)}</b>{what} {shown}<ul class="examples">{"".join(ex)}</ul></li>')
         total = sum(reasons.values())
         blocks.append(f'<details class="stage-reasons" open style="--c:{color(name)}"><summary>{esc(name)} '
                       f'<span class="muted small">&middot; {total:,} edits/drops</span></summary><ul class="reasons">{"".join(items)}</ul></details>')
@@ -110,8 +149,42 @@ def render_reasons(manifest: dict, sel: Selection, hist: dict[str, History]) -> 
     return f"""
 <section class="card" id="reasons">
   <h2>What each stage removed or changed, and why</h2>
-  <p class="muted small">Counts are for the whole run (edits, or dropped documents); click an example to open the document at that stage.</p>
+  <p class="muted small">Counts are for the whole run (edits, or dropped documents); click an example to open the document at that stage.
+  What each code means: <a href="#glossary">glossary</a>.</p>
+  {render_reason_chart(manifest)}
   {''.join(blocks)}
+</section>"""
+
+
+def render_glossary(manifest: dict, glossary: dict[str, dict[str, str]]) -> str:
+    """Every reason code the stages can emit (from each stage module's REASONS), with its count in this run."""
+    stages = manifest.get("stages", {})
+    counts: dict[tuple[str, str], int] = {}
+    for name, s in stages.items():
+        for key, n in s.get("reasons", {}).items():
+            for table in (name, "*"):  # a stage's own code, else one any stage may emit (error:*, budget:*)
+                family = key.partition(":")[0] + ":*"
+                code = key if key in glossary.get(table, {}) else family if family in glossary.get(table, {}) else None
+                if code:
+                    counts[(table, code)] = counts.get((table, code), 0) + n
+                    break
+    rows = []
+    for stage, table in glossary.items():
+        if stage not in stages and stage not in ("read", "*"):
+            continue
+        label = {"*": "any stage", "read": "read"}.get(stage, stage)
+        for code, meaning in table.items():
+            n = counts.get((stage, code))
+            rows.append(f'<tr data-stage="{esc(stage)}" data-code="{esc(code)}"><td><span class="chip" style="--c:{color(stage)}">{esc(label)}</span></td>'
+                        f'<td><code>{esc(code)}</code></td><td>{esc(meaning)}</td><td class="num">{"" if n is None else f"{n:,}"}</td></tr>')
+    return f"""
+<section class="card" id="glossary">
+  <h2>Glossary of reason codes</h2>
+  <p class="muted small">Generated from the REASONS each stage module declares beside the code that emits them.
+  A code is what comes before " | " (details such as signals and scores follow it); <code>family:*</code> stands for any
+  value after the colon; codes joined by + (spam:link+commercial) combine the parts.</p>
+  <table class="glossary"><thead><tr><th>stage</th><th>code</th><th>meaning</th><th class="num">in this run</th></tr></thead>
+  <tbody>{"".join(rows)}</tbody></table>
 </section>"""
 
 
@@ -196,7 +269,8 @@ def render_rejected(manifest: dict, sel: Selection, hist: dict[str, History]) ->
     return f'<section class="card" id="rejected"><h2>Rejected documents</h2>{body}</section>'
 
 
-def render_documents(order: list[str], hist: dict[str, History], stages: list[str]) -> str:
+def render_documents(order: list[str], hist: dict[str, History], stages: list[str], titles: dict[str, str] | None = None) -> str:
+    titles = titles or {}
     links, sections = [], []
     for n, doc_id in enumerate(order):
         h = hist[doc_id]
@@ -205,9 +279,10 @@ def render_documents(order: list[str], hist: dict[str, History], stages: list[st
             touched.append(h.rejected_stage)
         dots = "".join(f'<span class="dot" style="--c:{color(s)}" title="{esc(s)}"></span>' for s in touched)
         links.append(f'<li><a href="{doc_href(doc_id)}" data-id="{esc(doc_id)}" data-stages="{esc(" ".join(touched))}">'
-                     f'<span class="id">{esc(doc_id)}</span> <span class="chip outline outcome-{esc(h.outcome)}">{esc(h.outcome)}</span>'
+                     + (f'<span class="title">{esc(titles[doc_id])}</span>' if titles.get(doc_id) else "")
+                     + f'<span class="id">{esc(doc_id)}</span> <span class="chip outline outcome-{esc(h.outcome)}">{esc(h.outcome)}</span>'
                      f'<span class="dots">{dots}</span></a></li>')
-        sections.append(render_document(n, h))
+        sections.append(render_document(n, h, titles.get(doc_id)))
     options = "".join(f'<option value="{s}">{s}</option>' for s in stages)
     legend = "".join(f'<span class="chip" style="--c:{c}">{s}</span> ' for s, c in STAGE_COLORS.items() if s in stages)
     return f"""

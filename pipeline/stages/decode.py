@@ -16,7 +16,7 @@ from pipeline.core.document import Document, Edit, Outcome, RawDocument
 from pipeline.core.registry import StageSpec
 
 NAME = "decode"
-VERSION = "decode_v1"
+VERSION = "decode_v2"  # v2: UTF-16 without BOM, mixed UTF-8/legacy lines, non-charsets ignored (issue 12)
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before utf-16: the utf-32 LE BOM starts with the utf-16 one
@@ -66,13 +66,22 @@ def _bad_ratio(text: str) -> float:
     return bad / len(text)
 
 
+# Codecs Python knows that are not character sets a document can be written in: a page that
+# declares one (`<meta charset="undefined">`, `charset=punycode`) is decoded as if it declared none.
+_NOT_CHARSETS = {"undefined", "punycode", "idna", "unicode_escape", "raw_unicode_escape", "raw-unicode-escape",
+                 "unicode-escape", "utf_7", "utf-7", "mbcs", "oem", "palmos", "string_escape", "rot-13", "rot_13"}
+
+
 def _norm_charset(name: str | None) -> str | None:
     if not name:
         return None
     try:
-        return codecs.lookup(name.strip().strip("\"'")).name
-    except LookupError:
+        info = codecs.lookup(name.strip().strip("\"'"))
+    except (LookupError, ValueError, TypeError):
         return None
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
 
 
 def _declared_charsets(raw: RawDocument) -> list[str]:
@@ -123,6 +132,9 @@ class Decoder:
             if data.startswith(magic):
                 return f"binary:{kind}"
         if b"\x00" in data[:8192]:
+            utf16 = _utf16_without_bom(data, cfg.max_bad_char_ratio)
+            if utf16 is not None:
+                return utf16
             return "binary:nul bytes"
         if cfg.trust_declared_charset:
             for enc in declared:
@@ -141,7 +153,40 @@ class Decoder:
             if _plausible(text, cfg.max_bad_char_ratio):
                 return text, "utf-8", "utf-8"
             return "binary:control characters"
+        mixed = self._mixed(data)
+        if mixed is not None:
+            return mixed
         return self._detect(data)
+
+    def _mixed(self, data: bytes) -> tuple[str, str, str] | str | None:
+        """A file whose lines are partly UTF-8 and partly a legacy charset (logs, concatenated
+        feeds): each line is decoded on its own, the legacy lines with the charset detected on
+        them together. None when the file is not such a mix (then whole-file detection runs)."""
+        lines = data.split(b"\n")
+        utf8_multibyte = 0
+        legacy: list[int] = []
+        for i, line in enumerate(lines):
+            if line.isascii():
+                continue
+            if _is_utf8(line):
+                utf8_multibyte += len(_UTF8_MULTIBYTE.findall(line))
+            else:
+                legacy.append(i)
+        if not legacy or utf8_multibyte < 2:
+            return None
+        guess = self._detect(b"\n".join(lines[i] for i in legacy))
+        if isinstance(guess, str):
+            return guess
+        enc = guess[1]
+        try:
+            for i in legacy:
+                lines[i] = lines[i].decode(enc).encode("utf-8")
+        except (UnicodeDecodeError, LookupError):
+            return "undecodable:mixed charsets"
+        text = b"\n".join(lines).decode("utf-8")
+        if not _plausible(text, self.config.max_bad_char_ratio):
+            return "undecodable:mixed charsets"
+        return text, f"utf-8+{enc}", "per-line"
 
     def _detect(self, data: bytes) -> tuple[str, str, str] | str:
         from charset_normalizer import from_bytes  # imported lazily: most input is UTF-8
@@ -357,6 +402,29 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+# A well-formed UTF-8 multi-byte character (what a legacy charset almost never produces by chance).
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _utf16_without_bom(data: bytes, max_bad: float) -> tuple[str, str, str] | None:
+    """UTF-16 without a byte-order mark: text in Latin, Cyrillic, Greek... scripts has a NUL in
+    (nearly) every other byte, on the odd positions for little-endian. Accepted only when that
+    pattern holds and the decoded text is plausible."""
+    sample = data[:8192]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for enc, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.1 * len(zeros) and other.count(0) <= 0.02 * len(other):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _plausible(text, max_bad) and _letters_ratio(text) > 0.9:
+                return text, "utf-16", "detected"
+    return None
+
+
 def _has_surrogates(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -365,4 +433,14 @@ def _has_surrogates(text: str) -> bool:
     return False
 
 
-SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder)
+# Reason codes this stage emits (rejections; the note "decode:<charset> via <how>" changes no text).
+REASONS = {
+    "empty:0 bytes": "the input holds no bytes at all",
+    "too_large:*": "the input is larger than decode.max_bytes",
+    "binary:*": "not text: a file signature (pdf, png, zip, gzip, ...), NUL bytes or control characters",
+    "undecodable:*": "no charset (declared, UTF-8 or detected) gives plausible text",
+    "decode:*": "note only: the charset used and how it was found (bom, declared, utf-8, detected); "
+                "input bytes became characters",
+}
+
+SPEC = StageSpec(NAME, VERSION, DecodeConfig, Decoder, reasons=REASONS)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome
 from pipeline.core.registry import StageSpec
-from pipeline.stages.deadline import DeadlineExceeded, deadline
+from pipeline.core.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
 VERSION = "extract_v1"
@@ -28,6 +28,27 @@ def page_title(markup: str) -> str | None:
         return None
     title = " ".join(html.unescape(m.group(1)).split())
     return title[:500] or None
+
+
+_HEAD_TAG = re.compile(r"<(?:link|meta)\b[^>]*>", re.I)
+_ATTR = re.compile(r"""([a-zA-Z:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+
+
+def page_url(markup: str) -> str | None:
+    """The page's own URL from its head: <link rel="canonical" href>, else <meta property="og:url"
+    content>; absolute http(s) URLs only (found cheaply, no parse)."""
+    found: dict[str, str] = {}
+    for tag in _HEAD_TAG.findall(markup[:100_000]):
+        attrs = {m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "").strip() for m in _ATTR.finditer(tag)}
+        if "canonical" in attrs.get("rel", "").lower().split() and attrs.get("href"):
+            found.setdefault("canonical", attrs["href"])
+        elif attrs.get("property", attrs.get("name", "")).lower() == "og:url" and attrs.get("content"):
+            found.setdefault("og", attrs["content"])
+    for key in ("canonical", "og"):
+        url = found.get(key, "")
+        if url.lower().startswith(("http://", "https://")) and " " not in url and len(url) <= 2048:
+            return url
+    return None
 
 
 class ExtractConfig(BaseModel):
@@ -84,6 +105,7 @@ class Extract:
     def _extract(self, doc: Document, trafilatura, common: dict) -> Outcome:
         c = self.config
         title, date = doc.title or page_title(doc.text), doc.date
+        url = doc.url or page_url(doc.text)
         if c.with_metadata:
             result = trafilatura.bare_extraction(doc.text, with_metadata=True, **common)
             text = getattr(result, "text", None) if result is not None else None
@@ -98,7 +120,16 @@ class Extract:
         # `removed` stays empty (the markup is kept once, in stages/01_decode/input-*); the
         # replacement is the extracted text so the history replays exactly.
         edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup and page chrome", None, text)
-        return Outcome.keep(doc.with_text(text, format="text", title=title, date=date), (edit,))
+        return Outcome.keep(doc.with_text(text, format="text", title=title, date=date, url=url), (edit,))
 
 
-SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract)
+# Reason codes this stage emits.
+REASONS = {
+    "extract:html -> text": "the HTML page was replaced by its main text (trafilatura): markup, "
+                            "navigation and page chrome around the article are gone",
+    "extract:no main text found": "trafilatura found no article text in the page; the document is rejected",
+    "extract:timeout": "extraction took longer than extract.timeout_seconds; the document is rejected",
+    "extract:markup nested too deeply": "the page's markup is too deeply nested to parse; the document is rejected",
+}
+
+SPEC = StageSpec(NAME, VERSION, ExtractConfig, Extract, reasons=REASONS)

@@ -138,4 +138,11 @@ def line_edits(old: str, new: str, reason: str) -> list[Edit]:
     return edits
 
 
-SPEC = StageSpec(NAME, VERSION, FixEncodingConfig, FixEncoding)
+# Reason codes this stage emits: "fix_encoding:<ftfy steps joined by +>", one per changed line.
+REASONS = {
+    "fix_encoding:*": "ftfy repaired the line; the steps are ftfy's names (an encoding name such as "
+                      "sloppy-windows-1252 or utf-8 = mojibake re-decoded, unescape_html, "
+                      "remove_control_chars, fix_c1_controls, normalize = Unicode NFC ...)",
+}
+
+SPEC = StageSpec(NAME, VERSION, FixEncodingConfig, FixEncoding, reasons=REASONS)

@@ -109,9 +109,42 @@ class QualityFilter:
             return f"quality:repetitive | {s.duplicate_line_char_ratio:.2f} of chars repeated"
         return None
 
+    def quality_score(self, s: QualitySignals) -> float:
+        """One number per kept document for ranking and sampling: the mean of five margins in
+        [0, 1], each 0 at its rejection threshold and 1 where typical prose is (>= 25 x min_words
+        words, >= 80 % letters, mean word length >= 2 away from both limits, no bullets, no
+        repeated lines)."""
+        import math
+
+        c = self.config
+
+        def clip(x: float) -> float:
+            return min(1.0, max(0.0, x))
+
+        words = clip(math.log(s.words / c.min_words) / math.log(25)) if c.min_words and s.words else float(s.words > 0)
+        alpha = clip((s.alpha_ratio - c.min_alpha_ratio) / max(0.8 - c.min_alpha_ratio, 1e-9))
+        wl = clip(min(s.mean_word_length - c.min_mean_word_length, c.max_mean_word_length - s.mean_word_length) / 2.0)
+        bullets = clip(1 - s.bullet_line_ratio / c.max_bullet_line_ratio) if c.max_bullet_line_ratio else 1.0
+        dup = clip(1 - s.duplicate_line_char_ratio / c.max_duplicate_line_char_ratio) if c.max_duplicate_line_char_ratio else 1.0
+        return round((words + alpha + wl + bullets + dup) / 5, 4)
+
     def apply(self, doc: Document) -> Outcome:
-        reason = self.decide(score(doc.text))
-        return Outcome.drop(reason) if reason else Outcome.keep(doc)
+        signals = score(doc.text)
+        reason = self.decide(signals)
+        if reason:
+            return Outcome.drop(reason)
+        return Outcome.keep(doc.with_meta(quality_score=f"{self.quality_score(signals):.4f}"))
 
 
-SPEC = StageSpec(NAME, VERSION, QualityConfig, QualityFilter)
+# Reason codes this stage emits (document rejections; the measured value follows " | ").
+REASONS = {
+    "quality:empty": "no text left after the line stages",
+    "quality:too_short": "fewer words than quality.min_words",
+    "quality:too_long": "more words than quality.max_words",
+    "quality:not_prose": "too small a share of letters (tables of numbers, symbols, code)",
+    "quality:word_length": "mean word length outside the range of prose",
+    "quality:list_page": "most lines are bullets: a list or index page, not an article",
+    "quality:repetitive": "too large a share of characters in repeated lines",
+}
+
+SPEC = StageSpec(NAME, VERSION, QualityConfig, QualityFilter, reasons=REASONS)

@@ -5,9 +5,10 @@ Three phases, driven by the engine through the corpus-stage protocol of `Repeate
   1. map: `line_keys(doc, config)` -> a 64-bit key per normalised non-blank line, salted with
      the document's source group (URL host when known, else its input folder or file), so a
      line only counts against documents of the same source;
-  2. global: a `LineCounts` per shard (`add(keys)` once per document, every key counted once
-     per document), `merge`d together, then `repeated(config)` -> the frozenset of keys seen in
-     at least `min_docs` documents;
+  2. global: a `LineCounts` per shard (`add(keys, text)` once per document, every key counted
+     once per distinct document text: exact copies count once, also across shards), `merge`d
+     together, then `repeated(config)` -> the frozenset of keys seen in at least `min_docs`
+     distinct documents;
   3. map: `RepeatedLines(config, repeated).apply(doc)` removes those lines.
 
 A quote shared by a handful of syndicated stories stays: removal needs `min_docs` documents of
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from array import array
 from typing import Iterable, Literal
 from urllib.parse import urlsplit
 
@@ -29,7 +31,7 @@ from pipeline.core.registry import StageSpec
 from pipeline.stages.lines import removal_edits, measure
 
 NAME = "repeated_lines"
-VERSION = "repeated_lines_v1"
+VERSION = "repeated_lines_v2"  # v2: a line counts once per distinct document text (issue 12)
 
 _DIGITS = re.compile(r"\d+")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -106,16 +108,28 @@ class LineCounts:
     `error`: the pruning can make the stage remove fewer lines, never more.
     """
 
-    __slots__ = ("counts", "max_keys", "error")
+    __slots__ = ("counts", "max_keys", "error", "texts")
 
     def __init__(self, max_keys: int = 2_000_000) -> None:
         self.counts: dict[int, int] = {}
         self.max_keys = max_keys
         self.error = 0
+        # the documents counted here by text key (`text_key`) -> their distinct line keys: a copy
+        # of a text already counted adds nothing, and `drop_copies` takes back a copy that an
+        # earlier shard counted too
+        self.texts: dict[int, array] = {}
 
-    def add(self, keys: Iterable[int]) -> None:
+    def add(self, keys: Iterable[int], text: int | None = None) -> None:
+        """Count a document's line keys once. With `text` (its `text_key`), an exact copy of a
+        document text already counted is not counted again: identical documents are the dedup
+        stage's business, and ten copies of one article must not make its lines "site chrome"."""
+        unique = set(keys)
+        if text is not None:
+            if text in self.texts:
+                return
+            self.texts[text] = array("q", unique)
         counts = self.counts
-        for k in set(keys):
+        for k in unique:
             counts[k] = counts.get(k, 0) + 1
         if len(counts) > self.max_keys:
             self._prune()
@@ -145,11 +159,34 @@ class LineCounts:
         self.counts = {k: n for k, n in self.counts.items() if n > floor}
         self.error = max(self.error, floor)
 
+    def drop_copies(self, seen: set[int]) -> None:
+        """Take back the counts of documents whose text is in `seen` (counted by an earlier
+        shard), add the other texts to `seen`, and forget the per-text keys (merged counts
+        do not need them)."""
+        counts = self.counts
+        for text, keys in self.texts.items():
+            if text not in seen:
+                seen.add(text)
+                continue
+            for k in keys:
+                n = counts.get(k)
+                if n is not None:  # pruned keys are under-counted already
+                    if n <= 1:
+                        del counts[k]
+                    else:
+                        counts[k] = n - 1
+        self.texts = {}
+
     def repeated(self, config: RepeatedLinesConfig) -> frozenset[int]:
         return frozenset(k for k, n in self.counts.items() if n >= config.min_docs)
 
     def __len__(self) -> int:
         return len(self.counts)
+
+
+def text_key(doc: Document, config: RepeatedLinesConfig) -> int:
+    """64-bit key of a document's exact text within its source group."""
+    return _key(source_group(doc, config), "\x01" + doc.text)
 
 
 class RepeatedLines:
@@ -190,12 +227,15 @@ class RepeatedLinesPass:
     def observe(self, docs: Iterable[Document]) -> LineCounts:
         counts = LineCounts(self.config.max_keys)
         for doc in docs:
-            counts.add(line_keys(doc, self.config))
+            counts.add(line_keys(doc, self.config), text_key(doc, self.config))
         return counts
 
     def merge(self, observations: Iterable[LineCounts]) -> frozenset[int]:
+        """Observations come in shard order: a text copied across shards counts in the first."""
         total = LineCounts(self.config.max_keys)
+        seen: set[int] = set()  # text keys counted so far: one int per distinct document
         for counts in observations:
+            counts.drop_copies(seen)
             total = total.merge(counts)
         return total.repeated(self.config)
 
@@ -203,4 +243,10 @@ class RepeatedLinesPass:
         return RepeatedLines(self.config, fact).apply(doc)
 
 
-SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus")
+# Reason codes this stage emits.
+REASONS = {
+    "repeated_lines:cross_document": "the line recurs in at least repeated_lines.min_docs documents of "
+                                     "the same source (site chrome, signatures, legal footers)",
+}
+
+SPEC = StageSpec(NAME, VERSION, RepeatedLinesConfig, RepeatedLinesPass, kind="corpus", reasons=REASONS)

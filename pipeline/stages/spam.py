@@ -7,21 +7,25 @@
     (`spam_lexicon`);
   - cta: an imperative / call-to-action shape ("buy ...", "click here", "... now!");
   - offtopic: how little of the line's vocabulary occurs anywhere else in the document;
-  - unsentence: no function words, i.e. keyword soup rather than prose.
-`Spam.apply` removes a line when its score reaches the threshold *and* it carries commercial
-vocabulary: a story about casinos shares its words with the rest of the story and reads as
-prose, so it scores low on offtopic / unsentence and stays.
+  - unsentence: no function words, i.e. keyword soup rather than prose;
+  - pitch: how the line talks to its reader rather than about the story (second person, money
+    amounts, a closing "!" or an opening question, a call to action): shape, not product words.
+`Spam.apply` removes a line when its score reaches the threshold *and* it either carries
+commercial vocabulary or is an off-topic pitch (a link, or money, addressed to the reader in a
+line that shares nothing with the story): spam worded in no list is caught by how it sits on the
+page. A story about casinos shares its words with the rest of the story and reads as prose, so
+it scores low on offtopic / unsentence and stays.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-import re
 
 from pipeline.stages.lines import Line, content_words, find_urls, measure, removal_edits
 from pipeline.stages.spam_lexicon import CTA, commercial, may_contain_spam
@@ -65,6 +69,12 @@ class SpamConfig(BaseModel):
     # this much commercial vocabulary (an advert names its product in its domain; a citation's
     # host is a publisher, not a word of the sentence around it).
     echo_commercial: float = Field(0.8, ge=0)
+    # An off-topic pitch (see `pitch_signals`) counts as this much commercial vocabulary when
+    # it has at least `min_pitch` pitch signals and a link, or one more signal and no link.
+    pitch_commercial: float = Field(0.8, ge=0)
+    min_pitch: int = Field(1, ge=1)
+    # Pitches are short: longer lines are prose, never a pitch.
+    max_pitch_words: int = Field(40, ge=1)
     # Added when a spam concept (not just transaction words) sits in a short, non-prose line
     # whose vocabulary is almost all absent from the document (offtopic >= 0.75): link-less
     # spam ("Préstamo personal al instante sin papeleo").
@@ -80,7 +90,14 @@ class SpamScore:
     concepts: tuple[str, ...]
 
 
-_ORDER = ("link", "commercial", "cta", "offtopic", "unsentence")
+_ORDER = ("link", "commercial", "cta", "offtopic", "unsentence", "pitch")
+# Second-person address in the crawl's languages: function words, like the stop-word list.
+_YOU = frozenset("""
+    you your yours you're youre yourself u ur du dich dir dein deine sie ihr ihre euch vous votre vos
+    tu te toi ton ta tes usted ustedes tú tu tus su sus vosotros voi tuo tua vostro você vocês seu sua
+    jij je jouw uw ty ci twój wy вы вас ваш ваша ты тебя твой
+""".split())
+_MONEY = re.compile(r"[$€£¥₹]\s?\d|\d\s?(?:[$€£¥₹]|%|usd|eur|dollars?|euros?)\b", re.I)
 
 
 _HOST_SPLIT = re.compile(r"[^\w]+|\d+|_")
@@ -110,6 +127,20 @@ def link_echo(ln: Line) -> bool:
     return any(_echo(ln.text[a:b], lw) for a, b in find_urls(ln.text))
 
 
+def pitch_signals(ln: Line) -> tuple[str, ...]:
+    """How the line addresses its reader: 'you', a money amount, a '!' or an opening question."""
+    t = ln.text
+    out = []
+    if any(w in _YOU for w in ln.words):
+        out.append("you")
+    if _MONEY.search(t):
+        out.append("money")
+    q = t.find("?")
+    if "!" in t or 0 <= q < len(t) * 0.6:
+        out.append("exclaim")
+    return tuple(out)
+
+
 def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     t = ln.text
     com, concepts = commercial(t, ln.words)
@@ -121,6 +152,11 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     if has_link and offtopic >= 0.5 and not ln.sentence_like and link_echo(ln):
         com += c.echo_commercial
         concepts = [*concepts, "link_echo"]
+    pitch = pitch_signals(ln) + (("cta",) if cta else ())
+    if (offtopic >= 0.6 and ln.n_words <= c.max_pitch_words and not ln.bullet
+            and len(pitch) >= c.min_pitch + (0 if has_link else 1) and (has_link or "money" in pitch)):
+        com += c.pitch_commercial
+        concepts = [*concepts, "pitch"]
     spam_concept = any(x != "transaction" for x in concepts)
     # (A sentence-shaped advert still gives itself away by a call to action.)
     off_concept = (not has_link and spam_concept and offtopic >= 0.75 and (cta or not ln.sentence_like)
@@ -142,6 +178,7 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
         "cta": cta,
         "offtopic": offtopic >= 0.5,
         "unsentence": unsentence,
+        "pitch": "pitch" in concepts,
     }
     return SpamScore(ln.index, round(max(score, 0.0), 3), com, tuple(k for k in _ORDER if fired[k]), tuple(concepts))
 
@@ -165,6 +202,11 @@ def _any_link_echo(text: str) -> bool:
     return False
 
 
+def _may_pitch(text: str) -> bool:
+    """Cheap document gate for a pitch: a link or a money amount somewhere."""
+    return bool(_MONEY.search(text)) or ("." in text and bool(find_urls(text)))
+
+
 class Spam:
     """Remove lines whose spam score reaches the threshold and that sell something."""
 
@@ -186,13 +228,13 @@ class Spam:
         text = doc.text
         if not text.strip():
             return Outcome.keep(doc)
-        if not may_contain_spam(text) and not _any_link_echo(text):
-            return Outcome.keep(doc)  # no spam concept, call to action or stuffed link anywhere
+        if not may_contain_spam(text) and not _any_link_echo(text) and not _may_pitch(text):
+            return Outcome.keep(doc)  # no spam concept, call to action, stuffed link or pitch anywhere
         lines = measure(text)
         removals = {}
         for s in score_lines(lines, self.config):
             if self.decide(s):
-                family = "+".join(x for x in s.signals if x in ("link", "commercial", "cta")) or "offtopic"
+                family = "+".join(x for x in s.signals if x in ("link", "commercial", "cta", "pitch")) or "offtopic"
                 detail = "+".join(s.signals) + (f" ({','.join(s.concepts)})" if s.concepts else "")
                 removals[s.index] = (f"spam:{family} | {detail}", s.score)
         if not removals:
@@ -201,4 +243,14 @@ class Spam:
         return Outcome.keep(doc.with_text(apply_edits(text, edits)), edits)
 
 
-SPEC = StageSpec(NAME, VERSION, SpamConfig, Spam)
+# Reason codes this stage emits: "spam:<signals joined by +> | <details>", one per removed line.
+REASONS = {
+    "spam:link": "the line carries links (a large share of it is URL or anchor text)",
+    "spam:commercial": "commercial vocabulary from a spam concept (pharmacy, gambling, loans, replicas, essays, crypto ...)",
+    "spam:cta": "call-to-action shape (buy now, click here, order today ...)",
+    "spam:offtopic": "vocabulary unrelated to the rest of the document (keyword soup)",
+    "spam:pitch": "an off-topic line that addresses its reader (you, a money amount, '!', an opening question) "
+                  "with a link or a sum: spam in wording no list holds",
+}
+
+SPEC = StageSpec(NAME, VERSION, SpamConfig, Spam, reasons=REASONS)

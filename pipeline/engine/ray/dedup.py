@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.dedup import DedupConfig, DuplicateRow, KeepInfo, keep_info_table, shingle_hashes, sketches_from_table
 from pipeline.dedup.graph import set_similarity
 from pipeline.dedup.lsh import band_hashes
-from pipeline.dedup.resolve import Arrivals, cluster_edges
+from pipeline.dedup.resolve import Arrivals, ResolveStats, cluster_edges
 from pipeline.io.layout import RunLayout
 
 BAND_SCHEMA = pa.schema([("band", pa.int32()), ("bkey", pa.int64()), ("seq", pa.int64())])
@@ -170,13 +170,13 @@ def group_components(components: Iterable[np.ndarray], max_nodes: int = 20_000) 
     return groups
 
 
-def resolve_group(nodes: NodeData, edges: pa.Table, config: DedupConfig) -> list[DuplicateRow]:
-    """Cluster + keep policy for a group of whole connected components, over its verified
+def resolve_group(nodes: NodeData, edges: pa.Table, config: DedupConfig, stats: ResolveStats | None = None) -> list[DuplicateRow]:
+    """Cluster + keep rule for a group of whole connected components, over its verified
     edges (seq pairs): the rows of a global resolve, as a document's fate depends only on
-    documents joined to it by verified edges."""
+    documents joined to it by verified edges. `stats` receives the resolve steps' counts."""
     assert nodes.arrivals is not None
     a = np.searchsorted(nodes.seqs, edges.column("a").to_numpy())
     b = np.searchsorted(nodes.seqs, edges.column("b").to_numpy())
     texts = dict(zip(nodes.ids, nodes.texts))
     sims = edges.column("similarity").to_numpy()
-    return cluster_edges(nodes.arrivals, nodes.keep, a, b, sims, lambda ids: {i: texts[i] for i in ids}, config)
+    return cluster_edges(nodes.arrivals, nodes.keep, a, b, sims, lambda ids: {i: texts[i] for i in ids}, config, stats)

@@ -14,7 +14,7 @@ Scheduling of the plan:
   4. repartition(keys=["band", "bkey"]) (hash shuffle), then one vectorised group-by per partition
      -> candidate pairs; repartition(keys=["a", "b"]) -> exact verification per partition.
   5. Driver: connected components of the verified edges, then the embedded clustering and keep
-     policy per group of components (`dedup.resolve_group`) -> DuplicateRows.
+     rule per group of components (`dedup.resolve_group`) -> DuplicateRows.
   6. `finish.finish(..., resolved=...)` with the engine's timings and details: corpus/,
      duplicates, rejected, stats, manifest, each written once.
 """
@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from pipeline.dedup import lsh_params
 from pipeline.dedup.graph import connected_components
+from pipeline.dedup.resolve import ResolveStats
 from pipeline.engine import finish
 from pipeline.engine.local import Progress, iter_records, iter_shards
 from pipeline.engine.plan import Plan
@@ -100,7 +101,7 @@ def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict
     # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
     # so the driver's memory stays flat whatever the input size.
     refs, sizes = [], []
-    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes), config.run.shard_size, config.run.shard_bytes):
+    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes):
         refs.append(ray.put(records_to_table(index, seq, batch, resume)))
         sizes.append(len(batch))  # shard sizes map a document's seq back to its shard
     if not refs:
@@ -172,7 +173,17 @@ def _resolve_edges(edges: pa.Table, plan: Plan, layout: RunLayout, summaries: li
     info["largest_component"] = max((len(c) for c in components), default=0)
     index = rd.ShardIndex([s.n_input for s in summaries])
     rows = []
+    counted = dict.fromkeys(_KEEP_COUNTS, 0)
     for group in rd.group_components(components):
         mine = edges.filter(pc.is_in(edges.column("a"), value_set=pa.array(group)))
-        rows.extend(rd.resolve_group(rd.load_nodes(layout, index, group), mine, plan.config.dedup))
+        stats = ResolveStats()
+        rows.extend(rd.resolve_group(rd.load_nodes(layout, index, group), mine, plan.config.dedup, stats))
+        for k in counted:
+            counted[k] += getattr(stats, k)
+    info.update(counted)
     return rows
+
+
+# What the keep decision and the giant-cluster guard counted, summed over the groups (manifest: engine.*)
+_KEEP_COUNTS = ("centre_not_policy_best", "giant_components_split", "giant_kept_pairs_checked",
+                "giant_kept_pairs_over_threshold", "giant_kept_docs_unchecked")

@@ -1,0 +1,211 @@
+"""Train the content model on WCXB dev, report cross-validated figures, write the shipped weights.
+
+    python benchmarks/train_content_model.py [--content outputs/content] [--data ../shared/data]
+                                             [--cv 5] [--out pipeline/stages/content_model.npz]
+
+Training material: the labelled lines of `benchmarks/content_data.py` for WCXB **dev only**
+(whole-page text and trafilatura's output of the same pages), plus each dev page's ground truth
+as a clean document (every line content), so the model also learns what an already clean
+article looks like. WCXB test, AEB and trafilatura-eval are never read here: they are the
+held-out sets of `benchmarks/eval_cleaning.py --content`.
+
+Model: gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, fixed seed), its
+trees exported to plain arrays that `pipeline.stages.content_model` walks in numpy, so the
+package needs no scikit-learn at run time. `--cv` first reports group k-fold figures (folds by
+the page's domain) for choosing the decoder settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import content_data  # noqa: E402
+from benchmarks.content_metrics import token_prf  # noqa: E402
+from pipeline.stages import content_model  # noqa: E402
+from pipeline.stages.content_features import BASE, NAMES, STACK_NAMES, line_features, stack_features  # noqa: E402
+
+SEED = 20261130
+LABEL_CUT = 0.5  # a line is content when at least half of its words are covered by the truth
+
+
+def documents(content: Path, data: Path) -> list[dict]:
+    """WCXB dev as documents: lines, labels, the page's domain (for grouped folds) and truth."""
+    table = content_data.load(content, "wcxb-dev").to_pylist()
+    meta = json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
+    truths = {p["id"]: p["truth"] for p in content_data.wcxb_split(data, "dev")}
+    grouped: dict[tuple, list] = defaultdict(list)
+    for r in table:
+        grouped[(r["page"], r["render"])].append(r)
+    docs = []
+    for (page, render), rows in sorted(grouped.items()):
+        rows.sort(key=lambda r: r["line"])
+        docs.append({"page": page, "render": render, "domain": meta.get(page, {}).get("domain", page),
+                     "type": rows[0]["type"], "lines": [r["text"] for r in rows],
+                     "labels": np.array([r["label"] >= LABEL_CUT for r in rows]), "truth": truths.get(page, "")})
+    for page, truth in sorted(truths.items()):
+        lines = [ln.strip() for ln in truth.splitlines() if ln.strip()]
+        if lines:
+            docs.append({"page": page, "render": "gt", "domain": meta.get(page, {}).get("domain", page),
+                         "type": "", "lines": lines, "labels": np.ones(len(lines), bool), "truth": truth})
+    return docs
+
+
+def matrix(docs: list[dict], cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and owning document of every line (cached: the features are slow)."""
+    if cache is not None and cache.exists():
+        with np.load(cache) as z:
+            if z["X"].shape[1] == len(NAMES) and len(z["y"]) == sum(len(d["lines"]) for d in docs):
+                return z["X"], z["y"], z["owner"]
+    feats = [line_features(d["lines"]) for d in docs]
+    owner = np.concatenate([np.full(len(f), i) for i, f in enumerate(feats)])
+    X, y = np.concatenate(feats), np.concatenate([d["labels"] for d in docs])
+    if cache is not None:
+        np.savez(cache, X=X, y=y, owner=owner)
+    return X, y, owner
+
+
+def stacked(X: np.ndarray, probs: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """First-pass features plus the first pass's probabilities measured over each document."""
+    starts = np.searchsorted(owner, np.arange(owner[-1] + 2))
+    extra = np.concatenate([stack_features(probs[starts[i]:starts[i + 1]]) for i in range(len(starts) - 1)])
+    return np.hstack([X, extra])
+
+
+def fit(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, max_leaf_nodes=31, max_depth=8,
+                                         min_samples_leaf=40, l2_regularization=1.0, random_state=SEED)
+    return clf.fit(X, y, sample_weight=weights)
+
+
+def doc_weights(owner: np.ndarray, docs: list[dict], article_weight: float = 1.0) -> np.ndarray:
+    """A long page weighs less per line (a 900-line page of menus must not outvote ten
+    articles); article pages and clean texts weigh `article_weight` times more: this is a news
+    pipeline, and product or listing pages label short lines as content far more often."""
+    sizes = np.bincount(owner)
+    w = 1.0 / np.sqrt(sizes[owner])
+    newsy = np.array([d["type"] == "article" or d["render"] == "gt" for d in docs])
+    w = w * np.where(newsy[owner], article_weight, 1.0)
+    return w * (len(w) / w.sum())
+
+
+def evaluate(docs: list[dict], probs: list[np.ndarray], settings: dict) -> dict:
+    """Macro token P/R/F1 per render of the lines the decoder keeps."""
+    out: dict = {}
+    for render in ("page", "traf", "gt"):
+        rows = []
+        for d, p in zip(docs, probs):
+            if d["render"] != render:
+                continue
+            keep = content_model.decide(p, **settings)
+            kept = "\n".join(ln for ln, k in zip(d["lines"], keep) if k)
+            rows.append(token_prf(kept, d["truth"]))
+        if rows:
+            out[render] = {k: float(np.mean([r[k] for r in rows])) for k in ("precision", "recall", "f1")}
+    return out
+
+
+def out_of_fold(X: np.ndarray, y: np.ndarray, owner: np.ndarray, docs: list[dict], folds: int,
+                weights: np.ndarray) -> np.ndarray:
+    """Each line's content probability from a model that never saw its page's domain."""
+    from sklearn.model_selection import GroupKFold
+
+    groups = np.array([docs[i]["domain"] for i in owner])
+    probs = np.zeros(len(y))
+    w = weights
+    for k, (tr, te) in enumerate(GroupKFold(folds).split(X, y, groups)):
+        clf = fit(X[tr], y[tr], w[tr])
+        probs[te] = clf.predict_proba(X[te])[:, 1]
+        print(f"fold {k}: line accuracy {np.mean((probs[te] >= 0.5) == y[te]):.3f}", flush=True)
+    return probs
+
+
+def grid_report(docs: list[dict], probs: np.ndarray, owner: np.ndarray, grid: list[dict]) -> list[tuple[dict, dict]]:
+    """Token figures of each decoder setting on the out-of-fold probabilities."""
+    starts = np.searchsorted(owner, np.arange(len(docs) + 1))
+    per_doc = [probs[starts[i]:starts[i + 1]] for i in range(len(docs))]
+    results = []
+    for s in grid:
+        results.append((s, evaluate(docs, per_doc, s)))
+        r = results[-1][1]
+        print(json.dumps(s), " ".join(f"{k} F1 {v['f1']:.3f} P {v['precision']:.3f} R {v['recall']:.3f}"
+                                       for k, v in r.items()), flush=True)
+    return results
+
+
+def export(first, second, line, path: Path) -> None:
+    """Write the fitted trees of each pass as flat arrays (see `content_model.Trees`)."""
+    arrays = {}
+    for prefix, clf in (("first_", first), ("second_", second), ("line_", line)):
+        if clf is None:
+            continue
+        nodes = [pred[0].nodes for pred in clf._predictors]
+        arrays.update(content_model.tree_arrays(nodes, float(clf._baseline_prediction.ravel()[0]), prefix))
+    np.savez_compressed(path, names=np.array(NAMES + STACK_NAMES), **arrays)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--content", type=Path, default=content_data.DEFAULT_OUT)
+    ap.add_argument("--data", type=Path, default=content_data.DEFAULT_DATA)
+    ap.add_argument("--cv", type=int, default=3, help="group k-fold folds (the second pass trains on out-of-fold first-pass probabilities)")
+    ap.add_argument("--cv-only", action="store_true", help="stop after the cross-validated figures")
+    ap.add_argument("--passes", type=int, choices=(1, 2), default=1,
+                    help="1: one model over the line features; 2: plus a second pass over the first's scores")
+    ap.add_argument("--article-weight", type=float, default=3.0,
+                    help="weight of article pages and clean texts against other page types")
+    ap.add_argument("--out", type=Path, default=Path(content_model.__file__).with_name("content_model.npz"))
+    args = ap.parse_args(argv)
+    if not (args.data / "wcxb").is_dir():
+        print(f"evaluation data not found at {args.data}; pass --data", file=sys.stderr)
+        return 2
+    docs = documents(args.content, args.data)
+    print(f"{len(docs)} documents, {sum(len(d['lines']) for d in docs)} lines", flush=True)
+    X, y, owner = matrix(docs, args.content / "dev-features.npz")
+    weights = doc_weights(owner, docs, args.article_weight)
+    grid = [{"threshold": t, "outside_threshold": o} for t in (0.2, 0.3, 0.4, 0.5) for o in (t, 0.5, 0.7, 0.8) if o >= t]
+    if args.passes == 1 and not args.cv_only:
+        first = fit(X, y, weights)
+        line = fit(X[:, :len(BASE)], y, weights)  # the line's own shape, no neighbours
+        export(first, None, line, args.out)
+        return _check(args.out, first, X)
+    oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}.npy"
+    probs = np.load(oof) if oof.exists() and len(np.load(oof)) == len(y) else out_of_fold(X, y, owner, docs, args.cv, weights)
+    np.save(oof, probs)
+    if args.cv_only:
+        print("first pass:")
+        grid_report(docs, probs, owner, grid)
+        X2 = stacked(X, probs, owner)
+        probs2 = out_of_fold(X2, y, owner, docs, args.cv, weights)
+        np.save(args.content / f"oof2-{args.cv}.npy", probs2)
+        print("second pass (stacked):")
+        grid_report(docs, probs2, owner, grid)
+        return 0
+    # The second pass learns from out-of-fold first-pass probabilities: those of a model that
+    # had not seen the page, as at run time.
+    first = fit(X, y, weights)
+    second = fit(stacked(X, probs, owner), y, weights)
+    export(first, second, fit(X[:, :len(BASE)], y, weights), args.out)
+    return _check(args.out, first, X)
+
+
+def _check(path: Path, first, X: np.ndarray) -> int:
+    """The numpy tree walk must give scikit-learn's probabilities."""
+    check = content_model.ContentModel.load(path).first.predict(X[:5000])
+    agree = np.abs(check - first.predict_proba(X[:5000])[:, 1]).max()
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB); max |numpy - sklearn| {agree:.2e}")
+    return 0 if agree < 1e-4 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Options shared by the commands, so each means the same everywhere.
+
+Commands that write a folder (`run`, `dedup`) take `out_options`: `--out/-o OUT` (required),
+`--overwrite` (replace only what the pipeline itself wrote; refused if OUT holds anything else),
+`--quiet/-q` (count: -q hides progress and keeps the summary line, -q -q prints nothing),
+`--workers/-w N`; `run` also takes `--resume`, which `--overwrite` excludes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _exclusive(ctx: click.Context, param: click.Parameter, value):
+    """--overwrite and --resume contradict each other: refuse the pair."""
+    if value and param.name in ("overwrite", "resume"):
+        other = "resume" if param.name == "overwrite" else "overwrite"
+        if ctx.params.get(other):
+            raise click.UsageError("--overwrite and --resume exclude each other: --resume continues OUT, --overwrite replaces it")
+    return value
+
+
+def out_options(resume: bool = False, workers_help: str = "Worker processes (overrides run.workers)."):
+    def deco(fn):
+        opts = [
+            click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+            click.option("--overwrite", is_flag=True, callback=_exclusive,
+                         help="Replace a previous run in OUT (only files this pipeline writes; refused if OUT holds others)."),
+        ]
+        if resume:
+            opts.append(click.option("--resume", is_flag=True, callback=_exclusive,
+                                     help="Continue a killed run in OUT, skipping completed shards (not with --overwrite)."))
+        opts += [
+            click.option("--quiet", "-q", count=True, help="-q: no progress bars, keep the summary line; -q -q: print nothing."),
+            click.option("--workers", "-w", type=click.IntRange(1, 256), help=workers_help),
+        ]
+        for opt in reversed(opts):
+            fn = opt(fn)
+        return fn
+
+    return deco
+
+
+config_option = click.option(
+    "--config", "-c", "config_path", metavar="NAME|FILE",
+    help="A shipped config by name (default, news: see `pipeline config list`) or a YAML file. Default: built-in defaults.",
+)

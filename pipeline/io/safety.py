@@ -1,0 +1,294 @@
+"""Input and output safety: strings that can always be written, unique ids, folder walking that
+loses nothing, refusing inputs that would hang a run, and a lock on the output folder.
+
+Everything that can go wrong with one file becomes a row (an `InputFile` of kind "error", read
+as one rejected row); what makes the whole run impossible is an `InputError`/`OutputError`
+raised before any work starts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pipeline.errors import InputError, OutputError
+from pipeline.io.layout import RunLayout
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_str(s: str | None) -> str | None:
+    """A string that can be encoded as UTF-8: lone surrogates (JSON escapes such as "\\udfff")
+    become U+FFFD. None stays None."""
+    if s is None:
+        return None
+    if not isinstance(s, str):
+        s = str(s)
+    if not _SURROGATES.search(s):
+        return s
+    return _SURROGATES.sub("\ufffd", s)
+
+
+_META_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_meta(s: str | None) -> str | None:
+    """A metadata value (url, title, date) sanitised like text: writable as UTF-8 and without
+    control characters (a NUL or a terminal escape in a title would garble `pipeline diff`)."""
+    s = clean_str(s)
+    if s is None or not _META_CONTROLS.search(s):
+        return s
+    return _META_CONTROLS.sub("", s)
+
+
+def display_path(p: str | os.PathLike) -> str:
+    """A path as text that can be written anywhere: bytes of a file name that are not UTF-8
+    (surrogate-escaped by Python) are shown as `\\xe9`, so two such names stay distinct."""
+    s = os.fspath(p)
+    if not _SURROGATES.search(s):
+        return s
+    try:
+        return os.fsencode(s).decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        return clean_str(s) or ""
+
+
+def sanitize_record(rec):
+    """A RawDocument or ReadFailure whose string fields (id, source, url, title, date, reason)
+    are all writable as UTF-8. The document body is left alone (decode handles it)."""
+    from pipeline.core.document import RawDocument
+
+    if isinstance(rec, RawDocument):
+        fields = {
+            "id": display_path(rec.id) if _SURROGATES.search(rec.id) else rec.id,
+            "source": display_path(rec.source),
+            "url": clean_meta(rec.url),
+            "title": clean_meta(rec.title),
+            "date": clean_meta(rec.date),
+            "charset_hint": clean_str(rec.charset_hint),
+        }
+        if all(getattr(rec, k) == v for k, v in fields.items()):
+            return rec
+        return RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, **fields})
+    clean = (display_path(rec.id), display_path(rec.source), clean_str(rec.reason))
+    if clean == (rec.id, rec.source, rec.reason):
+        return rec
+    return type(rec)(*clean)
+
+
+def unique_ids(records: Iterable) -> Iterator:
+    """Records with ids made unique over the whole run: a repeated id gets '#2', '#3'..., and a
+    generated suffix never collides with an id that is really in the input (`x`, `x`, `x#2`
+    gives `x`, `x#2`, `x#2#2`)."""
+    from pipeline.core.document import RawDocument
+
+    taken: set[str] = set()
+    next_n: dict[str, int] = {}
+    for rec in records:
+        rec_id = rec.id
+        if rec_id in taken:
+            n = next_n.get(rec_id, 2)
+            while f"{rec_id}#{n}" in taken:
+                n += 1
+            next_n[rec_id] = n + 1
+            new_id = f"{rec_id}#{n}"
+            rec = (
+                RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
+                if isinstance(rec, RawDocument)
+                else type(rec)(new_id, rec.source, rec.reason)
+            )
+        taken.add(rec.id)
+        yield rec
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking input folders
+
+
+def special_kind(mode: int) -> str | None:
+    """'fifo', 'socket', 'device' for files that would block or never end when read."""
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return None
+
+
+def check_input_arg(p: Path) -> None:
+    """Refuse, before any work, an input argument that is missing, unreadable, or a FIFO,
+    socket or device (opening a FIFO blocks forever; /dev/zero never ends)."""
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise InputError(f"{display_path(p)}: no such file or folder") from None
+    except OSError as exc:
+        raise InputError(f"{display_path(p)}: cannot read ({exc.strerror})") from None
+    kind = special_kind(st.st_mode)
+    if kind:
+        raise InputError(f"{display_path(p)}: is a {kind}, not a file or folder; give a regular file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{display_path(p)}: permission denied")
+
+
+def walk_files(root: Path) -> Iterator[tuple[Path, str | None]]:
+    """(path, problem) for every non-hidden entry below `root`, sorted, following symlinks to
+    folders once (a link back into an enclosing folder is reported, not followed). `problem` is
+    None for a regular file, else why it cannot be read (unreadable folder, FIFO, broken link,
+    symlink loop): the caller turns it into one rejected row, so nothing disappears silently."""
+    try:
+        root_st = os.stat(root)
+    except OSError:
+        return
+    yield from _walk(root, ((root_st.st_dev, root_st.st_ino),))
+
+
+def _walk(folder: Path, ancestors: tuple[tuple[int, int], ...]) -> Iterator[tuple[Path, str | None]]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield folder, f"read:cannot read folder ({exc.strerror or type(exc).__name__})"
+        return
+    for e in entries:
+        if e.name.startswith("."):
+            continue
+        path = Path(e.path)
+        try:
+            st = os.stat(path)  # follows symlinks
+        except OSError as exc:
+            what = "broken symlink" if e.is_symlink() else "cannot stat"
+            yield path, f"read:{what} ({exc.strerror or type(exc).__name__})"
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            ident = (st.st_dev, st.st_ino)
+            if ident in ancestors:
+                yield path, "read:symlink loop (links to an enclosing folder), not followed"
+                continue
+            yield from _walk(path, ancestors + (ident,))
+        elif stat.S_ISREG(st.st_mode):
+            yield path, None
+        else:
+            yield path, f"read:not a regular file ({special_kind(st.st_mode) or 'special file'}), not opened"
+
+
+# ---------------------------------------------------------------------------------------------
+# The output folder
+
+
+def check_out_vs_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
+    """Refuse an OUT inside an input folder (the run would read its own output, and --overwrite
+    would delete results that are also inputs) and an input inside OUT."""
+    o = Path(os.path.realpath(out))
+    for arg in inputs:
+        i = Path(os.path.realpath(arg))
+        if o == i or i in o.parents:
+            raise OutputError(
+                f"{display_path(out)}: output folder is inside the input {display_path(arg)}; choose an --out outside it"
+            )
+        if o in i.parents:
+            raise OutputError(
+                f"{display_path(arg)}: input is inside the output folder {display_path(out)}; choose another --out"
+            )
+
+
+class OutLock:
+    """An exclusive lock on OUT for the whole run (filelock: an OS lock released when the process
+    dies, even by kill -9), so two runs never write into one OUT."""
+
+    def __init__(self, layout: RunLayout) -> None:
+        self.out, self.path = layout.out, layout.lock
+        self._lock = None
+
+    def __enter__(self) -> "OutLock":
+        from filelock import FileLock, Timeout
+
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{display_path(self.out)}: cannot create output folder ({exc.strerror})") from None
+        lock = FileLock(str(self.path), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise OutputError(
+                f"{display_path(self.out)}: another run is writing to this output folder; wait for it to finish or choose another --out"
+            ) from None
+        except OSError as exc:
+            raise OutputError(f"{display_path(self.out)}: cannot lock the output folder ({exc.strerror})") from None
+        self._lock = lock
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def check_run_paths(out: Path, inputs: list, config) -> None:
+    """Checks on OUT and the config's folders that must fail before any work, not after the
+    whole map phase."""
+    check_out_vs_inputs(out, inputs)
+    tmp = getattr(getattr(config, "dedup", None), "tmp_dir", None)
+    if tmp:
+        t = Path(tmp)
+        if not t.is_dir():
+            raise OutputError(f"dedup.tmp_dir {display_path(t)}: no such folder; create it or leave the key out")
+        if not os.access(t, os.W_OK | os.X_OK):
+            raise OutputError(f"dedup.tmp_dir {display_path(t)}: not writable; choose a writable folder")
+
+
+def size_mtime(p: Path) -> list[int]:
+    """Size and mtime of an input for the --resume identity (0, 0 when it cannot be stat'ed:
+    that file is a rejected row anyway)."""
+    try:
+        st = os.stat(p)
+    except OSError:
+        return [0, 0]
+    return [st.st_size, st.st_mtime_ns]
+
+
+def describe_os_error(exc: OSError) -> str:
+    import errno
+
+    where = display_path(exc.filename) if exc.filename else "output"
+    what = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOSPC or exc.errno == getattr(errno, "EDQUOT", -1):
+        return f"{where}: disk full ({what}); free space, then rerun with --resume"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}: cannot write ({what}); make the output folder writable or choose another --out"
+    return f"{where}: {what}"
+
+
+@contextmanager
+def operational_errors(layout: RunLayout, resume: bool) -> Iterator[None]:
+    """Operational failures during a run become one OutputError line that says what to do:
+    disk full, unwritable folders, and (with --resume) any corrupt or missing file in _work."""
+    import json
+    import pickle
+
+    import pyarrow as pa
+
+    try:
+        yield
+    except (InputError, OutputError):
+        raise
+    except OSError as exc:
+        if resume and exc.errno not in (28,):
+            raise OutputError(
+                f"{display_path(layout.work)}: cannot use the interrupted run's work files ({describe_os_error(exc)}); "
+                "rerun with --overwrite to start again"
+            ) from None
+        raise OutputError(describe_os_error(exc)) from None
+    except (json.JSONDecodeError, pa.ArrowException, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as exc:
+        if not resume:
+            raise
+        raise OutputError(
+            f"{display_path(layout.work)}: a work file of the interrupted run is corrupt or missing "
+            f"({type(exc).__name__}: {str(exc)[:150]}); rerun with --overwrite to start again"
+        ) from None

@@ -1,0 +1,131 @@
+"""The content model: two passes of gradient-boosted trees over line features, walked in numpy,
+then a decision over the whole document.
+
+The first pass scores each line from its shape and its neighbours' (`content_features.NAMES`);
+the second pass sees the same features plus the first pass's probabilities measured over the
+page (`STACK_NAMES`: the neighbourhood's content share, the page's main block), so a line is
+judged by the run it sits in. `ContentModel.predict(features)` gives each line's probability of
+being content (pure, no threshold); `decide` applies the thresholds, a stricter one outside the
+page's main block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.stages.content_features import BASE, main_span, stack_features
+
+WEIGHTS = Path(__file__).with_name("content_model.npz")
+_CJK = BASE.index("cjk_share")
+_FIELDS = ("feature", "threshold", "left", "right", "leaf", "value")
+
+
+@dataclass(frozen=True)
+class Trees:
+    """Flat arrays of fitted trees: per tree and node the split feature and threshold, the
+    children, whether it is a leaf and the leaf value (benchmarks/train_content_model.py)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    baseline: float
+    depth: int
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str) -> "Trees":
+        return cls(feature=z[f"{prefix}feature"].astype(np.intp), threshold=z[f"{prefix}threshold"],
+                   left=z[f"{prefix}left"].astype(np.intp), right=z[f"{prefix}right"].astype(np.intp),
+                   leaf=z[f"{prefix}leaf"], value=z[f"{prefix}value"], baseline=float(z[f"{prefix}baseline"]),
+                   depth=int(z[f"{prefix}depth"]))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class (content) for each row."""
+        n = len(X)
+        if n == 0:
+            return np.zeros(0, dtype=np.float32)
+        trees = np.arange(self.feature.shape[0])[None, :]
+        rows = np.arange(n)[:, None]
+        node = np.zeros((n, self.feature.shape[0]), dtype=np.intp)
+        for _ in range(self.depth):
+            go_left = X[rows, self.feature[trees, node]] <= self.threshold[trees, node]
+            step = np.where(go_left, self.left[trees, node], self.right[trees, node])
+            node = np.where(self.leaf[trees, node], node, step)
+        raw = self.baseline + self.value[trees, node].sum(axis=1)
+        return (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
+
+
+def tree_arrays(nodes_per_tree: list, baseline: float, prefix: str) -> dict[str, np.ndarray]:
+    """scikit-learn's HistGradientBoosting predictor nodes -> the flat arrays `Trees` reads."""
+    size = max(len(t) for t in nodes_per_tree)
+    dtypes = {"feature": np.int16, "threshold": np.float32, "left": np.int16, "right": np.int16,
+              "leaf": np.bool_, "value": np.float32}
+    source = {"feature": "feature_idx", "threshold": "num_threshold", "left": "left", "right": "right",
+              "leaf": "is_leaf", "value": "value"}
+    out = {f"{prefix}{k}": np.zeros((len(nodes_per_tree), size), dtype=dt) for k, dt in dtypes.items()}
+    for t, nodes in enumerate(nodes_per_tree):
+        for k in _FIELDS:
+            out[f"{prefix}{k}"][t, :len(nodes)] = nodes[source[k]]
+    out[f"{prefix}baseline"] = np.float32(baseline)
+    out[f"{prefix}depth"] = np.int16(max(int(nodes["depth"].max()) for nodes in nodes_per_tree))
+    return out
+
+
+@dataclass(frozen=True)
+class ContentModel:
+    """`first`: trees over all line features (shape + neighbourhood + position); `line`: trees
+    over the line's own shape only (`content_features.BASE`), so that a line shaped like chrome
+    ("Comments", "Subscribe now", "👍 494") goes even where its neighbours are all article;
+    `second` (optional): a pass over the first's scores measured over the page."""
+
+    first: Trees
+    second: Trees | None = None
+    line: Trees | None = None
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS) -> "ContentModel":
+        with np.load(path) as z:
+            optional = {name: Trees.from_arrays(z, f"{name}_") for name in ("second", "line")
+                        if f"{name}_feature" in z.files}
+            return cls(first=Trees.from_arrays(z, "first_"), **optional)
+
+    def predict_line(self, X: np.ndarray) -> np.ndarray | None:
+        """Content probability of each line from its own shape alone (None without those trees).
+        Lines mostly in a script written without spaces get 1: their "words" are whole runs of
+        characters, a shape the (mostly European-language) training pages hardly hold, and on
+        its own, without neighbours, the line's shape then says nothing reliable."""
+        if self.line is None:
+            return None
+        p = self.line.predict(X[:, :len(BASE)])
+        p[X[:, _CJK] >= 0.2] = 1.0
+        return p
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Probability that each line (a row of `content_features.NAMES`) is content."""
+        p = self.first.predict(X)
+        if self.second is None or len(X) == 0:
+            return p
+        return self.second.predict(np.hstack([X, stack_features(p)]))
+
+
+def decide(probs: np.ndarray, threshold: float = 0.3, outside_threshold: float = 0.7,
+           block_base: float = 0.3, line_probs: np.ndarray | None = None,
+           line_threshold: float = 0.25) -> np.ndarray:
+    """Keep mask over the whole page: the main block is the run of lines with the largest total
+    (p - block_base); inside it a line stays at p >= threshold, before or after it (where menus,
+    related headlines and footers sit) only at p >= outside_threshold; and anywhere a line whose
+    own shape alone scores below `line_threshold` goes."""
+    if len(probs) == 0:
+        return np.zeros(0, dtype=bool)
+    start, end = main_span(probs, block_base)
+    inside = np.zeros(len(probs), dtype=bool)
+    inside[start:end] = True
+    keep = np.where(inside, probs >= threshold, probs >= outside_threshold)
+    if line_probs is not None:
+        keep &= line_probs >= line_threshold
+    return keep
