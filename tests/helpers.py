@@ -136,3 +136,45 @@ def write_marked_inputs(folder: Path, samples: Path) -> Path:
     for i, body in enumerate(bodies):
         (folder / f"020_marked_{i}.txt").write_text(f"{body}\n[[sponsored]] The committee will publish its full report on the matter next spring, number {i}.\n\n{body}\n", encoding="utf-8")
     return folder
+
+
+class LoseDocumentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lose: str = "lose_me"  # this document...
+    into: str = "keep_me"  # ...leaves the stage under this other document's id
+
+
+class LoseDocument:
+    """A faulty stage: it hands one document on under another document's id, so one input id
+    vanishes and another appears twice — what a buggy stage that loses a document looks like
+    to the accounting check."""
+
+    name = "lose_document"
+    version = "lose_document_v1"
+
+    def __init__(self, config: LoseDocumentConfig | None = None) -> None:
+        self.config = config or LoseDocumentConfig()
+
+    def apply(self, doc: Document) -> Outcome:
+        return Outcome.keep(replace(doc, id=self.config.into) if doc.id == self.config.lose else doc)
+
+
+LOSE_DOCUMENT = StageSpec("lose_document", "lose_document_v1", LoseDocumentConfig, LoseDocument)
+
+
+def with_lost_document() -> Registry:
+    """The pipeline's stages plus the faulty one after quality."""
+    return default_registry().with_stage(LOSE_DOCUMENT, after="quality")
+
+
+def write_articles(folder: Path, names: list[str]) -> Path:
+    """One distinct, clean news article per name (name.txt): none is rejected or a duplicate."""
+    folder.mkdir(parents=True, exist_ok=True)
+    topics = ["harbour ferry timetable", "river path saplings", "library opening hours", "school bus routes",
+              "market square repairs", "tram depot extension", "bridge weight limit", "museum roof appeal"]
+    for k, name in enumerate(names):
+        topic = topics[k % len(topics)]
+        body = " ".join(f"The council met on day {w} to discuss the {topic} and agreed on item {w * 7 + k} after a long debate." for w in range(1, 9))
+        (folder / f"{name}.txt").write_text(f"{body}\n\nResidents of ward {k} asked about the {topic} again.\n", encoding="utf-8")
+    return folder

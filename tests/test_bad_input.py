@@ -4,6 +4,11 @@ error before work starts; never a traceback, a hang or a lost document."""
 import gzip
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,6 +17,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.engine.run import run
+from tests.conftest import ROOT, absent
 from tests.helpers import rejected_by_id, warc_bytes
 
 GOOD = "The river authority said on Monday that water levels had fallen for a third week in a row. " * 4
@@ -127,13 +133,30 @@ def test_duplicate_ids_across_inputs_stay_distinct(tmp_path):
     assert m["accounting"]["unique_ids"] == 2
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_path_is_an_error_before_work(tmp_path):
-    p = tmp_path / "secret.txt"
-    p.write_text(GOOD)
-    p.chmod(0)
-    r = CliRunner().invoke(main, ["run", str(p), "--out", str(tmp_path / "o")])
-    assert r.exit_code != 0 and "permission denied" in r.output
+def test_unreadable_path_is_an_error_before_work():
+    """A file its user may not read. Root reads any file, so as root (CI) the run is a real
+    unprivileged user (nobody, through setpriv): the kernel enforces the condition either way."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip(absent("setpriv (util-linux)", "needed to drop root for this test"))
+        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    with tempfile.TemporaryDirectory(prefix="newsclean-unreadable-") as tmp:
+        d = Path(tmp)
+        d.chmod(0o777)  # nobody may create OUT here; only the file itself is unreadable
+        p = d / "secret.txt"
+        p.write_text(GOOD)
+        p.chmod(0)
+        env = {**os.environ, "HOME": tmp, "NUMBA_CACHE_DIR": tmp, "PYTHONPATH": str(ROOT)}
+        r = subprocess.run([*prefix, sys.executable, "-m", "pipeline.cli", "run", str(p), "--out", str(d / "o")],
+                           capture_output=True, text=True, env=env, cwd=tmp, timeout=120)
+        assert r.returncode != 0, r.stderr[-2000:]
+        # click's own check of INPUTS ("... is not readable") or the reader's ("permission denied")
+        message = r.stderr.lower()
+        assert str(p) in r.stderr and ("not readable" in message or "permission denied" in message), r.stderr[-2000:]
+        assert "Traceback" not in r.stderr
+        assert not (d / "o").exists()
 
 
 def test_unknown_file_type_in_folder_is_a_rejected_row(tmp_path):

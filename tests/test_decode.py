@@ -31,6 +31,39 @@ def test_bom_wins_and_is_recorded():
     assert out.doc.meta["charset_via"] == "bom"
 
 
+BOMS = [
+    (codecs.BOM_UTF8, "utf-8", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+]
+
+
+@pytest.mark.parametrize("bom, codec, charset", BOMS, ids=[b[1] for b in BOMS])
+@pytest.mark.parametrize("text", [TEXT_FR, TEXT_RU, TEXT_JA, "plain ASCII news"], ids=["fr", "ru", "ja", "ascii"])
+def test_every_bom_is_used_and_stripped(bom, codec, charset, text):
+    """Each byte-order mark decides the codec, is recorded, and never reaches the text (U+FEFF)."""
+    out = decode(bom + text.encode(codec))
+    assert out.doc is not None, out.reason
+    assert out.doc.text == text and not out.doc.text.startswith("\ufeff")
+    assert (out.doc.meta["charset"], out.doc.meta["charset_via"]) == (charset, "bom")
+
+
+@pytest.mark.parametrize("bom, codec, charset", BOMS, ids=[b[1] for b in BOMS])
+def test_bom_beats_a_contradicting_declaration(bom, codec, charset):
+    html = f'<html><head><meta charset="windows-1251"></head><body><p>{TEXT_FR}</p></body></html>'
+    out = decode(bom + html.encode(codec), format="html")
+    assert out.doc is not None and TEXT_FR in out.doc.text and "\ufeff" not in out.doc.text
+    assert out.doc.meta["charset_via"] == "bom"
+
+
+@pytest.mark.parametrize("data", [codecs.BOM_UTF16_LE + b"a\x00b", codecs.BOM_UTF32_BE + b"\x00\x00\x00a\x00"])
+def test_truncated_text_after_a_bom_is_rejected(data):
+    out = decode(data)
+    assert out.doc is None and out.reason == "undecodable:bad bytes after a byte-order mark"
+
+
 def test_declared_charset_used_for_html():
     html = '<html><head><meta charset="windows-1251"></head><body><p>' + TEXT_RU + "</p></body></html>"
     out = decode(html.encode("cp1251"), format="html")

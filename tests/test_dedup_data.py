@@ -1,4 +1,5 @@
-"""Dedup on the shared real data sets (skipped with a reason when /work/shared is absent)."""
+"""Dedup on the shared real data sets (../shared/data through the `shared_data` fixture: skipped
+with a reason when absent, a failure under NEWSCLEAN_REQUIRE_ALL=1)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ import pytest
 
 from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, sketch
 
-SHARED = Path("/work/shared")
-NEWS = SHARED / "data" / "corpus-news-en"
-CLOUGH = SHARED / "data" / "clough-stevenson-plagiarism"
-# the same-event seed stories ship with the repo in samples/ (identical to /work/shared/seeds)
-SEEDS = Path(__file__).parents[1] / "samples"
+from tests.conftest import SAMPLES as SEEDS  # the same-event seed stories ship with the repo
+from tests.conftest import data_path
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
 
@@ -25,7 +24,6 @@ def resolve(items, cfg, keep=None, batch=2000):
     return find_duplicates_with_stats(sk, keep, lambda ids: {i: docs[i] for i in ids}, cfg)
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="samples/ (seed stories) not available")
 def test_same_event_stories_from_different_outlets_not_merged():
     items = [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in sorted(SEEDS.glob("00[0-4]_*.txt"))]  # the five seeds, not the planted copy
     assert len(items) >= 2
@@ -42,8 +40,8 @@ def _read(p: Path) -> str:
         return b.decode("cp1252")  # 17 files are cp1252 (see PROVENANCE.md)
 
 
-@pytest.mark.skipif(not CLOUGH.is_dir(), reason="/work/shared/data/clough-stevenson-plagiarism not available")
-def test_clough_stevenson_containment_flags_cut_never_non():
+def test_clough_stevenson_containment_flags_cut_never_non(shared_data):
+    CLOUGH = data_path("clough-stevenson-plagiarism")
     labels = {r["File"][:-4]: (r["Task"], r["Category"]) for r in csv.DictReader(open(CLOUGH / "file_information.csv"))}
     docs = {f: _read(CLOUGH / f"{f}.txt") for f in labels}
     for t in "abcde":
@@ -61,9 +59,10 @@ def test_clough_stevenson_containment_flags_cut_never_non():
 
 
 @pytest.mark.slow  # loads all 72 MB of news (~25 s wall on a busy 2-core box)
-@pytest.mark.skipif(not NEWS.is_dir(), reason="/work/shared/data/corpus-news-en not available")
-def test_planted_news_benchmark_recall_and_precision():
+def test_planted_news_benchmark_recall_and_precision(shared_data):
     import news_corpus
+
+    NEWS = data_path("corpus-news-en")
 
     docs, planted = news_corpus.build(str(NEWS), n_copies=800, limit=6000)
     items = [(i, t) for i, t, _ in docs]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.dedup import DedupConfig, shingles, sketch
+from tests.conftest import absent
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "dedup"
@@ -27,7 +28,7 @@ def test_pipeline_never_imports_datasketch_and_it_is_an_extra():
 
 
 def test_default_signatures_and_index_signatures_equal_datasketch(tmp_path):
-    datasketch = pytest.importorskip("datasketch")
+    datasketch = pytest.importorskip("datasketch", reason=absent("datasketch", "a test extra"))
     cfg = DedupConfig()  # 128 perms, seed 1, word 5-grams, affine32
     sk = sketch([(str(k), t) for k, t in enumerate(TEXTS)], cfg)
     from pipeline.dedup.index import load_index, write_index

@@ -6,7 +6,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, absent
 
 SEEDS = sorted(p.stem for p in SAMPLES.glob("00[0-4]_*.txt"))
 
@@ -92,12 +92,12 @@ def test_corpus_loads_in_other_readers(samples_run):
 
     t = ds.dataset(samples_run / "corpus", format="parquet").to_table()
     assert t.schema.field("id").type == "string" and t.num_rows >= 8
-    duckdb = pytest.importorskip("duckdb", reason="duckdb not installed")
+    duckdb = pytest.importorskip("duckdb", reason=absent("duckdb", "a test extra"))
     n = duckdb.sql(f"select count(*) from read_parquet('{samples_run / 'corpus'}/*.parquet')").fetchall()[0][0]
     assert n == t.num_rows
-    pd = pytest.importorskip("pandas", reason="pandas not installed")
+    pd = pytest.importorskip("pandas", reason=absent("pandas", "a test extra"))
     assert len(pd.read_parquet(samples_run / "corpus")) == t.num_rows
-    pl = pytest.importorskip("polars", reason="polars not installed")
+    pl = pytest.importorskip("polars", reason=absent("polars", "a test extra"))
     df = pl.read_parquet(str(samples_run / "corpus" / "*.parquet"))
     assert df.height == t.num_rows and df["text"].str.len_chars().min() > 0
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.report.html import write_report
-from tests.conftest import ROOT
+from tests.conftest import ROOT, data_path
 from tests.test_report_browser import chromium, dump_dom, one, png_distinct_bytes, screenshot  # noqa: F401  (fixture)
 from tests.test_report_support import edited_run  # noqa: F401  (fixture)
 
@@ -63,13 +63,11 @@ def keep(png: Path, name: str) -> Path:
 
 
 @pytest.mark.slow
-def test_aeb_report_is_small_and_clickable(shared_data, chromium, tmp_path):
+def test_aeb_report_is_small_and_clickable(chromium, tmp_path):
     from pipeline.engine.run import run
     from pipeline.config import load_config
 
-    pages = shared_data / "scrapinghub-aeb" / "html"
-    if not pages.exists():
-        pytest.skip(f"{pages} not present")
+    pages = data_path("scrapinghub-aeb", "html")
     out = tmp_path / "aeb"
     run([pages], out, load_config(None).with_overrides(run={"workers": 2}))
     page = write_report(out)

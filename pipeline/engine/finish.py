@@ -21,6 +21,7 @@ from pipeline.config import PipelineConfig
 from pipeline.core.stage import StageStats
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
 from pipeline.dedup import index as dedup_index
+from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_stats
 from pipeline.io.layout import RunLayout
@@ -150,6 +151,7 @@ def finish(
         n_kept += t.num_rows
         kept_chars += sum(t.column("n_chars").to_pylist())
         write_table(t, layout.corpus_part(s.index), config.run.row_group_size)
+    fault_point("finish")  # tests: NEWSCLEAN_FAULT=finish (corpus written, the rest not yet)
     dup_rows = [
         dict(
             id=d.id,

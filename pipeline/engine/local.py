@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import pickle
 import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -19,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import pyarrow.parquet as pq
+
 from pipeline.config import PipelineConfig
 from pipeline.core.document import RawDocument
 from pipeline.engine import finish
+from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
 from pipeline.errors import InputError, OutputError
@@ -62,6 +66,12 @@ def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
+    if resume and out.is_dir():
+        # A killed run's processes may have died mid-write: their temp files (our naming,
+        # ".<name>.tmp-<pid>") are never renamed into place; the resumed run rewrites those files.
+        for p in out.rglob(".*.tmp-*"):
+            if p.is_file():
+                p.unlink()
     try:
         layout.work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -95,7 +105,10 @@ def check_resume_identity(
         identity["against"] = list(against)
     path, out = layout.identity, layout.out
     if resume and path.exists():
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"{path}: unreadable ({type(exc).__name__}), so this run cannot be resumed; use --overwrite to start again") from None
         if previous != identity:
             what = "config" if previous.get("config") != identity["config"] else "inputs"
             raise OutputError(f"{out}: --resume with different {what} than the interrupted run; use --overwrite to start again")
@@ -145,17 +158,28 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     config, layout = plan.config, plan.layout(out)
     shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes)
     fused = plan.corpus is None
-    counter = _Counter(progress, "clean")
+    counter = _Counter(progress, "clean", "after_shard" if fused else "after_pre_shard")
+
+    def pre_files(index: int) -> list[Path]:
+        files = [layout.survivors(index), layout.rejected_pre(index), *(layout.edits(s.name, index) for s in plan.pre)]
+        if config.run.store_input:
+            files.append(layout.inputs(index))
+        if plan.corpus is not None:
+            files.append(layout.observation(index))
+        return files
+
+    def post_files(index: int) -> list[Path]:
+        files = [layout.kept(index), layout.rejected_part(index), *(layout.edits(n, index) for n in plan.post_names)]
+        return files + ([layout.sketch(index)] if plan.dedup else [])
 
     def pre_phase_tasks():
         for index, seq, batch in shards:
-            final, pre = layout.summary(index), layout.pre_summary(index)
-            if resume and final.exists():
-                yield None, (ShardSummary.load(final),)
+            if resume and (done := _completed(layout.summary(index), pre_files(index) + post_files(index))):
+                yield None, (done,)
             elif fused:
                 yield run_both_phases, (index, seq, batch, plan, str(out))
-            elif resume and pre.exists():
-                yield None, (ShardSummary.load(pre),)
+            elif resume and (done := _completed(layout.pre_summary(index), pre_files(index))):
+                yield None, (done,)
             else:
                 yield run_pre_phase, (index, seq, batch, plan, str(out))
 
@@ -163,28 +187,48 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     if fused:
         return first
     fact = merge_observations(plan, out, first)
-    counter = _Counter(progress, "+".join(plan.post_names))
+    counter = _Counter(progress, "+".join(plan.post_names), "after_shard")
 
     def post_phase_tasks():
         for pre in first:
-            final = layout.summary(pre.index)
-            if final.exists() and resume:
-                yield None, (ShardSummary.load(final),)
+            if resume and (done := _completed(layout.summary(pre.index), pre_files(pre.index) + post_files(pre.index))):
+                yield None, (done,)
             else:
                 yield run_post_phase, (pre.index, pre, plan, str(out), fact)
 
     return _execute(post_phase_tasks(), config.run.workers, counter)
 
 
+def _completed(summary: Path, files: list[Path]) -> ShardSummary | None:
+    """For --resume: the summary of a shard the interrupted run completed, or None (redo the
+    shard) when the summary or one of the shard's files is missing or unreadable."""
+    if not summary.exists():
+        return None
+    try:
+        done = ShardSummary.load(summary)
+        for f in files:
+            if f.suffix == ".pkl":
+                with open(f, "rb") as fh:
+                    pickle.load(fh)
+            else:
+                pq.read_metadata(f)
+    except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError) as exc:
+        log.warning("%s: scratch of the interrupted run is unreadable (%s: %s); redoing that shard", summary.name, type(exc).__name__, exc)
+        return None
+    return done
+
+
 class _Counter:
     """Reports each finished shard: documents done in the phase (cumulative) to `progress`, and
-    the shard's per-stage stats to `progress.shard_done(phase, summary)` when it has one."""
+    the shard's per-stage stats to `progress.shard_done(phase, summary)` when it has one; the
+    fault point `fault` (tests: NEWSCLEAN_FAULT) fires first."""
 
-    def __init__(self, progress: Progress | None, phase: str) -> None:
-        self.progress, self.phase, self.done = progress, phase, 0
+    def __init__(self, progress: Progress | None, phase: str, fault: str) -> None:
+        self.progress, self.phase, self.fault, self.done = progress, phase, fault, 0
         self.shard_done = getattr(progress, "shard_done", None)
 
     def __call__(self, s: ShardSummary) -> None:
+        fault_point(self.fault, s.index)  # tests: NEWSCLEAN_FAULT=after_shard:N
         self.done += s.n_input
         log.debug("%s: shard %d done (%d documents, %d kept)", self.phase, s.index, s.n_input, s.n_kept)
         if self.progress:

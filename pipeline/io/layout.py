@@ -132,5 +132,5 @@ def read_manifest(out: Path) -> dict:
         raise PipelineError(f"{out}: not a finished run (no manifest.json)")
     try:
         return json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON or not UTF-8
         raise PipelineError(f"{p}: unreadable manifest ({exc})") from None

@@ -235,7 +235,13 @@ class _ZstdReader(io.RawIOBase):
                 break
             if self._obj.eof:  # a new concatenated frame
                 self._obj = self._dctx.decompressobj()
-            self._buf = self._obj.decompress(chunk)
+            data = self._obj.decompress(chunk)
+            # Frames that end inside this chunk leave the next frame's start in unused_data.
+            while self._obj.eof and self._obj.unused_data:
+                rest = self._obj.unused_data
+                self._obj = self._dctx.decompressobj()
+                data += self._obj.decompress(rest)
+            self._buf = data
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]

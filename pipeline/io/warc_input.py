@@ -156,6 +156,10 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
             except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on damaged headers
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
+                # Raised while reading the next record's headers: warcio has moved its offset to
+                # that record, the broken one; resyncing past the previous record would meet it
+                # again and report it twice.
+                rec_start = max(rec_start, getattr(it, "offset", rec_start) or rec_start)
                 if warn.count:  # the unparsable bytes are the rest of the record just rejected
                     resync = max(rec_start, start) + 1
                     start = _find_next(fh, resync, gz)

@@ -10,6 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.engine.faults import fault_point
+
 CORPUS_SCHEMA = pa.schema(
     [
         pa.field("id", pa.string(), nullable=False),
@@ -87,6 +89,7 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> No
     except BaseException:
         _discard(tmp)  # disk full, interrupted...: never leave a .tmp behind
         raise
+    fault_point("rename", path.name)
 
 
 def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000) -> None:
@@ -105,6 +108,7 @@ def write_json(obj: Any, path: Path) -> None:
     except BaseException:
         _discard(tmp)
         raise
+    fault_point("rename", path.name)
 
 
 def _discard(tmp: Path) -> None:
