@@ -23,7 +23,7 @@ from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v2"
+VERSION = "boilerplate_v2"  # v2: the content model learned from real pages decides (issue 17)
 
 
 class BoilerplateConfig(BaseModel):

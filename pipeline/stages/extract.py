@@ -15,7 +15,7 @@ from pipeline.core.registry import StageSpec
 from pipeline.core.deadline import DeadlineExceeded, deadline
 
 NAME = "extract"
-VERSION = "extract_v1"
+VERSION = "extract_v2"  # v2: the page URL from its canonical link or og:url when the input has none (issue 15)
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)

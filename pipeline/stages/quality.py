@@ -14,7 +14,7 @@ from pipeline.core.document import Document, Outcome
 from pipeline.core.registry import StageSpec
 
 NAME = "quality"
-VERSION = "quality_v1"
+VERSION = "quality_v2"  # v2: a kept document carries quality_score (issue 15)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: count characters, not words, there.

@@ -31,7 +31,7 @@ from pipeline.stages.lines import Line, content_words, find_urls, measure, remov
 from pipeline.stages.spam_lexicon import CTA, commercial, may_contain_spam
 
 NAME = "spam"
-VERSION = "spam_v1"
+VERSION = "spam_v2"  # v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
 
 
 class SpamConfig(BaseModel):
