@@ -31,7 +31,7 @@ if __package__ in (None, ""):
 from benchmarks import content_data  # noqa: E402
 from benchmarks.scores import word_prf  # noqa: E402
 from pipeline.stages import content_model  # noqa: E402
-from pipeline.stages.content_features import BASE, NAMES, STACK_NAMES, line_features, stack_features  # noqa: E402
+from pipeline.stages.content_features import BASE, NAMES, line_features  # noqa: E402
 
 SEED = 20261130
 LABEL_CUT = 0.5  # a line is content when at least half of its words are covered by the truth
@@ -71,13 +71,6 @@ def matrix(docs: list[dict], cache: Path | None = None) -> tuple[np.ndarray, np.
     if cache is not None:
         np.savez(cache, X=X, y=y, owner=owner)
     return X, y, owner
-
-
-def stacked(X: np.ndarray, probs: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """First-pass features plus the first pass's probabilities measured over each document."""
-    starts = np.searchsorted(owner, np.arange(owner[-1] + 2))
-    extra = np.concatenate([stack_features(probs[starts[i]:starts[i + 1]]) for i in range(len(starts) - 1)])
-    return np.hstack([X, extra])
 
 
 def fit(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None):
@@ -143,25 +136,21 @@ def grid_report(docs: list[dict], probs: np.ndarray, owner: np.ndarray, grid: li
     return results
 
 
-def export(first, second, line, path: Path) -> None:
+def export(first, line, path: Path) -> None:
     """Write the fitted trees of each pass as flat arrays (see `content_model.Trees`)."""
     arrays = {}
-    for prefix, clf in (("first_", first), ("second_", second), ("line_", line)):
-        if clf is None:
-            continue
+    for prefix, clf in (("first_", first), ("line_", line)):
         nodes = [pred[0].nodes for pred in clf._predictors]
         arrays.update(content_model.tree_arrays(nodes, float(clf._baseline_prediction.ravel()[0]), prefix))
-    np.savez_compressed(path, names=np.array(NAMES + STACK_NAMES), **arrays)
+    np.savez_compressed(path, names=np.array(NAMES), **arrays)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--content", type=Path, default=content_data.DEFAULT_OUT)
     ap.add_argument("--data", type=Path, default=content_data.DEFAULT_DATA)
-    ap.add_argument("--cv", type=int, default=3, help="group k-fold folds (the second pass trains on out-of-fold first-pass probabilities)")
+    ap.add_argument("--cv", type=int, default=3, help="group k-fold folds for --cv-only")
     ap.add_argument("--cv-only", action="store_true", help="stop after the cross-validated figures")
-    ap.add_argument("--passes", type=int, choices=(1, 2), default=1,
-                    help="1: one model over the line features; 2: plus a second pass over the first's scores")
     ap.add_argument("--article-weight", type=float, default=3.0,
                     help="weight of article pages and clean texts against other page types")
     ap.add_argument("--out", type=Path, default=Path(content_model.__file__).with_name("content_model.npz"))
@@ -174,28 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     X, y, owner = matrix(docs, args.content / "dev-features.npz")
     weights = doc_weights(owner, docs, args.article_weight)
     grid = [{"threshold": t, "outside_threshold": o} for t in (0.2, 0.3, 0.4, 0.5) for o in (t, 0.5, 0.7, 0.8) if o >= t]
-    if args.passes == 1 and not args.cv_only:
-        first = fit(X, y, weights)
-        line = fit(X[:, :len(BASE)], y, weights)  # the line's own shape, no neighbours
-        export(first, None, line, args.out)
-        return _check(args.out, first, X)
-    oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}.npy"
-    probs = np.load(oof) if oof.exists() and len(np.load(oof)) == len(y) else out_of_fold(X, y, owner, docs, args.cv, weights)
-    np.save(oof, probs)
     if args.cv_only:
-        print("first pass:")
+        oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}.npy"
+        probs = np.load(oof) if oof.exists() and len(np.load(oof)) == len(y) else out_of_fold(X, y, owner, docs, args.cv, weights)
+        np.save(oof, probs)
         grid_report(docs, probs, owner, grid)
-        X2 = stacked(X, probs, owner)
-        probs2 = out_of_fold(X2, y, owner, docs, args.cv, weights)
-        np.save(args.content / f"oof2-{args.cv}.npy", probs2)
-        print("second pass (stacked):")
-        grid_report(docs, probs2, owner, grid)
         return 0
-    # The second pass learns from out-of-fold first-pass probabilities: those of a model that
-    # had not seen the page, as at run time.
     first = fit(X, y, weights)
-    second = fit(stacked(X, probs, owner), y, weights)
-    export(first, second, fit(X[:, :len(BASE)], y, weights), args.out)
+    line = fit(X[:, :len(BASE)], y, weights)  # the line's own shape, no neighbours
+    export(first, line, args.out)
     return _check(args.out, first, X)
 
 

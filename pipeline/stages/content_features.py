@@ -149,12 +149,7 @@ def line_features(lines: list[str]) -> np.ndarray:
     return np.column_stack([base, *context, *positional]).astype(np.float32)
 
 
-# Second pass: the first model's probabilities, measured over the page (auto-context).
-STACK_WINDOWS = ((-1, -1), (1, 1), (-3, 3), (-10, -1), (1, 10), (-30, 30))
-STACK_NAMES = tuple(f"p@{a}:{b}" for a, b in STACK_WINDOWS) + (
-    "p", "in_main_span", "dist_main_span", "p_mass_before", "p_doc_mean")
-
-
+# The decision finds the page's main block from the line probabilities.
 def main_span(probs: np.ndarray, base: float = 0.5) -> tuple[int, int]:
     """The run of lines with the largest total (p - base): the page's main block (Kadane)."""
     best, best_span, run, start = -1.0, (0, 0), 0.0, 0
@@ -165,19 +160,3 @@ def main_span(probs: np.ndarray, base: float = 0.5) -> tuple[int, int]:
         if run > best:
             best, best_span = run, (start, i + 1)
     return best_span
-
-
-def stack_features(probs: np.ndarray) -> np.ndarray:
-    """One row of `STACK_NAMES` per line, from the first pass's content probabilities."""
-    n = len(probs)
-    if n == 0:
-        return np.zeros((0, len(STACK_NAMES)), dtype=np.float32)
-    p = probs.astype(np.float32)
-    windows = [_window_means(p, a, b) for a, b in STACK_WINDOWS]
-    a, b = main_span(p)
-    idx = np.arange(n)
-    inside = (idx >= a) & (idx < b)
-    dist = np.where(idx < a, a - idx, np.where(idx >= b, idx - b + 1, 0)).astype(np.float32)
-    mass = np.cumsum(p) - p
-    return np.column_stack([*windows, p, inside, np.log1p(dist), mass / max(p.sum(), 1e-6),
-                            np.full(n, p.mean())]).astype(np.float32)

@@ -1,12 +1,11 @@
-"""The content model: two passes of gradient-boosted trees over line features, walked in numpy,
-then a decision over the whole document.
+"""The content model: gradient-boosted trees over line features, walked in numpy, then a
+decision over the whole page.
 
-The first pass scores each line from its shape and its neighbours' (`content_features.NAMES`);
-the second pass sees the same features plus the first pass's probabilities measured over the
-page (`STACK_NAMES`: the neighbourhood's content share, the page's main block), so a line is
-judged by the run it sits in. `ContentModel.predict(features)` gives each line's probability of
-being content (pure, no threshold); `decide` applies the thresholds, a stricter one outside the
-page's main block.
+`first` scores each line from its shape, its neighbours' and its position
+(`content_features.NAMES`); `line` scores the line's own shape alone (`BASE`), as a second
+opinion inside the article block. `ContentModel.predict` gives each line's probability of being
+content (pure, no threshold); `decide` applies the thresholds, a stricter one outside the page's
+main block.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import BASE, main_span, stack_features
+from pipeline.stages.content_features import BASE, main_span
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
 _CJK = BASE.index("cjk_share")
@@ -80,19 +79,16 @@ def tree_arrays(nodes_per_tree: list, baseline: float, prefix: str) -> dict[str,
 class ContentModel:
     """`first`: trees over all line features (shape + neighbourhood + position); `line`: trees
     over the line's own shape only (`content_features.BASE`), so that a line shaped like chrome
-    ("Comments", "Subscribe now", "👍 494") goes even where its neighbours are all article;
-    `second` (optional): a pass over the first's scores measured over the page."""
+    ("Comments", "Subscribe now", "👍 494") goes even where its neighbours are all article."""
 
     first: Trees
-    second: Trees | None = None
     line: Trees | None = None
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> "ContentModel":
         with np.load(path) as z:
-            optional = {name: Trees.from_arrays(z, f"{name}_") for name in ("second", "line")
-                        if f"{name}_feature" in z.files}
-            return cls(first=Trees.from_arrays(z, "first_"), **optional)
+            line = Trees.from_arrays(z, "line_") if "line_feature" in z.files else None
+            return cls(first=Trees.from_arrays(z, "first_"), line=line)
 
     def predict_line(self, X: np.ndarray) -> np.ndarray | None:
         """Content probability of each line from its own shape alone (None without those trees).
@@ -107,10 +103,7 @@ class ContentModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability that each line (a row of `content_features.NAMES`) is content."""
-        p = self.first.predict(X)
-        if self.second is None or len(X) == 0:
-            return p
-        return self.second.predict(np.hstack([X, stack_features(p)]))
+        return self.first.predict(X)
 
 
 def decide(probs: np.ndarray, threshold: float = 0.3, outside_threshold: float = 0.7,
