@@ -16,6 +16,8 @@ from pipeline.core.document import Document, apply_edits
 from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
 from pipeline.stages.content_features import NAMES, line_features
 from pipeline.stages.content_model import ContentModel, decide
+from benchmarks.content_data import render_page
+from benchmarks.scores import word_prf
 from tests.helpers import apply_replayable, lines_of, seed
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -35,12 +37,9 @@ def wikinews(n: int = 0, min_lines: int = 5) -> list[str]:
 
 
 def token_prf(pred: str, truth: str) -> tuple[float, float]:
-    import re
-    from collections import Counter
-
-    p, t = Counter(re.findall(r"\w+", pred.lower())), Counter(re.findall(r"\w+", truth.lower()))
-    hit = sum((p & t).values())
-    return hit / max(sum(p.values()), 1), hit / max(sum(t.values()), 1)
+    """WCXB's word precision and recall (the evaluation's own scorer)."""
+    precision, recall, _ = word_prf(pred, truth)
+    return precision, recall
 
 
 # ---------------------------------------------------------------- the shipped model
@@ -128,11 +127,8 @@ def test_list_article_items_stay():
 
 
 def _page_lines(html: bytes) -> list[str]:
-    from resiliparse.extract.html2text import extract_plain_text
-
-    text = extract_plain_text(html.decode("utf-8", "replace"), preserve_formatting=True, main_content=False,
-                              list_bullets=True, alt_texts=False, links=False, form_fields=False, noscript=False)
-    return lines_of(text)
+    """Whole-page text as the content model's training data renders it."""
+    return lines_of(render_page(html.decode("utf-8", "replace")))
 
 
 @pytest.mark.parametrize("page", sorted(p.name for p in AEB.glob("*.html.gz")))
