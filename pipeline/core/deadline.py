@@ -19,8 +19,9 @@ from typing import Iterator
 _MAX_SECONDS = 1e7
 
 
-class DeadlineExceeded(Exception):
-    pass
+class DeadlineExceeded(BaseException):
+    """Not an `Exception`: libraries that catch every Exception around their own steps (lxml
+    fallbacks in trafilatura do) must not swallow the alarm and run on past the limit."""
 
 
 @contextmanager
