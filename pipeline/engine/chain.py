@@ -8,13 +8,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from pipeline.config import PipelineConfig
 from pipeline.core.deadline import Budget
 from pipeline.core.document import Document, Edit, Outcome, RawDocument
 from pipeline.core.registry import Registry
-from pipeline.core.stage import Stage, StageStats, run_stage
+from pipeline.core.stage import Stage, StageStats, run_stage_batch
 from pipeline.engine.plan import Plan
 
 
@@ -55,8 +55,12 @@ class Cleaner:
 
     def clean_pre(self, raw: RawDocument, stats: dict[str, StageStats] | None = None) -> CleanResult:
         """The stages before the corpus-wide pass, from the raw input (decode first)."""
-        result = CleanResult(id=raw.id, source=raw.source, input_text=None, input_format=raw.format, doc=None)
-        return run_chain(result, raw, self.pre, stats, self.budget)
+        return self.clean_pre_batch([raw], stats)[0]
+
+    def clean_pre_batch(self, raws: Sequence[RawDocument], stats: dict[str, StageStats] | None = None) -> list[CleanResult]:
+        """`clean_pre` over many documents, each stage in one call (see `run_chain_batch`)."""
+        results = [CleanResult(id=r.id, source=r.source, input_text=None, input_format=r.format, doc=None) for r in raws]
+        return run_chain_batch(results, raws, self.pre, stats, self.budget)
 
     def clean_post(self, result: CleanResult, stats: dict[str, StageStats] | None = None) -> CleanResult:
         """The stages after the corpus-wide pass, on the document `clean_pre` left."""
@@ -74,17 +78,38 @@ def run_chain(
     """Run `stages` in order from `item`, recording edits; stops at the first drop. The first
     Document made from a RawDocument is the decoded input text the diffs replay from. Every
     stage runs under `budget` (see `run_stage`)."""
+    return run_chain_batch([result], [item], stages, stats, budget)[0]
+
+
+def run_chain_batch(
+    results: list[CleanResult],
+    items: Sequence[RawDocument | Document],
+    stages: list[Stage[Any, Any]],
+    stats: dict[str, StageStats] | None = None,
+    budget: Budget | None = None,
+) -> list[CleanResult]:
+    """`run_chain` over many documents at once, stage after stage (`run_stage_batch`): each
+    stage sees every document still alive in one call, which lets batch-capable stages work on
+    flat arrays. Each document's result is what `run_chain` alone would give."""
     st = stats or {}
+    current = list(items)
+    alive = list(range(len(current)))
     for stage in stages:
-        outcome: Outcome = run_stage(stage, item, st.get(stage.name), budget)
-        result.edits.extend((stage.name, e) for e in outcome.edits)
-        if outcome.doc is None:
-            result.doc = None
-            result.rejected_stage, result.rejected_reason = stage.name, outcome.reason
-            return result
-        if not isinstance(item, Document):
-            result.input_text = outcome.doc.text
-        item = outcome.doc
-    assert isinstance(item, Document), "the chain must start with a stage that makes Documents"
-    result.doc = item
-    return result
+        outcomes = run_stage_batch(stage, [current[i] for i in alive], st.get(stage.name), budget)
+        still = []
+        for i, outcome in zip(alive, outcomes):
+            result = results[i]
+            result.edits.extend((stage.name, e) for e in outcome.edits)
+            if outcome.doc is None:
+                result.doc = None
+                result.rejected_stage, result.rejected_reason = stage.name, outcome.reason
+                continue
+            if not isinstance(current[i], Document):
+                result.input_text = outcome.doc.text
+            current[i] = outcome.doc
+            still.append(i)
+        alive = still
+    for i in alive:
+        assert isinstance(current[i], Document), "the chain must start with a stage that makes Documents"
+        results[i].doc = current[i]  # type: ignore[assignment]
+    return results

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from pipeline.core.document import Document, RawDocument
 from pipeline.core.stage import StageStats
 from pipeline.dedup import sketch, sketches_to_table
-from pipeline.engine.chain import CleanResult, Cleaner, run_chain
+from pipeline.engine.chain import CleanResult, Cleaner, run_chain_batch
 from pipeline.engine.plan import Plan
 from pipeline.io.dates import iso_date
 from pipeline.io.layout import RunLayout
@@ -104,11 +104,13 @@ def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFa
     survivors: list[Document] = []
     seqs: list[int] = []
     rejected: list[dict] = []
+    raws = [rec for rec in records if not isinstance(rec, ReadFailure)]
+    cleaned = iter(cleaner.clean_pre_batch(raws, stats))
     for offset, rec in enumerate(records):
         if isinstance(rec, ReadFailure):
             rejected.append(dict(id=rec.id, source=rec.source, stage="read", reason=rec.reason, n_chars=None, preview=None))
             continue
-        result = cleaner.clean_pre(rec, stats)
+        result = next(cleaned)
         _collect(result, edits, inputs, rejected)
         if result.doc is not None:
             survivors.append(result.doc)
@@ -136,10 +138,11 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
     edits: dict[str, list[dict]] = {s: [] for s in plan.names}
     kept: list[dict] = []
     rejected: list[dict] = []
-    for row in pq.read_table(layout.survivors(index)).to_pylist():
-        doc = _survivor_doc(row)
-        result = CleanResult(doc.id, doc.source, None, doc.format, doc)
-        run_chain(result, doc, stages, stats, plan.budget)
+    rows = pq.read_table(layout.survivors(index)).to_pylist()
+    docs = [_survivor_doc(row) for row in rows]
+    results = [CleanResult(doc.id, doc.source, None, doc.format, doc) for doc in docs]
+    run_chain_batch(results, docs, stages, stats, plan.budget)
+    for row, result in zip(rows, results):
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
