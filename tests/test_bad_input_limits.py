@@ -169,14 +169,14 @@ def test_millions_of_lines_rejected_by_the_line_budget(tmp_path):
 def test_a_stage_over_its_time_budget_rejects_the_document(tmp_path, monkeypatch):
     from pipeline.stages.boilerplate import Boilerplate
 
-    orig = Boilerplate.apply
+    orig = Boilerplate.apply_batch
 
-    def slow(self, doc):
-        if "SLOWPOKE" in doc.text:
+    def slow(self, docs):  # the stage's batch path; one document alone goes through it too
+        if any("SLOWPOKE" in doc.text for doc in docs):
             time.sleep(5)
-        return orig(self, doc)
+        return orig(self, docs)
 
-    monkeypatch.setattr(Boilerplate, "apply", slow)
+    monkeypatch.setattr(Boilerplate, "apply_batch", slow)
     inp = _write(tmp_path / "in", {"slow.txt": ("SLOWPOKE " + GOOD).encode(), "ok.txt": story(1).encode()})
     cfg = PipelineConfig().with_overrides(run={"max_stage_seconds": 0.5})
     t0 = time.time()

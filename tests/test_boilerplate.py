@@ -225,3 +225,39 @@ def test_chrome_mixes_replay_exactly(text):
     assert apply_edits(text, out.edits) == out.doc.text
     if out.edits:  # removals never leave a new run of blank lines at the end
         assert not out.doc.text.endswith("\n\n\n") or text.endswith("\n\n\n")
+
+
+# ---------------------------------------------------------------- batches (issue 13)
+
+
+def _real_pages() -> list[str]:
+    """The AEB fixture pages as whole-page text (chrome and all) and Wikinews articles."""
+    pages = ["\n".join(_page_lines(gzip.decompress(p.read_bytes()))) for p in sorted(AEB.glob("*.html.gz"))]
+    return pages + ["\n\n".join(wikinews(n)) for n in range(6)]
+
+
+def test_features_of_a_page_do_not_depend_on_its_batch():
+    """A page's feature rows are bit-identical alone and inside any batch: sharding (and so
+    the worker count or the engine) can never change a decision."""
+    from pipeline.stages.content_features import page_features
+
+    pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages()]
+    together, sizes = page_features(pages)
+    assert list(sizes) == [len(p) for p in pages]
+    alone = [line_features(p) for p in pages]
+    import numpy as np
+
+    assert np.array_equal(together, np.vstack(alone))
+    backwards, _ = page_features(pages[::-1])
+    assert np.array_equal(backwards, np.vstack(alone[::-1]))
+
+
+def test_batch_gives_what_one_document_at_a_time_gives():
+    pages = _real_pages()
+    docs = [Document(id=str(i), source="t", text=t) for i, t in enumerate(pages + ["One sentence only."])]
+    stage = Boilerplate()
+    batch = stage.apply_batch(docs)
+    single = [stage.apply(d) for d in docs]
+    assert [o.doc.text for o in batch] == [o.doc.text for o in single]
+    assert [o.edits for o in batch] == [o.edits for o in single]
+    assert sum(bool(o.edits) for o in batch) >= 3  # the chrome-laden AEB pages do lose lines

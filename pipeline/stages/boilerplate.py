@@ -11,19 +11,20 @@ stay, so a short line inside the article stays and an unknown word in a menu aro
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-from pipeline.stages.content_features import line_features
+from pipeline.stages.content_features import line_features, page_features
 from pipeline.stages.content_model import ContentModel, decide
 from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v2"  # v2: the content model learned from real pages decides (issue 17)
+VERSION = "boilerplate_v3"  # v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
 
 
 class BoilerplateConfig(BaseModel):
@@ -72,28 +73,45 @@ class Boilerplate:
         self._model = _model()
 
     def apply(self, doc: Document) -> Outcome:
+        return self.apply_batch([doc])[0]
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        """`apply` on many documents: one feature pass and one model pass over all their lines."""
         c = self.config
-        text = doc.text
-        lines = measure(text)
-        nonblank = [ln for ln in lines if not ln.blank]
-        if len(nonblank) < c.min_lines or c.threshold > 1.0:
-            return Outcome.keep(doc)
-        X = line_features([ln.text for ln in nonblank])
+        pages = [_nonblank(doc.text) for doc in docs]
+        scored = [len(p) >= c.min_lines and c.threshold <= 1.0 for p in pages]
+        X, sizes = page_features([[t for _, t in p] if ok else [] for p, ok in zip(pages, scored)])
         probs = self._model.predict(X)
         line_probs = self._model.predict_line(X)
+        bounds = np.concatenate(([0], np.cumsum(sizes)))
+        outcomes = []
+        for k, doc in enumerate(docs):
+            if not scored[k]:
+                outcomes.append(Outcome.keep(doc))
+                continue
+            a, b = bounds[k], bounds[k + 1]
+            outcomes.append(self._decide(doc, [i for i, _ in pages[k]], probs[a:b],
+                                         None if line_probs is None else line_probs[a:b]))
+        return outcomes
+
+    def _decide(self, doc: Document, index: list[int], probs: np.ndarray, line_probs: np.ndarray | None) -> Outcome:
+        """The outcome for one page from its non-blank lines' (line numbers) probabilities."""
+        c = self.config
         keep = decide(probs, c.threshold, c.outside_threshold, c.block_base, line_probs, c.line_threshold)
-        removals: dict[int, tuple[str, float]] = {}
-        for i, (ln, p, k) in enumerate(zip(nonblank, probs, keep)):
-            if not k:
-                if p < c.threshold:
-                    kind = "chrome"
-                elif line_probs is not None and line_probs[i] < c.line_threshold:
-                    kind, p = "line_shape", line_probs[i]
-                else:
-                    kind = "outside_main"
-                removals[ln.index] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
-        if not removals:
+        if keep.all():
             return Outcome.keep(doc)
+        removals: dict[int, tuple[str, float]] = {}
+        for i in np.flatnonzero(~keep).tolist():
+            p = probs[i]
+            if p < c.threshold:
+                kind = "chrome"
+            elif line_probs is not None and line_probs[i] < c.line_threshold:
+                kind, p = "line_shape", line_probs[i]
+            else:
+                kind = "outside_main"
+            removals[index[i]] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
+        text = doc.text
+        lines = measure(text)  # spans and signals, for the few pages that lose lines
         edits: list[Edit] = removal_edits(text, lines, removals)
         changes: dict[str, object] = {}
         if c.move_date and not doc.date:
@@ -103,6 +121,11 @@ class Boilerplate:
             if date:
                 changes["date"] = date
         return Outcome.keep(doc.with_text(apply_edits(text, edits), **changes), edits)
+
+
+def _nonblank(text: str) -> list[tuple[int, str]]:
+    """(line number, stripped line) of every non-blank line, numbered as `lines.measure` does."""
+    return [(i, s) for i, raw in enumerate(text.splitlines()) if (s := raw.strip())]
 
 
 # Reason codes this stage emits ("boilerplate:<family> | <signals>"), one per removed line.

@@ -5,25 +5,32 @@ symbols, links), language-light function-word density (the document's own most f
 plus a small multilingual stop-word list), repetition inside the document, and position; each
 is then also measured over the neighbouring lines, and against the document's long prose lines,
 because chrome and content come in blocks.
+
+`page_features` computes them for many pages at once: the lines of a whole batch of documents
+go through Arrow's string kernels and NumPy as flat arrays (no Python loop per line or word),
+which is what makes the boilerplate stage cheap on a crawl (issue 13). `line_features` is the
+same for one page.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
+from typing import Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from pipeline.stages.lines import CJK, STOPWORDS
+from pipeline.stages.lines import STOPWORDS
 
-WORD = re.compile(r"\w+")
-_DIGITS = str.maketrans("", "", "0123456789")
-_SEPARATORS = "|•·»›/>–—:"
-_SENTENCE_END = frozenset(".!?…。！？؟")
+# A word: letters, digits, underscore of any script (Python's `\w`, in RE2 syntax).
+_NON_WORD = r"[^\pL\pN_]+"
+# Scripts written without spaces: length is counted in characters there (about 2 per word).
+_CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
+_SEPARATORS = "[|•·»›/>–—:]"
+_SENTENCE_END = pa.array(list(".!?…。！？؟"))
 _CLOSERS = "\"'”’»)]*"
-_BULLET_START = frozenset("•·*-–—▪►●○◦■□➤>»›✓✔")
-_NUMBERED = re.compile(r"^\(?\d{1,3}[.)/]\s")
+_BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
+_STOPWORDS = pa.array(sorted(STOPWORDS))
 # Long lines anchor the main text: at least this many words and a sentence end.
 LONG_WORDS = 12
 
@@ -39,114 +46,214 @@ WINDOWS = ((-1, -1), (1, 1), (-3, -1), (1, 3), (-8, 8))
 POSITIONAL = ("position", "long_words_before", "long_words_after", "dist_long_before", "dist_long_after",
               "doc_log_lines", "doc_long_share", "doc_log_words", "doc_max_log_words")
 NAMES = BASE + tuple(f"{f}@{a}:{b}" for a, b in WINDOWS for f in CONTEXT) + POSITIONAL
+_COL = {name: j for j, name in enumerate(BASE)}
 
 
-def _frequent_words(counts: Counter, total: int) -> set[str]:
-    """The document's own function words: its most frequent short words (any language)."""
-    k = max(8, min(40, total // 25))
-    return {w for w, _ in counts.most_common(k) if len(w) <= 6 and not w.isdigit()}
+class _Pages:
+    """Where each line of the flat batch sits: its page, the page's first and end line."""
+
+    def __init__(self, sizes: np.ndarray) -> None:
+        self.sizes = sizes
+        self.ends = np.cumsum(sizes)
+        self.starts = self.ends - sizes
+        self.page = np.repeat(np.arange(len(sizes)), sizes)
+        self.first = self.starts[self.page]
+        self.end = self.ends[self.page]
+        self.local = np.arange(int(self.ends[-1]) if len(sizes) else 0) - self.first
+
+    def total(self, values: np.ndarray) -> np.ndarray:
+        """Per-page sum of a per-line column."""
+        return np.bincount(self.page, weights=values, minlength=len(self.sizes))
+
+    def cumsum_before(self, values: np.ndarray) -> np.ndarray:
+        """For each line, the sum of `values` over the earlier lines of its page."""
+        c = np.cumsum(values, dtype=np.float64)
+        return c - values - (c[self.first] - values[self.first])
 
 
-def _base_rows(lines: list[str]) -> tuple[np.ndarray, list[list[str]]]:
-    tokens = [WORD.findall(ln) for ln in lines]
-    lowered = [[w.lower() for w in ws] for ws in tokens]
-    counts: Counter = Counter()
-    for ws in lowered:
-        counts.update(ws)
-    total = sum(counts.values())
-    frequent = _frequent_words(counts, total)
-    line_counts = Counter(lines)
-    longest = max((len(ln) for ln in lines), default=1) or 1
-    rows = np.zeros((len(lines), len(BASE)), dtype=np.float32)
-    for i, ln in enumerate(lines):
-        ws, low = tokens[i], lowered[i]
-        n_chars = len(ln)
-        cjk = len(CJK.findall(ln)) if not ln.isascii() else 0
-        n_words = max(len(ws), cjk // 2) if cjk else len(ws)
-        nw = max(n_words, 1)
-        digits = n_chars - len(ln.translate(_DIGITS))
-        letters = sum(len(w) for w in ws) - digits
-        stripped = ln.rstrip(_CLOSERS)
-        last = stripped[-1:] if stripped else ""
-        own = Counter(low)
-        rows[i] = (
-            math.log1p(n_chars),
-            math.log1p(n_words),
-            n_chars / longest,
-            last in _SENTENCE_END,
-            last == ":",
-            ln.count(",") / nw,
-            sum(1 for w in ws if w[:1].isupper()) / nw,
-            sum(1 for w in ws if w.isupper() and len(w) > 1) / nw,
-            digits / max(n_chars, 1),
-            (n_chars - letters - digits - ln.count(" ")) / max(n_chars, 1),
-            sum(ln.count(s) for s in _SEPARATORS),
-            ln[:1] in _BULLET_START or bool(_NUMBERED.match(ln)),
-            ("://" in ln) or ("www." in ln) or ("@" in ln and "." in ln),
-            letters / max(len(ws), 1),
-            sum(1 for w in low if w in STOPWORDS) / nw,
-            sum(1 for w in low if w in frequent) / nw,
-            sum(1 for w in low if counts[w] > own[w]) / nw,
-            math.log(line_counts[ln]),
-            n_words >= LONG_WORDS and last in _SENTENCE_END,
-            cjk / max(n_chars, 1),
-        )
-    return rows, lowered
+def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(count of each element's key, inverse index, first occurrence of each unique key)."""
+    uniq, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+    return counts[inverse], inverse, first
 
 
-def _window_means(col: np.ndarray, a: int, b: int) -> np.ndarray:
-    """Mean of `col` over lines i+a .. i+b (clipped at the document's ends; 0 where empty)."""
-    n = len(col)
-    csum = np.concatenate(([0.0], np.cumsum(col, dtype=np.float64)))
-    idx = np.arange(n)
-    lo = np.clip(idx + a, 0, n)
-    hi = np.clip(idx + b + 1, 0, n)
-    width = hi - lo
-    out = np.zeros(n, dtype=np.float32)
-    ok = width > 0
-    out[ok] = (csum[hi[ok]] - csum[lo[ok]]) / width[ok]
-    return out
+def _words(lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Every word of every line, flat, with the index of its line."""
+    pieces = pc.split_pattern_regex(lines, _NON_WORD)
+    parent = pc.list_parent_indices(pieces).to_numpy()
+    flat = pc.list_flatten(pieces)
+    nonempty = pc.greater(pc.utf8_length(flat), 0)
+    return flat.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
 
 
-def _distance_to(mask: np.ndarray, forward: bool) -> np.ndarray:
-    """Lines to the nearest masked line strictly before (or after) each line; n when none."""
-    n = len(mask)
-    out = np.full(n, float(n), dtype=np.float32)
-    last = None
-    order = range(n) if not forward else range(n - 1, -1, -1)
-    for i in order:
-        if last is not None:
-            out[i] = abs(i - last)
-        if mask[i]:
-            last = i
-    return out
+def _word_features(lines: pa.Array, pages: _Pages, n: int) -> dict[str, np.ndarray]:
+    """Per-line sums over the line's words: tokens, letters, title and upper case, stop words,
+    the page's frequent words, words shared with other lines of the page."""
+    words, parent = _words(lines)
+    per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
+    length = pc.utf8_length(words).to_numpy().astype(np.float64)
+    lower = pc.utf8_lower(words)
+    title = pc.utf8_is_upper(pc.utf8_slice_codeunits(words, 0, 1)).to_numpy(zero_copy_only=False)
+    upper = pc.utf8_is_upper(words).to_numpy(zero_copy_only=False) & (length > 1)
+    stop = pc.is_in(lower, value_set=_STOPWORDS).to_numpy(zero_copy_only=False)
+    word_id = pc.dictionary_encode(lower).indices.to_numpy().astype(np.int64)
+    vocab = int(word_id.max()) + 1 if len(word_id) else 1
+    page = pages.page[parent]
+    in_page, key_inverse, key_first = _group_count(page * vocab + word_id)
+    in_line, _, _ = _group_count(parent * vocab + word_id)
+    frequent = _frequent(page, in_page, key_inverse, key_first, length, lower, pages)
+    return {
+        "tokens": per_line(np.ones(len(parent))),
+        "letters_digits": per_line(length),
+        "title": per_line(title),
+        "upper": per_line(upper),
+        "stop": per_line(stop),
+        "frequent": per_line(frequent),
+        "shared": per_line(in_page > in_line),
+    }
 
 
-def line_features(lines: list[str]) -> np.ndarray:
-    """One row of `NAMES` features per (non-blank, stripped) line."""
+def _frequent(page: np.ndarray, in_page: np.ndarray, key_inverse: np.ndarray, key_first: np.ndarray,
+              length: np.ndarray, lower: pa.Array, pages: _Pages) -> np.ndarray:
+    """Whether each word is one of its page's own function words: among the page's k most
+    frequent words (ties by first occurrence), at most 6 characters and not a number, with
+    k = 8..40 growing with the page's word count."""
+    n_keys = len(key_first)
+    if n_keys == 0:
+        return np.zeros(0, dtype=bool)
+    key_page, key_count = page[key_first], in_page[key_first]
+    order = np.lexsort((key_first, -key_count, key_page))
+    page_words = np.bincount(page, minlength=len(pages.sizes))
+    first_key_of_page = np.searchsorted(key_page[order], np.arange(len(pages.sizes)))
+    rank = np.empty(n_keys, dtype=np.int64)
+    rank[order] = np.arange(n_keys) - first_key_of_page[key_page[order]]
+    k = np.clip(page_words // 25, 8, 40)
+    digit = pc.utf8_is_decimal(lower).to_numpy(zero_copy_only=False)
+    is_frequent = (rank < k[key_page]) & (length[key_first] <= 6) & ~digit[key_first]
+    return is_frequent[key_inverse]
+
+
+def _line_shape(lines: pa.Array) -> dict[str, np.ndarray]:
+    """Per-line counts and flags read straight off the line's characters."""
+    as_np = lambda a: a.to_numpy(zero_copy_only=False).astype(np.float64)  # noqa: E731
+    last = pc.utf8_slice_codeunits(pc.utf8_rtrim(lines, characters=_CLOSERS), -1)
+    has = lambda s: pc.match_substring(lines, s).to_numpy(zero_copy_only=False)  # noqa: E731
+    return {
+        "chars": as_np(pc.utf8_length(lines)),
+        "digits": as_np(pc.count_substring_regex(lines, "[0-9]")),
+        "commas": as_np(pc.count_substring(lines, ",")),
+        "spaces": as_np(pc.count_substring(lines, " ")),
+        "separators": as_np(pc.count_substring_regex(lines, _SEPARATORS)),
+        "cjk": as_np(pc.count_substring_regex(lines, _CJK)),
+        "ends_sentence": as_np(pc.is_in(last, value_set=_SENTENCE_END)),
+        "ends_colon": as_np(pc.equal(last, ":")),
+        "bullet": as_np(pc.match_substring_regex(lines, _BULLET)),
+        "link": (has("://") | has("www.") | (has("@") & has("."))).astype(np.float64),
+    }
+
+
+def _base(lines: pa.Array, pages: _Pages) -> np.ndarray:
     n = len(lines)
-    if n == 0:
-        return np.zeros((0, len(NAMES)), dtype=np.float32)
-    base, _ = _base_rows(lines)
-    col = {name: base[:, j] for j, name in enumerate(BASE)}
-    context = [_window_means(col[f], a, b) for a, b in WINDOWS for f in CONTEXT]
-    long_mask = col["is_long"] > 0
-    words = np.expm1(col["log_words"])
+    s = _line_shape(lines)
+    w = _word_features(lines, pages, n)
+    chars, tokens = s["chars"], w["tokens"]
+    n_words = np.where(s["cjk"] > 0, np.maximum(tokens, s["cjk"] // 2), tokens)
+    nw = np.maximum(n_words, 1)
+    letters = w["letters_digits"] - s["digits"]
+    longest = np.maximum(np.maximum.reduceat(chars, pages.starts), 1) if n else np.zeros(0)
+    line_id = pc.dictionary_encode(lines).indices.to_numpy().astype(np.int64)
+    repeats, _, _ = _group_count(pages.page * n + line_id)
+    per_char = np.maximum(chars, 1)
+    cols = {
+        "log_chars": np.log1p(chars), "log_words": np.log1p(n_words), "rel_chars": chars / longest[pages.page],
+        "ends_sentence": s["ends_sentence"], "ends_colon": s["ends_colon"], "commas_per_word": s["commas"] / nw,
+        "title_share": w["title"] / nw, "upper_share": w["upper"] / nw, "digit_share": s["digits"] / per_char,
+        "symbol_share": (chars - letters - s["digits"] - s["spaces"]) / per_char, "separators": s["separators"],
+        "bullet": s["bullet"], "link": s["link"], "avg_word_len": letters / np.maximum(tokens, 1),
+        "stop_share": w["stop"] / nw, "frequent_share": w["frequent"] / nw, "shared_share": w["shared"] / nw,
+        "repeats": np.log(repeats), "is_long": (n_words >= LONG_WORDS) & (s["ends_sentence"] > 0),
+        "cjk_share": s["cjk"] / per_char,
+    }
+    return np.column_stack([cols[name] for name in BASE]).astype(np.float32)
+
+
+def _window_means(cols: np.ndarray, pages: _Pages) -> list[np.ndarray]:
+    """Mean of each column over lines i+a .. i+b of the same page, per window of `WINDOWS`
+    (clipped at the page's ends; 0 where the window is empty). Sums are taken line by line
+    over the window, never as differences of running sums over the batch, so a page's values
+    never depend on which other pages share its batch."""
+    idx = np.arange(len(cols))
+    out = []
+    for a, b in WINDOWS:
+        total = np.zeros(cols.shape, dtype=np.float64)
+        for k in range(a, b + 1):
+            j = idx + k
+            inside = (j >= pages.first) & (j < pages.end)
+            total += np.where(inside[:, None], cols[np.clip(j, 0, len(cols) - 1)], 0.0)
+        lo = np.clip(idx + a, pages.first, pages.end)
+        hi = np.clip(idx + b + 1, pages.first, pages.end)
+        width = (hi - lo)[:, None]
+        out.append(np.where(width > 0, total / np.maximum(width, 1), 0.0))
+    return out
+
+
+def _distance_to_long(long_mask: np.ndarray, pages: _Pages) -> tuple[np.ndarray, np.ndarray]:
+    """Lines to the nearest long line strictly before / after each line in its page (the
+    page's line count when there is none)."""
+    n = len(long_mask)
+    idx = np.arange(n)
+    last = np.maximum.accumulate(np.where(long_mask, idx, -1))
+    prev = np.concatenate(([-1], last[:-1]))
+    size = pages.sizes[pages.page].astype(np.float64)
+    before = np.where(prev >= pages.first, idx - prev, size)
+    nxt_rev = np.maximum.accumulate(np.where(long_mask[::-1], idx, -1))  # in reversed positions
+    nxt = n - 1 - np.concatenate(([-1], nxt_rev[:-1]))[::-1]
+    after = np.where(nxt < pages.end, nxt - idx, size)
+    return before, after
+
+
+def _positional(base: np.ndarray, pages: _Pages) -> list[np.ndarray]:
+    long_mask = base[:, _COL["is_long"]] > 0
+    log_words = base[:, _COL["log_words"]].astype(np.float64)
+    words = np.rint(np.expm1(log_words))  # whole counts: running sums over the batch stay exact
     long_words = np.where(long_mask, words, 0.0)
-    total_long = long_words.sum() or 1.0
-    before = (np.cumsum(long_words) - long_words) / total_long
-    positional = [
-        np.arange(n, dtype=np.float32) / max(n - 1, 1),
+    total_long = pages.total(long_words)[pages.page]
+    total_long = np.where(total_long > 0, total_long, 1.0)
+    before = pages.cumsum_before(long_words) / total_long
+    dist_before, dist_after = _distance_to_long(long_mask, pages)
+    size = pages.sizes[pages.page]
+    max_log_words = np.maximum.reduceat(log_words, pages.starts)[pages.page]
+    return [
+        pages.local / np.maximum(size - 1, 1),
         before,
         1.0 - before - long_words / total_long,
-        np.log1p(_distance_to(long_mask, forward=False)),
-        np.log1p(_distance_to(long_mask, forward=True)),
-        np.full(n, math.log1p(n)),
-        np.full(n, long_mask.mean()),
-        np.full(n, math.log1p(words.sum())),
-        np.full(n, col["log_words"].max()),
+        np.log1p(dist_before.astype(np.float32)),
+        np.log1p(dist_after.astype(np.float32)),
+        np.log1p(size),
+        (pages.total(long_mask.astype(np.float64)) / pages.sizes)[pages.page],
+        np.log1p(pages.total(words))[pages.page],
+        max_log_words,
     ]
-    return np.column_stack([base, *context, *positional]).astype(np.float32)
+
+
+def page_features(pages: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every line of many pages at once: (rows of `NAMES`, line count per page).
+    Each page is its non-blank, stripped lines in order; rows follow pages, then lines."""
+    sizes = np.fromiter((len(p) for p in pages), dtype=np.int64, count=len(pages))
+    if not sizes.sum():
+        return np.zeros((0, len(NAMES)), dtype=np.float32), sizes
+    keep = sizes > 0
+    layout = _Pages(sizes[keep])
+    lines = pa.array([ln for p in pages for ln in p], type=pa.large_string())
+    base = _base(lines, layout)
+    context = _window_means(base[:, [_COL[f] for f in CONTEXT]].astype(np.float64), layout)
+    X = np.column_stack([base, *context, *_positional(base, layout)]).astype(np.float32)
+    return X, sizes
+
+
+def line_features(lines: Sequence[str]) -> np.ndarray:
+    """One row of `NAMES` features per (non-blank, stripped) line of one page."""
+    return page_features([lines])[0]
 
 
 # The decision finds the page's main block from the line probabilities.
