@@ -134,3 +134,40 @@ def test_reader_address_on_topic_or_without_a_pitch_stays(line):
             "Voters in the town approved the playhouse budget in a referendum last spring.\n")
     text = insert_paragraph(body, 2, line)
     assert line in lines_of(run(text).doc.text)
+
+
+def _batch_cases() -> list[str]:
+    """Real articles (the Wikinews fixture), and seed 000 with each spam line of this file in it."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    lines = [PHARMACY, "Earn $5000 a week with bitcoin trading signals, join now http://crypto-profit.example/join",
+             "Kasyno online z bonusem bez depozytu www.kasyno-bonus61.org/ref",
+             "Lonely tonight? Beautiful women near you want to chat, meet them at flirtzone.club",
+             "Turn $250 into $9,000 in a week with our automated coin robot: coinrocket.io/start",
+             "Préstamo personal al instante sin papeleo, solicítalo ya",
+             "Купить дешево таблетки без рецепта http://apteka.example.ru"]
+    return texts + [insert_paragraph(seed("000"), 3, line) for line in lines]
+
+
+def test_batch_prefilter_never_skips_a_document_apply_would_change():
+    """`apply_batch` (one regex pass over the batch, then `apply` on the candidates) gives
+    exactly what `apply` gives on each document, and skips most clean articles."""
+    from pipeline.core.document import Document
+    from pipeline.stages import spam as spam_module
+
+    docs = [Document(id=str(i), source="t", text=t) for i, t in enumerate(_batch_cases())]
+    stage = Spam()
+    batch = stage.apply_batch(docs)
+    single = [stage.apply(d) for d in docs]
+    assert [(o.doc.text, o.edits) for o in batch] == [(o.doc.text, o.edits) for o in single]
+    assert sum(bool(o.edits) for o in batch) >= 7
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    maybe = pc.match_substring_regex(pc.utf8_lower(pa.array([d.text for d in docs])), spam_module._PREFILTER)
+    assert sum(maybe.to_pylist()[:300]) < 150  # most of the 300 clean articles need no line scoring

@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
 
-from pipeline.stages.lines import Line, content_words, find_urls, measure, removal_edits
-from pipeline.stages.spam_lexicon import CTA, commercial, may_contain_spam
+from pipeline.stages.lines import _TLDS, WORD, Line, content_words, find_urls, measure, removal_edits
+from pipeline.stages.spam_lexicon import _CTA_WORDS, _EXACT, _PHRASES, _PREFIX, CTA, CTA_PHRASES, commercial, may_contain_spam
 
 NAME = "spam"
 VERSION = "spam_v2"  # v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
@@ -203,8 +207,37 @@ def _any_link_echo(text: str) -> bool:
 
 
 def _may_pitch(text: str) -> bool:
-    """Cheap document gate for a pitch: a link or a money amount somewhere."""
-    return bool(_MONEY.search(text)) or ("." in text and bool(find_urls(text)))
+    """Cheap document gate for a pitch: a link somewhere, or a money amount on a line that
+    also addresses its reader ('you', '!', '?', a call to action): without a link a pitch
+    needs the sum and one more signal (`score_line`)."""
+    if "." in text and find_urls(text):
+        return True
+    for m in _MONEY.finditer(text):
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
+        line = text[a: b if b >= 0 else len(text)]
+        if "!" in line or "?" in line or CTA.search(line) or not _YOU.isdisjoint(WORD.findall(line.lower())):
+            return True
+    return False
+
+
+def _alternation(items) -> str:
+    return "|".join(re.escape(x) for x in sorted(items, key=len, reverse=True))
+
+
+# A necessary condition for the document gates of `Spam.apply`, as one RE2 pattern over a whole
+# batch of lowercased texts (Arrow's regex kernels): a lexicon word, stem or phrase; a call-to-
+# action opener, phrase or "!"; a link anchor; a currency sign, "%" or a sum in words. Documents
+# without any of these cannot lose a line, and most news articles have none.
+_B, _E = r"(?:^|[^\pL\pN_])", r"(?:[^\pL\pN_]|$)"
+_PREFILTER = "|".join((
+    f"{_B}(?:{_alternation(_EXACT)}){_E}",
+    f"{_B}(?:{_alternation(st for stems in _PREFIX.values() for st, _name in stems)})",
+    _alternation(st for st, _name in _PHRASES),
+    r"!|(?m:^[^\pL\pN_]{0,3}(?:" + _CTA_WORDS + "))|" + _alternation(CTA_PHRASES),
+    r"://|ww\.|\.(?:" + _TLDS + ")",
+    r"[$€£¥₹%]|\d.?(?:usd|eur|dollar)",
+))
 
 
 class Spam:
@@ -223,6 +256,12 @@ class Spam:
         if s.score < self.config.threshold or s.commercial < self.config.min_commercial:
             return False
         return any(c != "transaction" for c in s.concepts) or "cta" in s.signals
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        """`apply` on many documents; the ones the batch prefilter clears are kept untouched."""
+        texts = pc.utf8_lower(pa.array([d.text for d in docs], type=pa.large_string()))
+        maybe = pc.match_substring_regex(texts, _PREFILTER).to_numpy(zero_copy_only=False)
+        return [self.apply(d) if m else Outcome.keep(d) for d, m in zip(docs, maybe)]
 
     def apply(self, doc: Document) -> Outcome:
         text = doc.text

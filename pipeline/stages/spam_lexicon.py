@@ -70,12 +70,13 @@ TRANSACTION: tuple[float, tuple[str, ...]] = (0.5, (
 ))
 
 # Imperative openers of calls to action (buy now, click here, get your...).
-_CTA_START = (
-    r"^\W{0,3}(?:buy|order|get|grab|claim|click|visit|try|call|download|join|sign up|register|"
+_CTA_WORDS = (
+    r"buy|order|get|grab|claim|click|visit|try|call|download|join|sign up|register|"
     r"shop|discover|check out|see|find|apply|earn|win|start|learn how|best|cheap|top|"
     r"kaufen|kaufe|bestelle|holen|jetzt|achetez|commandez|découvrez|compra|pide|descubre|"
-    r"купи|закажи|скачай|получи)\b"
+    r"купи|закажи|скачай|получи"
 )
+_CTA_START = r"^\W{0,3}(?:" + _CTA_WORDS + r")\b"
 CTA_PHRASES = (
     "click here", "order now", "buy now", "shop now", "sign up now", "visit our", "visit us", "visit the",
     "limited time", "act now", "don't miss", "dont miss", "jetzt kaufen", "achetez maintenant",
@@ -156,12 +157,13 @@ def may_contain_spam(text: str) -> bool:
     """Cheap whole-document gate: can any line pass the spam decision (a spam concept, or a
     call to action with transaction words)? Looks at the document's distinct tokens once."""
     low = text.lower()
-    for w in set(_WORD.findall(low)):
-        if w in _EXACT:
+    words = set(_WORD.findall(low))
+    if not words.isdisjoint(_EXACT):
+        return True
+    heads = _PREFIX.keys() & {w[:3] for w in words}  # set operations in C; few words remain
+    for w in words:
+        if w[:3] in heads and any(w.startswith(st) for st, _name in _PREFIX[w[:3]]):
             return True
-        for st, _name in _PREFIX.get(w[:3], ()):
-            if w.startswith(st):
-                return True
     if any(st in low for st, _name in _PHRASES):
         return True
     # A call to action only counts with two transaction words on its line. Candidate lines:
