@@ -118,8 +118,11 @@ def _ftfy_could_change(text: str, config: FixEncodingConfig) -> bool:
     return bool(_BADNESS_POSSIBLE.search(text)) and is_bad(text)
 
 
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")  # all but tab, newline, form feed, CR
+
+
 def _has_ascii_controls(text: str) -> bool:
-    return any(ord(ch) < 32 and ch not in "\t\n\r\f" or ord(ch) == 127 for ch in text)
+    return _ASCII_CONTROL.search(text) is not None
 
 
 def line_edits(old: str, new: str, reason: str) -> list[Edit]:

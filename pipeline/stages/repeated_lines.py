@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-from pipeline.stages.lines import removal_edits, measure
+from pipeline.stages.lines import CJK, WORD, measure, removal_edits
 
 NAME = "repeated_lines"
 VERSION = "repeated_lines_v2"  # v2: a line counts once per distinct document text (issue 12)
@@ -79,23 +79,38 @@ def _key(group: str, norm: str) -> int:
     return int.from_bytes(digest, "big", signed=True)  # fits an int64 column
 
 
-def _keys_by_line(doc: Document, config: RepeatedLinesConfig) -> tuple[list, dict[int, int]]:
-    lines = measure(doc.text)
+def _keys_by_line(doc: Document, config: RepeatedLinesConfig) -> dict[int, int]:
+    """Line number -> key of every non-blank line short enough to be chrome. Lines are numbered
+    as `lines.measure` numbers them; only the rare line that may exceed `max_words` is measured."""
     group = source_group(doc, config)
     keys = {}
-    for ln in lines:
-        if ln.blank or ln.n_words > config.max_words:
+    for i, raw in enumerate(doc.text.splitlines()):
+        s = raw.strip()
+        if not s or _too_long(s, config.max_words):
             continue
-        norm = normalise(ln.text)
+        norm = normalise(s)
         if len(norm) >= config.min_chars:
-            keys[ln.index] = _key(group, norm)
-    return lines, keys
+            keys[i] = _key(group, norm)
+    return keys
+
+
+def _too_long(line: str, max_words: int) -> bool:
+    """More than `max_words` words as `lines.measure` counts them (URLs not counted). Cheap
+    bounds first: a line of at most 2 x max_words characters cannot have more words, and the
+    count with URL words included is never below measure's; only a line over both is measured."""
+    if len(line) <= 2 * max_words:
+        return False
+    tokens = len(WORD.findall(line))
+    cjk = len(CJK.findall(line)) if not line.isascii() else 0
+    if (tokens + cjk // 2 if cjk < 4 else max(tokens, cjk // 2)) <= max_words:
+        return False
+    return measure(line)[0].n_words > max_words
 
 
 def line_keys(doc: Document, config: RepeatedLinesConfig) -> list[int]:
     """Map phase: the keys of a document's lines (duplicates within the document included;
     `LineCounts.add` counts each key once per document)."""
-    return list(_keys_by_line(doc, config)[1].values())
+    return list(_keys_by_line(doc, config).values())
 
 
 class LineCounts:
@@ -202,7 +217,7 @@ class RepeatedLines:
     def apply(self, doc: Document) -> Outcome:
         if not self.config.enabled or not self.repeated or not doc.text.strip():
             return Outcome.keep(doc)
-        lines, keys = _keys_by_line(doc, self.config)
+        keys = _keys_by_line(doc, self.config)
         removals = {
             i: (f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source", 1.0)
             for i, k in keys.items()
@@ -210,7 +225,7 @@ class RepeatedLines:
         }
         if not removals:
             return Outcome.keep(doc)
-        edits = removal_edits(doc.text, lines, removals)
+        edits = removal_edits(doc.text, measure(doc.text), removals)
         return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits)
 
 
