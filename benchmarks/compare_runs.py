@@ -41,8 +41,8 @@ def tables(out: Path) -> dict[str, list[Path]]:
 
 def sorted_rows(paths: list[Path]) -> tuple[pa.Schema, list[tuple]]:
     t = pa.concat_tables([pq.read_table(p) for p in paths])
-    rows = [tuple(r.values()) for r in t.to_pylist()]
-    return t.schema, sorted(rows, key=repr)
+    rows = [repr(tuple(r.values())) for r in t.to_pylist()]  # repr: list columns are not hashable
+    return t.schema, sorted(rows)
 
 
 def compare(a: Path, b: Path) -> list[str]:
