@@ -74,6 +74,7 @@ def _kept_row(d: Document, seq: int) -> dict:
         n_words=len(d.text.split()),
         charset=d.meta.get("charset"),
         quality_score=float(d.meta["quality_score"]) if d.meta.get("quality_score") else None,
+        language=d.meta.get("language"),
         seq=seq,
     )
 

@@ -25,6 +25,7 @@ CORPUS_SCHEMA = pa.schema(
         pa.field("n_words", pa.int64()),
         pa.field("charset", pa.string()),
         pa.field("quality_score", pa.float64()),  # 0 = at a quality threshold .. 1 = typical prose
+        pa.field("language", pa.string()),  # ISO 639-1 (CLD2); null when undecided
     ]
 )
 

@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome
 from pipeline.core.registry import StageSpec
+from pipeline.stages.language import UNSPACED, identify
 
 NAME = "quality"
-VERSION = "quality_v2"  # v2: a kept document carries quality_score (issue 15)
+VERSION = "quality_v3"  # v3: language identified, kept documents carry it; v2: quality_score (issue 15)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Scripts written without spaces between words: count characters, not words, there.
@@ -51,6 +52,7 @@ class QualitySignals:
     alpha_ratio: float
     bullet_line_ratio: float
     duplicate_line_char_ratio: float
+    language: str | None = None  # `language.identify`; None when undecided
 
 
 def score(text: str) -> QualitySignals:
@@ -60,8 +62,9 @@ def score(text: str) -> QualitySignals:
     n_words = len(words) + cjk // 2  # ~2 CJK characters per word
     word_chars = "".join(words)  # every \w character of the text, in one string
     mean_len = (len(word_chars) / len(words)) if words else 0.0
-    if cjk > len(words):
-        mean_len = 5.0  # word length is meaningless for unsegmented scripts
+    language, _share = identify(text)
+    if language in UNSPACED or (language is None and cjk > len(words)):
+        mean_len = 5.0  # word length is meaningless for scripts written without spaces
     non_space = len("".join(text.split()))  # str.split and \s share Unicode's whitespace set
     # Letters = \w characters that are neither digits nor "_" (same set as [^\W\d_]), counted
     # without a match object per letter.
@@ -79,6 +82,7 @@ def score(text: str) -> QualitySignals:
         alpha_ratio=alpha / non_space if non_space else 0.0,
         bullet_line_ratio=bullets / len(lines) if lines else 0.0,
         duplicate_line_char_ratio=dup_chars / total_chars if total_chars else 0.0,
+        language=language,
     )
 
 
@@ -133,7 +137,10 @@ class QualityFilter:
         reason = self.decide(signals)
         if reason:
             return Outcome.drop(reason)
-        return Outcome.keep(doc.with_meta(quality_score=f"{self.quality_score(signals):.4f}"))
+        meta = {"quality_score": f"{self.quality_score(signals):.4f}"}
+        if signals.language:
+            meta["language"] = signals.language
+        return Outcome.keep(doc.with_meta(**meta))
 
 
 # Reason codes this stage emits (document rejections; the measured value follows " | ").
