@@ -73,3 +73,37 @@ def test_single_stage_path_is_unchanged():
     stage = Upper()
     assert run_stage(stage, _docs("q")[0]).doc.text == "Q"
     assert run_stage_batch(stage, _docs("q")) [0].doc.text == "Q" and stage.batches == []
+
+
+class Sleepy:
+    """A per-document stage (no apply_batch) that stalls on one document."""
+
+    name = "sleepy"
+    version = "sleepy_v1"
+
+    def apply(self, doc: Document) -> Outcome:
+        if "slow" in doc.text:
+            import time
+
+            time.sleep(3)
+        return Outcome.keep(doc)
+
+
+def test_time_limit_holds_per_document_in_a_loop_with_one_timer():
+    """Without an enclosing alarm (a real run; pytest-timeout's is lifted for the test) the loop
+    arms one timer per document through `ItemTimer`: the stalled one is dropped at its limit."""
+    import signal
+    import time
+
+    saved = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        t0 = time.monotonic()
+        stats = StageStats("sleepy")
+        out = run_stage_batch(Sleepy(), _docs("a", "slow", "b"), stats, Budget(max_seconds=0.3))
+        elapsed = time.monotonic() - t0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, *saved)
+    assert [o.doc is not None for o in out] == [True, False, True]
+    assert out[1].reason.startswith("budget:timeout | sleepy took longer than run.max_stage_seconds 0.3")
+    assert elapsed < 2 and stats.docs_dropped == 1
+    assert signal.getsignal(signal.SIGALRM) is not None

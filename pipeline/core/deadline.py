@@ -51,6 +51,46 @@ def deadline(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - t0), 1e-3))
 
 
+def _armable(seconds: float) -> bool:
+    return bool(seconds) and 0 < seconds <= _MAX_SECONDS and threading.current_thread() is threading.main_thread() \
+        and hasattr(signal, "setitimer")
+
+
+class ItemTimer:
+    """The same limit for each item of a loop, with the SIGALRM handler installed once: `start()`
+    before an item and `stop()` after it cost one timer call each, where `deadline` swaps the
+    handler and reads the clock per item. Inactive (`active` False) where it cannot arm, or
+    inside an enclosing limit: callers then fall back to `deadline` per item."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.active = False
+        self._previous = None
+
+    def __enter__(self) -> "ItemTimer":
+        if _armable(self.seconds) and signal.getitimer(signal.ITIMER_REAL)[0] == 0:
+            seconds = self.seconds
+
+            def on_alarm(signum, frame):  # noqa: ARG001
+                raise DeadlineExceeded(f"took longer than {seconds:g} s")
+
+            self._previous = signal.signal(signal.SIGALRM, on_alarm)
+            self.active = True
+        return self
+
+    def start(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def stop(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def __exit__(self, *exc) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self.active = False
+
+
 @dataclass(frozen=True)
 class Budget:
     """What one stage may spend on one document: lines of text and wall-clock seconds (0 = no

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from contextlib import nullcontext
 from typing import Generic, Iterable, Protocol, Sequence, TypeVar, runtime_checkable
 
-from pipeline.core.deadline import Budget, DeadlineExceeded, deadline
+from pipeline.core.deadline import Budget, DeadlineExceeded, ItemTimer, deadline
 from pipeline.core.document import Document, Outcome, RawDocument
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,12 @@ class Bound(Generic[Obs, Fact]):
 
     def apply(self, doc: Document) -> Outcome:
         return self.stage.apply(doc, self.fact)
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        batch = getattr(self.stage, "apply_batch", None)
+        if batch is None:
+            return [self.stage.apply(doc, self.fact) for doc in docs]
+        return batch(docs, self.fact)
 
 
 @dataclass
@@ -175,7 +181,8 @@ def input_size(item: RawDocument | Document) -> int:
     return len(item.text) if isinstance(item, Document) else len(item.data)
 
 
-def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None, budget: Budget | None = None) -> Outcome:
+def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None, budget: Budget | None = None,
+              timer: ItemTimer | None = None) -> Outcome:
     """Apply one stage; a crash on one document drops that document with the error as reason
     instead of killing the run. With a `Budget` (the run's per-document limits), a document
     with too many lines or a stage that takes too long on it is dropped with a `budget:` reason;
@@ -186,6 +193,12 @@ def run_stage(stage: Stage[In, Out], item: In, stats: StageStats | None = None, 
         n_lines = limits.over_lines(item.text) if isinstance(item, Document) else None
         if n_lines is not None:
             outcome = Outcome.drop(f"budget:too_many_lines | {n_lines} lines > run.max_doc_lines {limits.max_lines}")
+        elif limits.max_seconds and timer is not None and timer.active:
+            timer.start()  # the loop's handler is installed: one timer call, not a handler swap
+            try:
+                outcome = stage.apply(item)
+            finally:
+                timer.stop()
         elif limits.max_seconds:
             with deadline(limits.max_seconds):
                 outcome = stage.apply(item)
@@ -211,9 +224,10 @@ def run_stage_batch(stage: Stage[In, Out], items: Sequence[In], stats: StageStat
     documents are run again one by one, so only the document at fault is dropped, with its own
     reason, exactly as `run_stage` would."""
     batch = getattr(stage, "apply_batch", None)
-    if batch is None or len(items) < 2:
-        return [run_stage(stage, item, stats, budget) for item in items]
     limits = budget or Budget()
+    if batch is None or len(items) < 2:
+        with ItemTimer(limits.max_seconds) as timer:
+            return [run_stage(stage, item, stats, limits, timer) for item in items]
     outcomes: list[Outcome | None] = [None] * len(items)
     todo = []
     for i, item in enumerate(items):
