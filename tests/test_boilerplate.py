@@ -261,3 +261,20 @@ def test_batch_gives_what_one_document_at_a_time_gives():
     assert [o.doc.text for o in batch] == [o.doc.text for o in single]
     assert [o.edits for o in batch] == [o.edits for o in single]
     assert sum(bool(o.edits) for o in batch) >= 3  # the chrome-laden AEB pages do lose lines
+
+
+def test_compiled_tree_walk_equals_the_numpy_walk():
+    """The numba kernel and its NumPy fallback add the same leaf values in the same order."""
+    import numpy as np
+
+    from pipeline.stages import content_model
+
+    pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages()]
+    X = np.vstack([line_features(p) for p in pages])
+    trees = ContentModel.load().first
+    arrays = (trees.feature, trees.threshold, trees.left, trees.right, trees.leaf, trees.value)
+    compiled = np.zeros(len(X))
+    content_model._compiled_walk()(X, *arrays, compiled)
+    fallback = np.zeros(len(X))
+    content_model._walk_numpy(X, *arrays, fallback)
+    assert len(X) > 200 and np.array_equal(compiled, fallback)

@@ -11,6 +11,7 @@ main block.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -46,43 +47,57 @@ class Trees:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class (content) for each row."""
         X = np.ascontiguousarray(X, dtype=np.float32)
-        raw = np.full(len(X), self.baseline, dtype=np.float64)
+        raw = np.zeros(len(X), dtype=np.float64)
         if len(X):
             _walk(X, self.feature, self.threshold, self.left, self.right, self.leaf, self.value, raw)
-        return (1.0 / (1.0 + np.exp(-raw))).astype(np.float32)
+        return (1.0 / (1.0 + np.exp(-(raw + self.baseline)))).astype(np.float32)
 
 
 def _walk_numpy(X, feature, threshold, left, right, leaf, value, raw) -> None:
-    """Add every tree's leaf value to `raw`, tree by tree (all rows at once)."""
-    rows = np.arange(len(X))
-    for t in range(feature.shape[0]):
-        node = np.zeros(len(X), dtype=np.intp)
-        active = ~leaf[t, node]
-        while active.any():
-            go_left = X[rows, feature[t, node]] <= threshold[t, node]
-            node = np.where(active, np.where(go_left, left[t, node], right[t, node]), node)
-            active = ~leaf[t, node]
-        raw += value[t, node]
+    """Add the sum of every tree's leaf value to `raw`: all rows and trees at once, one step
+    down per level; the leaf values summed tree after tree (cumsum is sequential), in float64."""
+    trees = np.arange(feature.shape[0])[None, :]
+    rows = np.arange(len(X))[:, None]
+    node = np.zeros((len(X), feature.shape[0]), dtype=np.intp)
+    while True:
+        done = leaf[trees, node]
+        if done.all():
+            break
+        go_left = X[rows, feature[trees, node]] <= threshold[trees, node]
+        node = np.where(done, node, np.where(go_left, left[trees, node], right[trees, node]))
+    raw += np.cumsum(value[trees, node].astype(np.float64), axis=1)[:, -1]
 
 
-try:  # the compiled walk: one pass per row over all trees, no temporaries (same sums, same order)
-    from numba import njit
+# Below this many rows the NumPy walk is as cheap as loading the compiled kernel (numba's import
+# and cache load cost a fresh process about half a second), so small runs never pay for it.
+COMPILED_MIN_ROWS = 5000
+
+
+def _walk(X, feature, threshold, left, right, leaf, value, raw) -> None:
+    walk = _compiled_walk() if len(X) >= COMPILED_MIN_ROWS else None
+    (walk or _walk_numpy)(X, feature, threshold, left, right, leaf, value, raw)
+
+
+@lru_cache(maxsize=1)
+def _compiled_walk():
+    """The numba walk (tree by tree, so one tree's nodes stay in cache; same sums in the same
+    order as `_walk_numpy`), or None without numba."""
+    try:
+        from numba import njit
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
 
     @njit(cache=True, nogil=True)
-    def _walk(X, feature, threshold, left, right, leaf, value, raw):  # pragma: no cover - compiled
-        for i in range(X.shape[0]):
-            total = raw[i]
-            for t in range(feature.shape[0]):
+    def walk(X, feature, threshold, left, right, leaf, value, raw):  # pragma: no cover - compiled
+        for t in range(feature.shape[0]):
+            f, th, lo, hi, end, v = feature[t], threshold[t], left[t], right[t], leaf[t], value[t]
+            for i in range(X.shape[0]):
                 node = 0
-                while not leaf[t, node]:
-                    if X[i, feature[t, node]] <= threshold[t, node]:
-                        node = left[t, node]
-                    else:
-                        node = right[t, node]
-                total += value[t, node]
-            raw[i] = total
-except ImportError:  # pragma: no cover - numba is a declared dependency
-    _walk = _walk_numpy
+                while not end[node]:
+                    node = lo[node] if X[i, f[node]] <= th[node] else hi[node]
+                raw[i] += v[node]
+
+    return walk
 
 
 def tree_arrays(nodes_per_tree: list, baseline: float, prefix: str) -> dict[str, np.ndarray]:
