@@ -14,6 +14,7 @@ same for one page.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import numpy as np
@@ -22,8 +23,7 @@ import pyarrow.compute as pc
 
 from pipeline.stages.lines import STOPWORDS
 
-# A word: letters, digits, underscore of any script (Python's `\w`, in RE2 syntax).
-_NON_WORD = r"[^\pL\pN_]+"
+_WORD = re.compile(r"\w+")
 # Scripts written without spaces: length is counted in characters there (about 2 per word).
 _CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
 _SEPARATORS = "[|•·»›/>–—:]"
@@ -77,19 +77,23 @@ def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return counts[inverse], inverse, first
 
 
-def _words(lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Every word of every line, flat, with the index of its line."""
-    pieces = pc.split_pattern_regex(lines, _NON_WORD)
+def _words(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """Every word (Python's `\\w+`) of every line, flat, with the index of its line. Python's
+    regex engine finds them (Arrow's RE2 compiles a Unicode word class anew on every call, ~5 ms,
+    which a page cleaned on its own cannot afford); each line's words travel to Arrow joined by
+    a separator no word contains, and one literal split makes the flat array."""
+    joined = pa.array(["\x1f".join(_WORD.findall(t)) for t in texts], type=pa.large_string())
+    pieces = pc.split_pattern(joined, "\x1f")
     parent = pc.list_parent_indices(pieces).to_numpy()
     flat = pc.list_flatten(pieces)
-    nonempty = pc.greater(pc.utf8_length(flat), 0)
+    nonempty = pc.greater(pc.utf8_length(flat), 0)  # a line without words gives one ""
     return flat.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
 
 
-def _word_features(lines: pa.Array, pages: _Pages, n: int) -> dict[str, np.ndarray]:
+def _word_features(texts: Sequence[str], pages: _Pages, n: int) -> dict[str, np.ndarray]:
     """Per-line sums over the line's words: tokens, letters, title and upper case, stop words,
     the page's frequent words, words shared with other lines of the page."""
-    words, parent = _words(lines)
+    words, parent = _words(texts)
     per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
     length = pc.utf8_length(words).to_numpy().astype(np.float64)
     lower = pc.utf8_lower(words)
@@ -152,10 +156,11 @@ def _line_shape(lines: pa.Array) -> dict[str, np.ndarray]:
     }
 
 
-def _base(lines: pa.Array, pages: _Pages) -> np.ndarray:
-    n = len(lines)
+def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
+    n = len(texts)
+    lines = pa.array(texts, type=pa.large_string())
     s = _line_shape(lines)
-    w = _word_features(lines, pages, n)
+    w = _word_features(texts, pages, n)
     chars, tokens = s["chars"], w["tokens"]
     n_words = np.where(s["cjk"] > 0, np.maximum(tokens, s["cjk"] // 2), tokens)
     nw = np.maximum(n_words, 1)
@@ -244,8 +249,7 @@ def page_features(pages: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarra
         return np.zeros((0, len(NAMES)), dtype=np.float32), sizes
     keep = sizes > 0
     layout = _Pages(sizes[keep])
-    lines = pa.array([ln for p in pages for ln in p], type=pa.large_string())
-    base = _base(lines, layout)
+    base = _base([ln for p in pages for ln in p], layout)
     context = _window_means(base[:, [_COL[f] for f in CONTEXT]].astype(np.float64), layout)
     X = np.column_stack([base, *context, *_positional(base, layout)]).astype(np.float32)
     return X, sizes
