@@ -19,6 +19,10 @@ FIXTURES = ROOT / "tests" / "fixtures"
 # The public evaluation sets beside the repository; NEWSCLEAN_DATA points elsewhere.
 SHARED_DATA = Path(os.environ.get("NEWSCLEAN_DATA") or ROOT.parent / "shared" / "data")
 REQUIRE_ALL = os.environ.get("NEWSCLEAN_REQUIRE_ALL", "") not in ("", "0")
+# Runs take the compiled dedup kernels only for large batches; the suite's inputs are small, so
+# make every batch take them (the NumPy fallback has its own tests): set before pipeline is
+# imported, inherited by the runs the tests start.
+os.environ.setdefault("PIPELINE_DEDUP_NUMBA_MIN_BYTES", "0")
 
 
 def absent(what: str, hint: str = "") -> str:

@@ -321,3 +321,15 @@ def test_cli_writes_duplicates_and_filtered_corpus(tmp_path):
     assert bad.exit_code == 1 and "no column 'text'" in bad.output
     bad = CliRunner().invoke(dedup_command, [str(src), "--out", str(out), "--threshold", "2"])
     assert bad.exit_code == 1 and "threshold" in bad.output
+
+
+def test_small_batches_take_the_fallback_with_the_same_sketches(monkeypatch):
+    """Below COMPILED_MIN_BYTES a run never loads numba (start-up of small runs); the sketches
+    are the compiled kernels' to the bit."""
+    docs = [(i, t) for i, t in list(TEXTS.items())[:8]] + [("x", "Ünïcödé — ‘quotes’ and ﬁ ligatures, 42 times.")]
+    compiled = sketch(docs, DedupConfig())
+    monkeypatch.setattr(K, "COMPILED_MIN_BYTES", 1 << 40)
+    assert K._compiled(10**9) is None
+    fallback = sketch(docs, DedupConfig())
+    assert np.array_equal(compiled.signatures, fallback.signatures)
+    assert compiled.exact.tolist() == fallback.exact.tolist()
