@@ -19,22 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from array import array
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 from urllib.parse import urlsplit
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-from pipeline.stages.lines import CJK, WORD, measure, removal_edits
+from pipeline.stages.lines import measure, removal_edits
 
 NAME = "repeated_lines"
 VERSION = "repeated_lines_v2"  # v2: a line counts once per distinct document text (issue 12)
 
-_DIGITS = re.compile(r"\d+")
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# lines.CJK in RE2 syntax (characters of scripts written without spaces).
+_CJK_RE2 = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
 
 
 class RepeatedLinesConfig(BaseModel):
@@ -69,48 +71,52 @@ def source_group(doc: Document, config: RepeatedLinesConfig) -> str:
     return os.path.dirname(src) or src if config.source_group == "folder" else src
 
 
-def normalise(line: str) -> str:
-    """Case, digits, punctuation and spacing do not make a footer a different footer."""
-    return _NON_WORD.sub(" ", _DIGITS.sub("0", line.lower())).strip()
-
-
 def _key(group: str, norm: str) -> int:
     digest = hashlib.blake2b(f"{group}\x00{norm}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)  # fits an int64 column
 
 
-def _keys_by_line(doc: Document, config: RepeatedLinesConfig) -> dict[int, int]:
-    """Line number -> key of every non-blank line short enough to be chrome. Lines are numbered
-    as `lines.measure` numbers them; only the rare line that may exceed `max_words` is measured."""
-    group = source_group(doc, config)
-    keys = {}
-    for i, raw in enumerate(doc.text.splitlines()):
-        s = raw.strip()
-        if not s or _too_long(s, config.max_words):
-            continue
-        norm = normalise(s)
-        if len(norm) >= config.min_chars:
-            keys[i] = _key(group, norm)
+def _keys_by_line(docs: Sequence[Document], config: RepeatedLinesConfig) -> list[dict[int, int]]:
+    """Per document: line number -> key of every non-blank line short enough to be chrome.
+    Lines are numbered as `lines.measure` numbers them. Case, digits, punctuation and spacing do
+    not make a footer a different footer: lines are lowercased, digit runs become "0" and runs of
+    anything but letters and digits one space, in one pass of Arrow's string kernels over all
+    lines of the batch."""
+    numbers, texts, owner = [], [], []
+    for k, doc in enumerate(docs):
+        for i, raw in enumerate(doc.text.splitlines()):
+            if s := raw.strip():
+                numbers.append(i)
+                texts.append(s)
+                owner.append(k)
+    keys: list[dict[int, int]] = [{} for _ in docs]
+    if not texts:
+        return keys
+    lines = pa.array(texts, type=pa.large_string())
+    norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(
+        pc.replace_substring_regex(pc.utf8_lower(lines), r"\p{Nd}+", "0"), r"[^\pL\pN]+", " "))
+    too_long = _too_long(lines, config.max_words)
+    groups = [source_group(doc, config) for doc in docs]
+    for n, k, s, long, text in zip(numbers, owner, norm.to_pylist(), too_long, texts):
+        if len(s) >= config.min_chars and not (long and measure(text)[0].n_words > config.max_words):
+            keys[k][n] = _key(groups[k], s)
     return keys
 
 
-def _too_long(line: str, max_words: int) -> bool:
-    """More than `max_words` words as `lines.measure` counts them (URLs not counted). Cheap
-    bounds first: a line of at most 2 x max_words characters cannot have more words, and the
-    count with URL words included is never below measure's; only a line over both is measured."""
-    if len(line) <= 2 * max_words:
-        return False
-    tokens = len(WORD.findall(line))
-    cjk = len(CJK.findall(line)) if not line.isascii() else 0
-    if (tokens + cjk // 2 if cjk < 4 else max(tokens, cjk // 2)) <= max_words:
-        return False
-    return measure(line)[0].n_words > max_words
+def _too_long(lines: pa.Array, max_words: int) -> list[bool]:
+    """Whether each line may have more than `max_words` words as `lines.measure` counts them:
+    a bound from all its \\w+ runs (URL words included, never below measure's count) and its
+    CJK characters; only lines over it are measured."""
+    tokens = pc.count_substring_regex(lines, r"[\pL\pN_]+").to_numpy(zero_copy_only=False)
+    cjk = pc.count_substring_regex(lines, _CJK_RE2).to_numpy(zero_copy_only=False)
+    bound = np.where(cjk < 4, tokens + cjk // 2, np.maximum(tokens, cjk // 2))
+    return (bound > max_words).tolist()
 
 
 def line_keys(doc: Document, config: RepeatedLinesConfig) -> list[int]:
     """Map phase: the keys of a document's lines (duplicates within the document included;
     `LineCounts.add` counts each key once per document)."""
-    return list(_keys_by_line(doc, config).values())
+    return list(_keys_by_line([doc], config)[0].values())
 
 
 class LineCounts:
@@ -215,18 +221,21 @@ class RepeatedLines:
         self.repeated = repeated
 
     def apply(self, doc: Document) -> Outcome:
-        if not self.config.enabled or not self.repeated or not doc.text.strip():
-            return Outcome.keep(doc)
-        keys = _keys_by_line(doc, self.config)
-        removals = {
-            i: (f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source", 1.0)
-            for i, k in keys.items()
-            if k in self.repeated
-        }
-        if not removals:
-            return Outcome.keep(doc)
-        edits = removal_edits(doc.text, measure(doc.text), removals)
-        return Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits)
+        return self.apply_batch([doc])[0]
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+        if not self.config.enabled or not self.repeated:
+            return [Outcome.keep(d) for d in docs]
+        reason = f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source"
+        outcomes = []
+        for doc, keys in zip(docs, _keys_by_line(docs, self.config)):
+            removals = {i: (reason, 1.0) for i, k in keys.items() if k in self.repeated}
+            if not removals:
+                outcomes.append(Outcome.keep(doc))
+                continue
+            edits = removal_edits(doc.text, measure(doc.text), removals)
+            outcomes.append(Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits))
+        return outcomes
 
 
 class RepeatedLinesPass:
@@ -241,8 +250,9 @@ class RepeatedLinesPass:
 
     def observe(self, docs: Iterable[Document]) -> LineCounts:
         counts = LineCounts(self.config.max_keys)
-        for doc in docs:
-            counts.add(line_keys(doc, self.config), text_key(doc, self.config))
+        docs = list(docs)
+        for doc, keys in zip(docs, _keys_by_line(docs, self.config)):
+            counts.add(keys.values(), text_key(doc, self.config))
         return counts
 
     def merge(self, observations: Iterable[LineCounts]) -> frozenset[int]:
@@ -256,6 +266,9 @@ class RepeatedLinesPass:
 
     def apply(self, doc: Document, fact: frozenset[int]) -> Outcome:
         return RepeatedLines(self.config, fact).apply(doc)
+
+    def apply_batch(self, docs: Sequence[Document], fact: frozenset[int]) -> list[Outcome]:
+        return RepeatedLines(self.config, fact).apply_batch(docs)
 
 
 # Reason codes this stage emits.
