@@ -154,7 +154,8 @@ def main() -> int:
     pages = len(list(aeb.glob("*.html.gz")))
     print(f"plain text: {n:,} news documents (one Parquet file)")
     print(f"{'':34} {'CPU s':>8} {'docs/CPU s':>11} {'peak RSS MB':>12} {'ratio':>7}")
-    print(f"{'tokenise pass (lower + \\w+)':34} {tok:>8.1f} {n / tok:>11,.0f} {'':>12} {'':>7}")
+    label = "tokenise pass (lower + \\w+)"
+    print(f"{label:34} {tok:>8.1f} {n / tok:>11,.0f} {'':>12} {'':>7}")
     print(f"{'pipeline run --workers 1':34} {cpu1:>8.1f} {n / cpu1:>11,.0f} {rss1 / 1e6:>12.0f} {cpu1 / tok:>6.1f}x")
     print(f"{'pipeline run --workers 2':34} {cpu2:>8.1f} {n / cpu2:>11,.0f} {rss2 / 1e6:>12.0f} {cpu2 / cpu1:>6.2f}x")
     if dt is not None:
