@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.dedup.config import DedupConfig
 from pipeline.errors import ConfigError
+from pipeline.io.fields import InputConfig
 from pipeline.stages.boilerplate import BoilerplateConfig
 from pipeline.stages.decode import DecodeConfig
 from pipeline.stages.extract import ExtractConfig
@@ -67,6 +68,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     run: RunConfig = RunConfig()
+    input: InputConfig = InputConfig()
     decode: DecodeConfig = DecodeConfig()
     extract: ExtractConfig = ExtractConfig()
     fix_encoding: FixEncodingConfig = FixEncodingConfig()

@@ -28,7 +28,7 @@ from pipeline.config import config_hash
 from pipeline.io.card import render_card
 from pipeline.io.corpus_files import CorpusFiles, shard_segments
 from pipeline.io.layout import RunLayout
-from pipeline.io.readers import InputFile
+from pipeline.io.readers import InputFile, read_reason_key
 from pipeline.io.safety import display_path
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
@@ -229,6 +229,8 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
     n_unique = len(set(all_ids))
     ok = n_input == len(all_ids) == n_unique
     rejected_by_stage = Counter(rejected.column("stage").to_pylist())
+    read_reasons = Counter(read_reason_key(r or "") for st, r in zip(rejected.column("stage").to_pylist(), rejected.column("reason").to_pylist())
+                           if st == "read")
     return {
         "pipeline": "newsclean-pipeline",
         "versions": _versions(),
@@ -243,6 +245,8 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
             "duplicates": n_dups,
             "rejected": len(rej_ids),
             "rejected_by_stage": dict(sorted(rejected_by_stage.items())),
+            # documents rejected before any stage (unreadable, no text field...), by reason
+            "read_reasons": dict(sorted(read_reasons.items())),
         },
         "accounting": {
             "ok": ok,

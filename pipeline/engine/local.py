@@ -29,6 +29,7 @@ from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_observations, part_files, run_both_phases, run_post_phase, run_pre_phase
 from pipeline.errors import InputError, OutputError
+from pipeline.io.fields import DEFAULT_INPUT, InputConfig
 from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
 from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
@@ -116,10 +117,11 @@ def check_resume_identity(
     write_json(identity, path)
 
 
-def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None) -> Iterator[RawDocument | ReadFailure]:
+def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None,
+                 fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
     """All records in input order (the first `limit` of them when given: later files are not
     opened), with ids made unique (a repeated id gets '#2', '#3'...)."""
-    records = (rec for f in files for rec in read_file(f, max_bytes))
+    records = (rec for f in files for rec in read_file(f, max_bytes, fields))
     return unique_ids(records if limit is None else itertools.islice(records, limit))
 
 
@@ -156,7 +158,7 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
     run in one task per shard."""
     config, layout = plan.config, plan.layout(out)
-    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes)
+    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit, config.input), config.run.shard_size, config.run.shard_bytes)
     fused = plan.corpus is None
     counter = _Counter(progress, "clean", "after_shard" if fused else "after_pre_shard")
 
