@@ -62,7 +62,8 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
 
     \b
     Inputs: .txt .md .html .htm .jsonl .parquet .warc .wet, optionally .gz/.zst.
-    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json.
+    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json and
+    README.md (a dataset card: datasets.load_dataset(OUT, "corpus")).
 
     \b
     Examples:

@@ -17,14 +17,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, config_hash
 from pipeline.core.stage import StageStats
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
 from pipeline.dedup import index as dedup_index
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_stats
-from pipeline.config import config_hash
 from pipeline.io.card import render_card
 from pipeline.io.corpus_files import CorpusFiles, shard_segments
 from pipeline.io.layout import RunLayout
@@ -39,9 +38,9 @@ from pipeline.io.writers import (
     output_metadata,
     write_json,
     write_part,
-    write_text,
     write_rows,
     write_table,
+    write_text,
 )
 
 _VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
