@@ -120,7 +120,7 @@ def test_json_array_with_nested_text(tmp_path):
 def test_input_section_is_validated(tmp_path, yaml_text, message):
     p = tmp_path / "bad.yaml"
     p.write_text(yaml_text)
-    with pytest.raises(ConfigError, match=None) as err:
+    with pytest.raises(ConfigError) as err:
         load_config(p)
     assert message in str(err.value)
     r = CliRunner().invoke(main, ["run", str(SAMPLES), "--out", str(tmp_path / "o"), "--config", str(p)])
