@@ -7,6 +7,8 @@ the nearest valid one.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.dedup.config import DedupConfig
 from pipeline.errors import ConfigError
+from pipeline.io.fields import InputConfig
 from pipeline.stages.boilerplate import BoilerplateConfig
 from pipeline.stages.decode import DecodeConfig
 from pipeline.stages.extract import ExtractConfig
@@ -36,8 +39,13 @@ class RunConfig(BaseModel):
     # a page, ~50 ms of extraction each) still spread over the workers.
     shard_bytes: int = Field(8_000_000, ge=1)
     workers: int = Field(1, ge=1)
-    # Rows per Parquet row group in corpus/ (readers stream by row group).
+    # Rows per Parquet row group in corpus/ (readers stream by row group); a row group also
+    # closes once its text reaches 64 MB, so readers never hold a huge one in memory.
     row_group_size: int = Field(10_000, ge=1)
+    # corpus/ files close once they reach about this size (compressed): few large files load
+    # fastest in datasets, DuckDB, Spark. Cut in the final ordered pass, so the files are the
+    # same for any worker count and engine.
+    target_file_mb: float = Field(128, gt=0)
     # Keep each document's decoded input text under stages/01_decode/ so diffs and the report
     # can show raw and clean side by side (costs about the corpus size again, compressed).
     store_input: bool = True
@@ -60,6 +68,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     run: RunConfig = RunConfig()
+    input: InputConfig = InputConfig()
     decode: DecodeConfig = DecodeConfig()
     extract: ExtractConfig = ExtractConfig()
     fix_encoding: FixEncodingConfig = FixEncodingConfig()
@@ -176,6 +185,14 @@ def parse_config(data: Any, origin: str = "<config>") -> PipelineConfig:
     _check_numbers(config.model_dump(), origin)  # also numbers YAML gave as strings ("1e23")
     _check_ranges(config, origin)
     return config
+
+
+def config_hash(config: PipelineConfig) -> str:
+    """A short hash of everything in the config that can change outputs (run.workers cannot):
+    written into every output file and the dataset card, so files of different runs are told apart."""
+    data = config.model_dump(mode="json")
+    data["run"] = {**data["run"], "workers": None}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 CONFIG_DIR = Path(__file__).parent / "configs"  # shipped in the package; ./configs links here

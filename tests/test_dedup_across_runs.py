@@ -237,7 +237,8 @@ def _api_run(tmp: Path, day: int, docs: list[tuple[str, str]], earlier: list[Pat
     (out / "corpus").mkdir(parents=True)
     kept = [(i, t) for i, t in docs if i not in removed]
     pq.write_table(pa.table({"id": [i for i, _ in kept], "text": [t for _, t in kept]}), out / "corpus" / "part-00000.parquet")
-    write_index(RunLayout(out), batches, removed, cfg, corpus_parts=["part-00000.parquet"] * len(batches))
+    parts = [[("part-00000.parquet", sum(i not in removed for i in b.ids))] for b in batches]
+    write_index(RunLayout(out), batches, removed, cfg, corpus_parts=parts)
     return removed
 
 

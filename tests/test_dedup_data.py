@@ -4,7 +4,6 @@ with a reason when absent, a failure under NEWSCLEAN_REQUIRE_ALL=1)."""
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,6 @@ from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates_with_stats, sk
 
 from tests.conftest import SAMPLES as SEEDS  # the same-event seed stories ship with the repo
 from tests.conftest import data_path
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 
 
 def resolve(items, cfg, keep=None, batch=2000):
@@ -60,7 +57,9 @@ def test_clough_stevenson_containment_flags_cut_never_non(shared_data):
 
 @pytest.mark.slow  # loads all 72 MB of news (~25 s wall on a busy 2-core box)
 def test_planted_news_benchmark_recall_and_precision(shared_data):
-    import news_corpus
+    # as a package module: benchmarks/ on sys.path would shadow Hugging Face `datasets` with
+    # benchmarks/datasets.py for every later test in the process
+    from benchmarks import news_corpus
 
     NEWS = data_path("corpus-news-en")
 

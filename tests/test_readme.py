@@ -6,7 +6,6 @@ this file; the few that cannot run here are listed in SKIP with the reason."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
@@ -24,7 +23,6 @@ SKIP = {
     "make demo": "runs the `pipeline run/stats/report` commands tested here, after creating .venv",
     "make test": "is this test suite",
     "10.0.0.5:6379": "needs a Ray cluster at that address (tests/test_ray.py runs a real one)",
-    "import datasets": "Hugging Face datasets is not a dependency of the test extra",
 }
 
 
@@ -52,15 +50,6 @@ def workdir(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "samples", d / "samples")
     (d / "outputs").mkdir()
     return d
-
-
-def _hf_datasets() -> bool:
-    """Hugging Face datasets importable (not just some folder called datasets on sys.path)."""
-    if importlib.util.find_spec("datasets") is None:
-        return False
-    import datasets
-
-    return hasattr(datasets, "load_dataset")
 
 
 def _pipeline() -> list[str]:
@@ -95,12 +84,8 @@ def test_python_examples_run(workdir, index, monkeypatch):
         run([workdir / "samples"], workdir / "outputs" / "samples", overwrite=True)
     namespace: dict = {}
     for line in blocks("python")[index].splitlines():
-        why = skipped(line)
-        if why:
-            if "import datasets" in line and _hf_datasets():
-                why = None
-            else:
-                continue
+        if skipped(line):
+            continue
         code = line.split("  #", 1)[0].rstrip()
         if code.strip():
             exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the README's own examples

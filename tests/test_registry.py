@@ -52,10 +52,12 @@ def test_decode_error_rejects_one_document(tmp_path):
 
 
 def test_config_sections_are_the_registered_stages():
-    """PipelineConfig spells its sections out (typed, with typo suggestions); they are exactly
-    the registered stages' config models, in run order."""
+    """PipelineConfig spells its sections out (typed, with typo suggestions); besides the
+    engine's own two (run: how the work is split; input: where records keep text and id) they
+    are exactly the registered stages' config models, in run order."""
     from pipeline.config import PipelineConfig
 
-    sections = {k: f.annotation for k, f in PipelineConfig.model_fields.items() if k != "run"}
+    assert list(PipelineConfig.model_fields)[:2] == ["run", "input"]
+    sections = {k: f.annotation for k, f in PipelineConfig.model_fields.items() if k not in ("run", "input")}
     assert list(sections) == list(default_registry().names)
     assert all(sections[s.name] is s.config for s in default_registry().specs)

@@ -14,7 +14,7 @@ import click
 
 from pipeline.cli.dedup import dedup_command
 from pipeline.cli.errors import one_line_errors
-from pipeline.cli.options import config_option, out_options
+from pipeline.cli.options import config_option, field_options, out_options, with_fields
 from pipeline.cli.progress import ProgressBars, setup_cli_logging
 from pipeline.cli.report import diff_command, report_command
 from pipeline.cli.stats import stats_command
@@ -55,13 +55,15 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
               help="An earlier run's OUT (repeatable): also remove documents that near-duplicate what it kept, using its index/.")
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="Read only the first N documents (input order): a quick look.")
 @click.option("--dry-run", is_flag=True, help="Print what would be read (files, bytes, documents), the shards and the stages; write nothing.")
+@field_options
 @one_line_errors
-def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, address, against, limit, dry_run):
+def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, address, against, limit, dry_run, text_field, id_field):
     """Run every stage on INPUTS (files or folders) and write the corpus to OUT.
 
     \b
     Inputs: .txt .md .html .htm .jsonl .parquet .warc .wet, optionally .gz/.zst.
-    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json.
+    Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json and
+    README.md (a dataset card: datasets.load_dataset(OUT, "corpus")).
 
     \b
     Examples:
@@ -70,6 +72,7 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
       pipeline run pages/ --out outputs/peek --limit 50          # a quick look
       pipeline run pages/ --out outputs/x --dry-run              # what would be read, no work
       pipeline run samples/ --out outputs/samples --resume       # continue a killed run
+      pipeline run posts.jsonl --out outputs/p --text-field content --id-field meta.id
       pipeline run day2/ --out outputs/day2 --against outputs/day1   # also drop what day 1 kept
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
@@ -80,7 +83,7 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
         raise click.UsageError("--address needs --engine ray")
     if against and engine == "ray":
         raise click.UsageError("--against is supported by --engine local only")
-    cfg = load_config(config_path)
+    cfg = with_fields(load_config(config_path), text_field, id_field)
     overrides = {k: v for k, v in (("workers", workers), ("limit", limit)) if v}
     if overrides:
         cfg = cfg.with_overrides(run=overrides)
@@ -101,6 +104,22 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
         )
     if not ok:
         raise click.ClickException(f"{out}/manifest.json: counts do not add up; see 'accounting'")
+    unread = nothing_read(result.manifest, out)
+    if unread:
+        raise click.ClickException(unread)
+
+
+def nothing_read(manifest: dict, out: Path) -> str | None:
+    """One line when every input document was rejected at read (a wrong field name, a folder
+    of unsupported files...): such a run made no corpus and must not look like a success."""
+    c = manifest["counts"]
+    n = c["input_documents"]
+    if not n or c["rejected_by_stage"].get("read", 0) != n:
+        return None
+    top = sorted(c.get("read_reasons", {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    reasons = "; ".join(f"{k} ({v:,})" for k, v in top)
+    return (f"every one of the {n:,} input documents was rejected at read: {reasons} "
+            f"(JSONL/Parquet field names: --text-field, --id-field; details: pipeline stats {out})")
 
 
 def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: bool, resume: bool, against: list[Path] = ()) -> str:
@@ -149,8 +168,9 @@ def dry_run_text(inputs: list[Path], out: Path, cfg, engine: str, overwrite: boo
 @config_option
 @click.option("--html", "is_html", is_flag=True, help="Treat stdin (or a .txt file) as an HTML page.")
 @click.option("--quiet", "-q", count=True, help="No edit lines on stderr (only the text).")
+@field_options
 @one_line_errors
-def apply_cmd(stage, file, config_path, is_html, quiet):
+def apply_cmd(stage, file, config_path, is_html, quiet, text_field, id_field):
     """Run the chain up to STAGE on one file (or stdin) and print the text; edits go to stderr.
 
     FILE is read as `run` reads it (any input format, .gz/.zst too); a file with several records
@@ -173,7 +193,7 @@ def apply_cmd(stage, file, config_path, is_html, quiet):
     usable = [s.name for s in default_registry().of_kind("document")]
     if stage not in usable:
         raise click.BadParameter(f"'{stage}' is not a per-document stage (one of {', '.join(usable)})", param_hint="STAGE")
-    cfg = load_config(config_path)
+    cfg = with_fields(load_config(config_path), text_field, id_field)
     cleaner = Cleaner(cfg)
     names = usable[: usable.index(stage) + 1]
     cleaner.pre = [s for s in cleaner.pre if s.name in names]
@@ -183,7 +203,7 @@ def apply_cmd(stage, file, config_path, is_html, quiet):
         records = [RawDocument(id="stdin", source="stdin", data=data, format="html" if is_html else "text")]
     else:
         (f,) = resolve_inputs([file])
-        records = list(read_file(f, cfg.decode.max_bytes))
+        records = list(read_file(f, cfg.decode.max_bytes, cfg.input))
         if is_html:
             records = [r if isinstance(r, ReadFailure) else RawDocument(**{**{s: getattr(r, s) for s in r.__slots__}, "format": "html"})
                        for r in records]

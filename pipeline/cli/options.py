@@ -47,3 +47,18 @@ config_option = click.option(
     "--config", "-c", "config_path", metavar="NAME|FILE",
     help="A shipped config by name (default, news: see `pipeline config list`) or a YAML file. Default: built-in defaults.",
 )
+
+
+def field_options(fn):
+    """--text-field / --id-field: where JSONL/Parquet records keep text and id (config `input`)."""
+    fn = click.option("--id-field", metavar="FIELD",
+                      help="JSONL/Parquet field with the document id; a dot for a nested one (meta.id). Overrides input.id_field.")(fn)
+    return click.option("--text-field", metavar="FIELD",
+                        help="JSONL/Parquet field with the document text (default: text); a dot for a nested one "
+                             "(body.text). Overrides input.text_field.")(fn)
+
+
+def with_fields(cfg, text_field: str | None, id_field: str | None):
+    """`cfg` with the --text-field / --id-field overrides (validated like the config file)."""
+    fields = {k: v for k, v in (("text_field", text_field), ("id_field", id_field)) if v is not None}
+    return cfg.with_overrides(input=fields) if fields else cfg

@@ -44,7 +44,9 @@ def render_stats(manifest: dict, color: bool = False) -> str:
     lines.append(f"{c['input_documents']:,} in = {paint(format(c['kept'], ','), fg='green')} kept + "
                  f"{c['duplicates']:,} duplicates + {paint(format(c['rejected'], ','), fg='red' if c['rejected'] else None)} rejected"
                  f"  ({paint('ok', fg='green') if ok else paint('MISMATCH', fg='red', bold=True)})")
-    by_stage = [(name, s["reasons"]) for name, s in stages.items() if s["reasons"]]
+    # read: documents rejected before the first stage (unreadable, no text field, ...)
+    read = c.get("read_reasons") or {}
+    by_stage = ([("read", read)] if read else []) + [(name, s["reasons"]) for name, s in stages.items() if s["reasons"]]
     if by_stage:
         lines.append("")
         lines.append(paint("reasons (edits, or dropped documents):", bold=True))

@@ -58,10 +58,11 @@ def layout(config: DedupConfig) -> dict:
 
 
 def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: set[str], config: DedupConfig, against: Sequence[str] = (),
-                corpus_parts: Sequence[str] | None = None) -> dict:
+                corpus_parts: Sequence[Sequence[tuple[str, int]]] | None = None, metadata: Mapping[str, str] | None = None) -> dict:
     """Write OUT/index/ for the documents of `sketches` not in `removed`; returns index.json.
-    `corpus_parts[k]`: the file of OUT/corpus/ holding the k-th sketches' documents (a later run
-    then reads only the files it needs texts from)."""
+    `corpus_parts[k]`: the (file of OUT/corpus/, rows) runs holding the k-th sketches' kept
+    documents in order (a later run then reads only the files it needs texts from).
+    `metadata`: key-value metadata of each part file (the run's version and config hash)."""
     folder = run_layout.index
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.parquet"):
@@ -75,7 +76,7 @@ def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: se
         sig = np.ascontiguousarray(s.signatures[keep], dtype=np.uint32)
         keys = band_hashes(sig, lay["bands"], lay["rows"])
         ids = [i for i, k_ in zip(s.ids, keep) if k_]
-        part = {} if corpus_parts is None else {"corpus_part": pa.array([corpus_parts[k]] * len(ids), pa.string()).dictionary_encode()}
+        part = {} if corpus_parts is None else {"corpus_part": _expand(corpus_parts[k], len(ids))}
         t = pa.table(
             {
                 **part,
@@ -86,6 +87,8 @@ def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: se
                 "band_keys": pa.FixedSizeListArray.from_arrays(pa.array(keys.reshape(-1)), lay["bands"]),
             }
         )
+        if metadata:
+            t = t.replace_schema_metadata(dict(metadata))
         path = run_layout.index_part(k)
         tmp = path.with_name(path.name + ".tmp")
         pq.write_table(t, tmp, compression="zstd")
@@ -96,6 +99,13 @@ def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: se
             "similarity": config.similarity, "docs": n_docs, "parts": parts, "against": list(against)}
     run_layout.index_meta.write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
     return info
+
+
+def _expand(segments: Sequence[tuple[str, int]], n: int) -> pa.Array:
+    """[(file, rows), ...] -> one file name per document (dictionary-encoded)."""
+    names = [name for name, rows in segments for _ in range(rows)]
+    assert len(names) == n, f"corpus files hold {len(names)} of this shard's {n} kept documents"
+    return pa.array(names, pa.string()).dictionary_encode()
 
 
 @dataclass

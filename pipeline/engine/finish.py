@@ -17,24 +17,30 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, config_hash
 from pipeline.core.stage import StageStats
 from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
 from pipeline.dedup import index as dedup_index
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
 from pipeline.engine.shard import ShardSummary, merge_stats
+from pipeline.io.card import render_card
+from pipeline.io.corpus_files import CorpusFiles, shard_segments
 from pipeline.io.layout import RunLayout
-from pipeline.io.readers import InputFile
+from pipeline.io.readers import InputFile, read_reason_key
 from pipeline.io.safety import display_path
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
     DUPLICATES_SCHEMA,
     EDITS_SCHEMA,
     REJECTED_SCHEMA,
+    META_CONFIG_HASH,
+    output_metadata,
     write_json,
+    write_part,
     write_rows,
     write_table,
+    write_text,
 )
 
 _VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
@@ -136,6 +142,9 @@ def finish(
     log.info("dedup: %d duplicates among %d documents (%.1f s)", len(dups), sum(s.n_kept for s in summaries), timings["dedup"])
     t1 = time.perf_counter()
     dup_ids = {d.id: d for d in dups}
+    meta = output_metadata(config)
+    corpus = CorpusFiles(layout, int(config.run.target_file_mb * (1 << 20)), config.run.row_group_size, meta)
+    shard_rows: list[int] = []
     n_kept = 0
     dup_source: dict[str, str] = {}
     kept_chars = dup_chars = 0
@@ -150,7 +159,9 @@ def finish(
         t = _corpus_table(t)
         n_kept += t.num_rows
         kept_chars += sum(t.column("n_chars").to_pylist())
-        write_table(t, layout.corpus_part(s.index), config.run.row_group_size)
+        corpus.add(t)
+        shard_rows.append(t.num_rows)
+    corpus_files = corpus.close()
     fault_point("finish")  # tests: NEWSCLEAN_FAULT=finish (corpus written, the rest not yet)
     dup_rows = [
         dict(
@@ -165,22 +176,23 @@ def finish(
         )
         for d in sorted(dups, key=lambda d: d.id)
     ]
-    write_rows(dup_rows, DUPLICATES_SCHEMA, layout.duplicates)
+    write_rows(dup_rows, DUPLICATES_SCHEMA, layout.duplicates, metadata=meta)
     dedup_edits = [
         dict(id=d["id"], stage="dedup", action="dropped", start=None, end=None, removed=None, replacement=None,
              reason=f"dedup:{d['kind']}_duplicate | of {d['duplicate_of']} (similarity {d['similarity']:.3f})",
              score=d["similarity"])
         for d in dup_rows
     ]
-    write_rows(dedup_edits, EDITS_SCHEMA, layout.edits("dedup", 0))
+    write_part(dedup_edits, EDITS_SCHEMA, layout.edits("dedup", 0), meta)
     rejected = pa.concat_tables(
         [pq.read_table(layout.rejected_part(s.index)).cast(REJECTED_SCHEMA) for s in summaries]
         or [REJECTED_SCHEMA.empty_table()]
     )
-    write_table(rejected, layout.rejected)
+    write_table(rejected, layout.rejected, metadata=meta)
     if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
         dedup_index.write_index(layout, (sketches_from_table(pq.read_table(layout.sketch(s.index))) for s in summaries),
-                                set(dup_ids), config.dedup, against, corpus_parts=[layout.corpus_part(s.index).name for s in summaries])
+                                set(dup_ids), config.dedup, against, corpus_parts=shard_segments(shard_rows, corpus_files),
+                                metadata=meta)
     timings["write"] = time.perf_counter() - t1
 
     stats = merge_stats(plan, summaries)
@@ -200,7 +212,9 @@ def finish(
         manifest["dedup"] = dedup_info
     if resolved is not None and resolved.engine:
         manifest["engine"] = resolved.engine
-    write_json(manifest, layout.manifest)
+    n_edits = len(dedup_edits) + sum(n for s in summaries for name, n in s.part_rows.items() if name != "input")
+    write_text(render_card(layout, pipeline.__version__, meta[META_CONFIG_HASH], manifest["counts"], n_edits), layout.card)
+    write_json(manifest, layout.manifest)  # last: a run with a manifest is complete
     return manifest
 
 
@@ -214,12 +228,15 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
     n_unique = len(set(all_ids))
     ok = n_input == len(all_ids) == n_unique
     rejected_by_stage = Counter(rejected.column("stage").to_pylist())
+    read_reasons = Counter(read_reason_key(r or "") for st, r in zip(rejected.column("stage").to_pylist(), rejected.column("reason").to_pylist())
+                           if st == "read")
     return {
         "pipeline": "newsclean-pipeline",
         "versions": _versions(),
         "inputs": sorted({display_path(f.path) for f in files}),
         "n_input_files": len(files),
         "config": config.model_dump(mode="json"),
+        "config_hash": config_hash(config),
         "stage_versions": plan.registry.versions(),
         "counts": {
             "input_documents": n_input,
@@ -227,6 +244,8 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
             "duplicates": n_dups,
             "rejected": len(rej_ids),
             "rejected_by_stage": dict(sorted(rejected_by_stage.items())),
+            # documents rejected before any stage (unreadable, no text field...), by reason
+            "read_reasons": dict(sorted(read_reasons.items())),
         },
         "accounting": {
             "ok": ok,
@@ -241,6 +260,7 @@ def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_
             "corpus": "corpus/",
             "duplicates": "duplicates.parquet",
             "rejected": "rejected.parquet",
+            "card": layout.card.name,
             "stages": [f"{layout.stage_dir(n).relative_to(layout.out)}/" for n in plan.names],
             **({"index": f"{layout.index.relative_to(layout.out)}/"} if config.dedup.enabled else {}),
         },

@@ -27,8 +27,9 @@ from pipeline.core.document import RawDocument
 from pipeline.engine import finish
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
-from pipeline.engine.shard import ShardSummary, merge_observations, run_both_phases, run_post_phase, run_pre_phase
+from pipeline.engine.shard import ShardSummary, merge_observations, part_files, run_both_phases, run_post_phase, run_pre_phase
 from pipeline.errors import InputError, OutputError
+from pipeline.io.fields import DEFAULT_INPUT, InputConfig
 from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
 from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
@@ -116,10 +117,11 @@ def check_resume_identity(
     write_json(identity, path)
 
 
-def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None) -> Iterator[RawDocument | ReadFailure]:
+def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = None,
+                 fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
     """All records in input order (the first `limit` of them when given: later files are not
     opened), with ids made unique (a repeated id gets '#2', '#3'...)."""
-    records = (rec for f in files for rec in read_file(f, max_bytes))
+    records = (rec for f in files for rec in read_file(f, max_bytes, fields))
     return unique_ids(records if limit is None else itertools.islice(records, limit))
 
 
@@ -156,29 +158,25 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
     run in one task per shard."""
     config, layout = plan.config, plan.layout(out)
-    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes)
+    shards = iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit, config.input), config.run.shard_size, config.run.shard_bytes)
     fused = plan.corpus is None
     counter = _Counter(progress, "clean", "after_shard" if fused else "after_pre_shard")
 
+    # Scratch each phase leaves in OUT/_work; the parts it wrote under OUT/stages are named by
+    # its summary (`shard.part_files`: a part with no rows is not written).
     def pre_files(index: int) -> list[Path]:
-        files = [layout.survivors(index), layout.rejected_pre(index), *(layout.edits(s.name, index) for s in plan.pre)]
-        if config.run.store_input:
-            files.append(layout.inputs(index))
-        if plan.corpus is not None:
-            files.append(layout.observation(index))
-        return files
+        return [layout.survivors(index), layout.rejected_pre(index)] + ([layout.observation(index)] if plan.corpus is not None else [])
 
     def post_files(index: int) -> list[Path]:
-        files = [layout.kept(index), layout.rejected_part(index), *(layout.edits(n, index) for n in plan.post_names)]
-        return files + ([layout.sketch(index)] if plan.dedup else [])
+        return [layout.kept(index), layout.rejected_part(index)] + ([layout.sketch(index)] if plan.dedup else [])
 
     def pre_phase_tasks():
         for index, seq, batch in shards:
-            if resume and (done := _completed(layout.summary(index), pre_files(index) + post_files(index))):
+            if resume and (done := _completed(layout, layout.summary(index), pre_files(index) + post_files(index))):
                 yield None, (done,)
             elif fused:
                 yield run_both_phases, (index, seq, batch, plan, str(out))
-            elif resume and (done := _completed(layout.pre_summary(index), pre_files(index))):
+            elif resume and (done := _completed(layout, layout.pre_summary(index), pre_files(index))):
                 yield None, (done,)
             else:
                 yield run_pre_phase, (index, seq, batch, plan, str(out))
@@ -191,7 +189,7 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
 
     def post_phase_tasks():
         for pre in first:
-            if resume and (done := _completed(layout.summary(pre.index), pre_files(pre.index) + post_files(pre.index))):
+            if resume and (done := _completed(layout, layout.summary(pre.index), pre_files(pre.index) + post_files(pre.index))):
                 yield None, (done,)
             else:
                 yield run_post_phase, (pre.index, pre, plan, str(out), fact)
@@ -199,14 +197,15 @@ def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | 
     return _execute(post_phase_tasks(), config.run.workers, counter)
 
 
-def _completed(summary: Path, files: list[Path]) -> ShardSummary | None:
+def _completed(layout: RunLayout, summary: Path, scratch: list[Path]) -> ShardSummary | None:
     """For --resume: the summary of a shard the interrupted run completed, or None (redo the
-    shard) when the summary or one of the shard's files is missing or unreadable."""
+    shard) when the summary, one of its scratch files or one of the parts it says it wrote is
+    missing or unreadable."""
     if not summary.exists():
         return None
     try:
         done = ShardSummary.load(summary)
-        for f in files:
+        for f in scratch + part_files(layout, done.index, done):
             if f.suffix == ".pkl":
                 with open(f, "rb") as fh:
                     pickle.load(fh)

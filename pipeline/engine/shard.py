@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,17 @@ from pipeline.engine.plan import Plan
 from pipeline.io.dates import iso_date
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import ReadFailure
-from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
+from pipeline.io.writers import (
+    CORPUS_SCHEMA,
+    EDITS_SCHEMA,
+    INPUT_SCHEMA,
+    REJECTED_SCHEMA,
+    output_metadata,
+    write_json,
+    write_part,
+    write_rows,
+    write_table,
+)
 
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
 # The corpus row before dedup (OUT/_work): `date` is the ISO 8601 UTC string the keep policy
@@ -48,6 +58,9 @@ class ShardSummary:
     n_kept: int
     n_rejected: int
     stats: dict[str, dict]
+    # Rows of the shard's parts under OUT/stages, by stage name ("input" for input-*): a part
+    # with 0 rows is not written, and --resume must know it is empty rather than lost.
+    part_rows: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return self.__dict__
@@ -89,9 +102,16 @@ def _survivor_doc(row: dict) -> Document:
                     title=row["title"], date=row["date"], meta=json.loads(row["meta"]))
 
 
-def _write_edits(layout: RunLayout, index: int, edits: dict[str, list[dict]], stages: list[str]) -> None:
-    for stage in stages:
-        write_rows(edits[stage], EDITS_SCHEMA, layout.edits(stage, index))
+def _write_edits(plan: Plan, layout: RunLayout, index: int, edits: dict[str, list[dict]], stages: list[str]) -> dict[str, int]:
+    """The shard's edits-* part of each stage (none for a stage without edits); rows by stage."""
+    meta = output_metadata(plan.config)
+    return {stage: write_part(edits[stage], EDITS_SCHEMA, layout.edits(stage, index), meta) for stage in stages}
+
+
+def part_files(layout: RunLayout, index: int, summary: ShardSummary) -> list[Path]:
+    """The parts under OUT/stages a completed shard wrote (the ones with rows)."""
+    return [layout.inputs(index) if name == "input" else layout.edits(name, index)
+            for name, n in summary.part_rows.items() if n]
 
 
 def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
@@ -117,15 +137,15 @@ def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFa
             survivors.append(result.doc)
             seqs.append(first_seq + offset)
     names = [s.name for s in plan.pre]
-    _write_edits(layout, index, edits, names)
+    part_rows = _write_edits(plan, layout, index, edits, names)
     if plan.config.run.store_input:
-        write_rows(inputs, INPUT_SCHEMA, layout.inputs(index))
+        part_rows["input"] = write_part(inputs, INPUT_SCHEMA, layout.inputs(index), output_metadata(plan.config))
     write_rows([_survivor_row(d, q) for d, q in zip(survivors, seqs)], SURVIVOR_SCHEMA, layout.survivors(index))
     write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index))
     if plan.corpus is not None:
         _write_pickle(plan.corpus_stage().observe(survivors), layout.observation(index))
     summary = ShardSummary(index=index, n_input=len(records), n_kept=len(survivors), n_rejected=len(rejected),
-                           stats={k: stats[k].to_dict() for k in names})
+                           stats={k: stats[k].to_dict() for k in names}, part_rows=part_rows)
     write_json(summary.to_json(), layout.pre_summary(index))
     return summary
 
@@ -147,14 +167,15 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
         _collect(result, edits, [], rejected)
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
-    _write_edits(layout, index, edits, list(plan.post_names))
+    part_rows = _write_edits(plan, layout, index, edits, list(plan.post_names))
     earlier = pq.read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
     write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index))
     write_rows(kept, KEPT_SCHEMA, layout.kept(index))
     if plan.dedup:
         write_table(sketches_to_table(sketch([(k["id"], k["text"]) for k in kept], plan.config.dedup)), layout.sketch(index))
     summary = ShardSummary(index=index, n_input=pre.n_input, n_kept=len(kept), n_rejected=pre.n_rejected + len(rejected),
-                           stats={**pre.stats, **{k: stats[k].to_dict() for k in plan.post_names}})
+                           stats={**pre.stats, **{k: stats[k].to_dict() for k in plan.post_names}},
+                           part_rows={**pre.part_rows, **part_rows})
     write_json(summary.to_json(), layout.summary(index))
     return summary
 

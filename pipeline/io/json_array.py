@@ -8,6 +8,7 @@ import json
 from typing import IO, Iterator
 
 from pipeline.core.document import RawDocument
+from pipeline.io.fields import DEFAULT_INPUT, InputConfig
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 from pipeline.io.safety import display_path
 
@@ -15,7 +16,7 @@ _CHUNK = 1 << 16
 _WS = " \t\r\n"
 
 
-def read_json_array(stream: IO[bytes], f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+def read_json_array(stream: IO[bytes], f: InputFile, max_bytes: int, fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     parser = json.JSONDecoder()
@@ -72,7 +73,7 @@ def read_json_array(stream: IO[bytes], f: InputFile, max_bytes: int) -> Iterator
             # objects matter here and those end with '}', so no re-read is needed.
             pos = end
             if isinstance(obj, dict):
-                yield record_from_mapping(obj, default_id, src)
+                yield record_from_mapping(obj, default_id, src, fields)
             else:
                 yield ReadFailure(default_id, src, f"read:JSON array element {index} is a {type(obj).__name__}, not an object")
     except UnicodeDecodeError:

@@ -14,7 +14,7 @@ from pipeline.errors import PipelineError
 
 WORK = "_work"
 # What a run writes into OUT; --overwrite removes exactly these and nothing else.
-OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "report.html", "index", WORK)
+OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "README.md", "report.html", "index", WORK)
 # The lock a run holds on OUT (filelock); never removed by --overwrite (a run holds it meanwhile).
 LOCK_NAME = ".pipeline.lock"
 
@@ -42,15 +42,22 @@ class RunLayout:
         return self.out / "stages" / f"{self.stages.index(name) + 1:02d}_{name}"
 
     def edits(self, stage: str, index: int) -> Path:
+        """Shard `index`'s edits of a stage; not written when the shard has none."""
         return self.stage_dir(stage) / f"edits-{shard_name(index)}.parquet"
 
     def inputs(self, index: int) -> Path:
+        """Shard `index`'s input texts; not written when the shard has none (all unreadable)."""
         return self.stage_dir(self.stages[0]) / f"input-{shard_name(index)}.parquet"
+
+    # Globs of the multi-file tables, relative to OUT (the dataset card's data_files).
+    CORPUS_GLOB = "corpus/part-*.parquet"
+    EDITS_GLOB = "stages/*/edits-*.parquet"
 
     def stage_stats(self, stage: str) -> Path:
         return self.stage_dir(stage) / "stats.json"
 
     def corpus_part(self, index: int) -> Path:
+        """The index-th file of corpus/ (files are cut by size, not by shard: corpus_files.py)."""
         return self.out / "corpus" / f"part-{shard_name(index)}.parquet"
 
     @property
@@ -68,6 +75,11 @@ class RunLayout:
     @property
     def manifest(self) -> Path:
         return self.out / "manifest.json"
+
+    @property
+    def card(self) -> Path:
+        """The dataset card: `datasets.load_dataset(OUT, "corpus")` reads its `configs:`."""
+        return self.out / "README.md"
 
     @property
     def lock(self) -> Path:

@@ -1,4 +1,6 @@
-"""Parquet input: rows with `id` and `text` or `html` (optional url, title, date), streamed by batch.
+"""Parquet input: rows with an id and `text` or `html` (optional url, title, date), streamed by
+batch; the text and id columns are the config's `input.text_field` / `input.id_field` (a dot
+reaches into a struct column: `meta.id`).
 
 A string column holding invalid UTF-8 costs only the rows that hold it: such a batch is re-read
 as bytes, `text`/`html` bytes go to the decode stage like any file's bytes, and metadata is
@@ -14,13 +16,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.core.document import RawDocument
+from pipeline.io.fields import DEFAULT_INPUT, InputConfig, top_level
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 from pipeline.io.safety import display_path
 
-_WANTED = ("id", "text", "html", "url", "title", "date")
+_METADATA = ("html", "url", "title", "date")
 
 
-def read_parquet(f: InputFile) -> Iterator[RawDocument | ReadFailure]:
+def read_parquet(f: InputFile, fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     try:
         pf = pq.ParquetFile(f.path)
@@ -30,18 +33,20 @@ def read_parquet(f: InputFile) -> Iterator[RawDocument | ReadFailure]:
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds on corrupt footers
         yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:not a readable Parquet file ({_short(exc)})")
         return
-    if not {"text", "html"} & names:
+    text_column = fields.text_field if fields.text_field in names else top_level(fields.text_field)
+    id_column = fields.id_field if fields.id_field in names else top_level(fields.id_field)
+    if not {text_column, "html"} & names:
         yield ReadFailure(
-            f"{f.rel_id}:<file>", src, f"read:wrong Parquet schema: no 'text' or 'html' column (has {sorted(names)})"
+            f"{f.rel_id}:<file>", src, f"read:wrong Parquet schema: no '{fields.text_field}' or 'html' column (has {sorted(names)})"
         )
         return
-    columns = [c for c in _WANTED if c in names]
+    columns = [c for c in dict.fromkeys((id_column, text_column, *_METADATA)) if c in names]
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=1000, columns=columns):
-            for obj in _rows(batch):
+            for obj in _rows(batch, (text_column, "html")):
                 row += 1
-                yield record_from_mapping(obj, f"{f.rel_id}:{row}", src)
+                yield record_from_mapping(obj, f"{f.rel_id}:{row}", src, fields)
     except Exception as exc:  # noqa: BLE001 - a flipped bit can surface as almost any error
         yield ReadFailure(f"{f.rel_id}:<file>", src, f"read:corrupt Parquet after row {row} ({_short(exc)})")
 
@@ -50,7 +55,7 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
-def _rows(batch: pa.RecordBatch) -> list[dict]:
+def _rows(batch: pa.RecordBatch, body_columns: tuple[str, ...]) -> list[dict]:
     try:
         return batch.to_pylist()
     except UnicodeDecodeError:
@@ -72,7 +77,7 @@ def _rows(batch: pa.RecordBatch) -> list[dict]:
                 except UnicodeDecodeError:
                     # the body goes to decode as raw bytes (detection, or a rejected row);
                     # metadata keeps what is readable
-                    v = v if name in ("text", "html") else v.decode("utf-8", "replace")
+                    v = v if name in body_columns else v.decode("utf-8", "replace")
             obj[name] = v
         rows.append(obj)
     return rows

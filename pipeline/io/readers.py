@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import IO, Iterator
 
 from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
+from pipeline.io.fields import DEFAULT_INPUT, InputConfig, get_field
 from pipeline.io.safety import check_input_arg, clean_str, display_path, sanitize_record, walk_files
 
 TEXT_EXT = {".txt", ".md", ".text"}
@@ -31,10 +33,19 @@ KNOWN_EXT = TEXT_EXT | HTML_EXT | JSONL_EXT | PARQUET_EXT | WARC_EXT
 REASONS = {
     "read:*": "the file or record could not be read (unsupported type, corrupt or truncated "
               "compression, a JSONL line that is not a JSON object or longer than decode.max_bytes, "
-              "a .json file that is not an array, a broken or truncated WARC record, a Parquet file "
-              "without a text/html column or corrupt after some rows, a FIFO/socket/device not opened, "
+              "a .json file that is not an array, a broken or truncated WARC record, a record or "
+              "Parquet file without the text field (input.text_field, --text-field) or html, a Parquet "
+              "file corrupt after some rows, a FIFO/socket/device not opened, "
               "a symlink loop or an unreadable folder); the rest of the text says which",
 }
+
+
+def read_reason_key(reason: str) -> str:
+    """A read reason without its per-record details, for counting (manifest, `pipeline stats`):
+    'read:line 7 is not JSON (...)' -> 'read:line N is not JSON (...)', and an unsupported file
+    by its extension."""
+    reason = re.sub(r"(unsupported file type )'[^']*?(\.[^.']*)?'", r"\1'*\2'", reason)
+    return re.sub(r"\b\d+\b", "N", reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,14 +273,15 @@ except ImportError:  # pragma: no cover
     pass
 
 
-def read_file(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
-    """Stream the records of one input file. Every string field of every record is writable
-    (no lone surrogates, file names that are not UTF-8 shown escaped); nothing raises."""
-    for rec in _read_file(f, max_bytes):
+def read_file(f: InputFile, max_bytes: int, fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
+    """Stream the records of one input file (`fields`: where JSONL/Parquet records keep text
+    and id). Every string field of every record is writable (no lone surrogates, file names
+    that are not UTF-8 shown escaped); nothing raises."""
+    for rec in _read_file(f, max_bytes, fields):
         yield sanitize_record(rec)
 
 
-def _read_file(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+def _read_file(f: InputFile, max_bytes: int, fields: InputConfig) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     if f.kind == "error":
         yield ReadFailure(f"{f.rel_id}:<file>", src, f.problem or "read:cannot read")
@@ -282,11 +294,11 @@ def _read_file(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailu
         if f.kind in ("text", "html"):
             gen = _read_single(f, max_bytes)
         elif f.kind == "jsonl":
-            gen = _read_json(f, max_bytes)
+            gen = _read_json(f, max_bytes, fields)
         elif f.kind == "parquet":
             from pipeline.io.parquet_input import read_parquet
 
-            gen = read_parquet(f)
+            gen = read_parquet(f, fields)
         else:
             from pipeline.io.warc_input import read_warc
 
@@ -319,19 +331,20 @@ def _str_or_none(v: object) -> str | None:
     return clean_str(v if isinstance(v, str) else str(v))
 
 
-def record_from_mapping(obj: dict, default_id: str, source: str) -> RawDocument | ReadFailure:
-    """One JSON/Parquet row -> RawDocument: `id`, `text` or `html`, optional url/title/date."""
-    doc_id = obj.get("id")
+def record_from_mapping(obj: dict, default_id: str, source: str, fields: InputConfig = DEFAULT_INPUT) -> RawDocument | ReadFailure:
+    """One JSON/Parquet row -> RawDocument: id and text from the fields `fields` names (default
+    `id`, `text`), or `html`; optional url/title/date."""
+    doc_id = get_field(obj, fields.id_field)
     doc_id = default_id if doc_id is None or doc_id == "" else clean_str(str(doc_id))
-    text, html = obj.get("text"), obj.get("html")
+    text, html = get_field(obj, fields.text_field), obj.get("html")
     if isinstance(html, (str, bytes)) and html.strip():
         data, fmt = html, "html"
     elif isinstance(text, (str, bytes)):
         data, fmt = text, "text"
     elif text is None and html is None:
-        return ReadFailure(doc_id, source, "read:record has no 'text' or 'html' field")
+        return ReadFailure(doc_id, source, f"read:record has no '{fields.text_field}' or 'html' field")
     else:
-        return ReadFailure(doc_id, source, f"read:'text' is {type(text).__name__}, not a string")
+        return ReadFailure(doc_id, source, f"read:'{fields.text_field}' is {type(text).__name__}, not a string")
     return RawDocument(
         id=doc_id,
         source=source,
@@ -374,7 +387,7 @@ def _is_json_array(f: InputFile, head: bytes) -> bool:
     return is_json and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
 
 
-def _read_json(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+def _read_json(f: InputFile, max_bytes: int, fields: InputConfig) -> Iterator[RawDocument | ReadFailure]:
     """.jsonl / .ndjson: one object per line. A .json file whose first character is `[` is one
     JSON array of objects (streamed element by element), otherwise it is read as JSON lines."""
     with _open(f) as fh:
@@ -382,12 +395,12 @@ def _read_json(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailu
         if _is_json_array(f, stream.peek(64)[:64]):
             from pipeline.io.json_array import read_json_array
 
-            yield from read_json_array(stream, f, max_bytes)
+            yield from read_json_array(stream, f, max_bytes, fields)
             return
-        yield from _read_jsonl(stream, f, max_bytes)
+        yield from _read_jsonl(stream, f, max_bytes, fields)
 
 
-def _read_jsonl(stream: IO[bytes], f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailure]:
+def _read_jsonl(stream: IO[bytes], f: InputFile, max_bytes: int, fields: InputConfig) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     for lineno, line in bounded_lines(stream, max_bytes):
         default_id = f"{f.rel_id}:{lineno}"
@@ -398,10 +411,10 @@ def _read_jsonl(stream: IO[bytes], f: InputFile, max_bytes: int) -> Iterator[Raw
             line = line[3:]  # a UTF-8 byte-order mark at the start of the file
         if not line.strip():
             continue
-        yield parse_json_record(line, default_id, src, f"line {lineno}")
+        yield parse_json_record(line, default_id, src, f"line {lineno}", fields)
 
 
-def parse_json_record(data: bytes, default_id: str, src: str, where: str) -> RawDocument | ReadFailure:
+def parse_json_record(data: bytes, default_id: str, src: str, where: str, fields: InputConfig = DEFAULT_INPUT) -> RawDocument | ReadFailure:
     try:
         obj = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -412,4 +425,4 @@ def parse_json_record(data: bytes, default_id: str, src: str, where: str) -> Raw
         return ReadFailure(default_id, src, f"read:{where} is JSON nested too deeply")
     if not isinstance(obj, dict):
         return ReadFailure(default_id, src, f"read:{where} is a JSON {type(obj).__name__}, not an object")
-    return record_from_mapping(obj, default_id, src)
+    return record_from_mapping(obj, default_id, src, fields)

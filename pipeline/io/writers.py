@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.engine.faults import fault_point
+
+if TYPE_CHECKING:
+    from pipeline.config import PipelineConfig
 
 CORPUS_SCHEMA = pa.schema(
     [
@@ -80,12 +83,34 @@ INPUT_SCHEMA = pa.schema(
 )
 
 
-def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> None:
-    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file."""
+# Key-value metadata of every Parquet file a run writes under OUT (see `output_metadata`).
+META_VERSION = "newsclean.version"
+META_CONFIG_HASH = "newsclean.config_hash"
+
+
+def output_metadata(config: "PipelineConfig") -> dict[str, str]:
+    """What every output file says about the run that wrote it: the pipeline version and the
+    config hash (`pipeline.config.config_hash`: equal for runs that give equal outputs)."""
+    import pipeline
+    from pipeline.config import config_hash
+
+    return {META_VERSION: pipeline.__version__, META_CONFIG_HASH: config_hash(config)}
+
+
+def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metadata: Mapping[str, str] | None = None) -> None:
+    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file.
+
+    An empty table is written with no row group at all: a row group of 0 rows makes Hugging
+    Face `datasets` fail ("BatchSize must be greater than 0")."""
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+        if table.num_rows:
+            pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+        else:
+            pq.ParquetWriter(tmp, table.schema, compression="zstd").close()
         os.replace(tmp, path)
     except BaseException:
         _discard(tmp)  # disk full, interrupted...: never leave a .tmp behind
@@ -93,16 +118,30 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> No
     fault_point("rename", path.name)
 
 
-def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000) -> None:
-    write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size)
+def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000,
+               metadata: Mapping[str, str] | None = None) -> None:
+    write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size, metadata)
+
+
+def write_part(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, metadata: Mapping[str, str] | None = None) -> int:
+    """One part of a multi-file table (edits-*, input-*): written only when it has rows, so
+    every file of a glob holds data; returns the rows written. The shard summary records the
+    count, which is how --resume knows that a missing part is an empty one."""
+    if rows:
+        write_rows(rows, schema, path, metadata=metadata)
+    return len(rows)
 
 
 def write_json(obj: Any, path: Path) -> None:
+    write_text(json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n", path)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write UTF-8 text atomically (temp name, then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     # errors="backslashreplace": a lone surrogate that slipped through is written escaped rather
     # than failing the whole run at its very end
-    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
     try:
         tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)

@@ -101,7 +101,7 @@ def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict
     # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
     # so the driver's memory stays flat whatever the input size.
     refs, sizes = [], []
-    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit), config.run.shard_size, config.run.shard_bytes):
+    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit, config.input), config.run.shard_size, config.run.shard_bytes):
         refs.append(ray.put(records_to_table(index, seq, batch, resume)))
         sizes.append(len(batch))  # shard sizes map a document's seq back to its shard
     if not refs:
