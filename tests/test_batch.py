@@ -107,3 +107,24 @@ def test_time_limit_holds_per_document_in_a_loop_with_one_timer():
     assert out[1].reason.startswith("budget:timeout | sleepy took longer than run.max_stage_seconds 0.3")
     assert elapsed < 2 and stats.docs_dropped == 1
     assert signal.getsignal(signal.SIGALRM) is not None
+
+
+def test_line_spans_are_measures_spans():
+    """The cheap spans the removal paths use are `measure`'s, field for field, on real articles
+    and on awkward line breaks (CR, CRLF, form feed, Unicode separators, blank runs)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    from pipeline.stages.lines import line_spans, measure
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh][:60]
+    texts += ["a\r\nb\rc\x0cd\u2028e\u2029f\x85g", "\n\n  \nx\n\n\ny  \n \n", "", "one"]
+    for text in texts:
+        full = measure(text)
+        spans = line_spans(text)
+        assert [(s.index, s.start, s.end, s.raw, s.text, s.blank) for s in spans] == \
+               [(m.index, m.start, m.end, m.raw, m.text, m.blank) for m in full]
+        assert [s.blank_before for s in spans if not s.blank] == [m.blank_before for m in full if not m.blank]

@@ -21,7 +21,7 @@ from pipeline.core.registry import StageSpec
 from pipeline.stages.content_features import line_features, page_features
 from pipeline.stages.content_model import ContentModel, decide
 from pipeline.stages.date_stamps import parse_date
-from pipeline.stages.lines import Line, measure, removal_edits
+from pipeline.stages.lines import Line, line_spans, measure, removal_edits
 
 NAME = "boilerplate"
 VERSION = "boilerplate_v3"  # v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
@@ -111,12 +111,12 @@ class Boilerplate:
                 kind = "outside_main"
             removals[index[i]] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
         text = doc.text
-        lines = measure(text)  # spans and signals, for the few pages that lose lines
+        lines = line_spans(text)
         edits: list[Edit] = removal_edits(text, lines, removals)
         changes: dict[str, object] = {}
         if c.move_date and not doc.date:
             # A byline or time stamp is short; a removed teaser paragraph's date is not the page's.
-            stamps = (lines[i].text for i in sorted(removals) if lines[i].n_words <= 12)
+            stamps = (lines[i].text for i in sorted(removals) if measure(lines[i].text)[0].n_words <= 12)
             date = next((d for t in stamps if (d := parse_date(t))), None)
             if date:
                 changes["date"] = date

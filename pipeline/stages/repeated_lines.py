@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-from pipeline.stages.lines import measure, removal_edits
+from pipeline.stages.lines import line_spans, measure, removal_edits
 
 NAME = "repeated_lines"
 VERSION = "repeated_lines_v2"  # v2: a line counts once per distinct document text (issue 12)
@@ -233,7 +233,7 @@ class RepeatedLines:
             if not removals:
                 outcomes.append(Outcome.keep(doc))
                 continue
-            edits = removal_edits(doc.text, measure(doc.text), removals)
+            edits = removal_edits(doc.text, line_spans(doc.text), removals)
             outcomes.append(Outcome.keep(doc.with_text(apply_edits(doc.text, edits)), edits))
         return outcomes
 
