@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,30 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from news_corpus import build  # noqa: E402
-from scale_bench import tree_rss  # noqa: E402
+from scale_bench import run_measured  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 _WORD = re.compile(r"\w+")
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int]:
-    """(CPU seconds of the process tree, peak RSS bytes) of one command."""
-    before = os.times()
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.1)
-    if proc.returncode:
-        raise SystemExit(f"{' '.join(cmd[:4])} ... failed with exit code {proc.returncode}")
-    after = os.times()
-    return (after.children_user - before.children_user) + (after.children_system - before.children_system), peak
-
-
 def pipeline_run(inp: Path, out: Path, workers: int) -> tuple[float, int, dict]:
     cmd = [sys.executable, "-m", "pipeline.cli", "run", str(inp), "--out", str(out), "--workers", str(workers),
            "-q", "--overwrite"]
-    cpu, peak = run_measured(cmd)
+    _wall, cpu, peak = run_measured(cmd)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return cpu, peak, manifest
 
@@ -147,7 +131,7 @@ def main() -> int:
         cpu1, rss1, man1 = pipeline_run(inp, work / "w1", 1)
         cpu2, rss2, _ = pipeline_run(inp, work / "w2", 2)
         html_cpu, html_rss, _ = pipeline_run(aeb, work / "html", 1)
-        traf_cpu, _ = run_measured([sys.executable, "-c", _TRAFILATURA_ALONE, str(aeb)])
+        _wall, traf_cpu, _ = run_measured([sys.executable, "-c", _TRAFILATURA_ALONE, str(aeb)])
         dt = datatrove_cpu(texts)
         if args.profile:
             profile(inp, args.profile)

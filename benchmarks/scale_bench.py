@@ -63,20 +63,25 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(inp: Path, out: Path, workers: int) -> tuple[float, float, int]:
-    cmd = [sys.executable, "-m", "pipeline.cli", "run", str(inp), "--out", str(out), "--workers", str(workers), "-q", "--overwrite"]
+def run_measured(cmd: list[str]) -> tuple[float, float, int]:
+    """(wall s, CPU s of the whole process tree, peak RSS bytes of the tree) of one command."""
     t0 = time.perf_counter()
     before = os.times()
-    proc = subprocess.Popen(cmd, start_new_session=True)
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(proc.pid))
-        time.sleep(0.2)
+        time.sleep(0.1)
     if proc.returncode:
-        raise SystemExit(f"pipeline run failed with exit code {proc.returncode}")
+        raise SystemExit(f"{' '.join(cmd[:4])} ... failed with exit code {proc.returncode}")
     after = os.times()
     cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
     return time.perf_counter() - t0, cpu, peak
+
+
+def measure(inp: Path, out: Path, workers: int) -> tuple[float, float, int]:
+    return run_measured([sys.executable, "-m", "pipeline.cli", "run", str(inp), "--out", str(out),
+                         "--workers", str(workers), "-q", "--overwrite"])
 
 
 def main() -> None:
