@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 from pipeline.io.safety import display_path
+from pipeline.io.storage import parquet_file
 
 _WANTED = ("id", "text", "html", "url", "title", "date")
 
@@ -23,7 +23,7 @@ _WANTED = ("id", "text", "html", "url", "title", "date")
 def read_parquet(f: InputFile) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     try:
-        pf = pq.ParquetFile(f.path)
+        pf = parquet_file(f.path)
         names = set(pf.schema_arrow.names)
     except (PermissionError, FileNotFoundError):
         raise  # read_file reports these as "cannot open"

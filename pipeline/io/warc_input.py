@@ -121,7 +121,7 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
     _quiet_warcio()
     _current_file.set(src)
     index = 0
-    with open(f.path, "rb") as fh:  # warcio handles .gz members itself
+    with f.path.open("rb") as fh:  # warcio handles .gz members itself
         gz = fh.read(2) == b"\x1f\x8b"
         size = os.fstat(fh.fileno()).st_size
         start = 0

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.engine.faults import fault_point
+from pipeline.io.storage import is_remote, put_bytes, put_parquet
 
 CORPUS_SCHEMA = pa.schema(
     [
@@ -80,7 +81,12 @@ INPUT_SCHEMA = pa.schema(
 
 
 def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000) -> None:
-    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file."""
+    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file (on a
+    remote filesystem: one put of the whole file)."""
+    if is_remote(path):
+        put_parquet(table, path, compression="zstd", row_group_size=row_group_size)
+        fault_point("rename", path.name)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -97,11 +103,15 @@ def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_gr
 
 
 def write_json(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     # errors="backslashreplace": a lone surrogate that slipped through is written escaped rather
     # than failing the whole run at its very end
     text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    if is_remote(path):
+        put_bytes(text.encode("utf-8", "backslashreplace"), path)
+        fault_point("rename", path.name)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)
