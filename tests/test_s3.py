@@ -203,3 +203,24 @@ def test_bad_urls_are_one_line_errors(s3, tmp_path, args, message):
     assert r.returncode != 0 and message in r.stderr, r.stderr[-2000:]
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not s3.exists("no-such-bucket-x")  # a run never creates a bucket
+
+
+def test_the_readme_s3_examples_run(s3, tmp_path):
+    """The README's s3:// commands, run as written against this server (test_readme.py skips
+    them): the bucket they name holds samples/ under crawl/."""
+    from tests.test_readme import shell_examples
+
+    examples = [c for c in shell_examples() if "s3://" in c]
+    assert len(examples) >= 2
+    s3.mkdir("my-bucket")
+    s3.put(str(SAMPLES) + "/", "my-bucket/crawl/", recursive=True)
+    shutil.copytree(SAMPLES, tmp_path / "samples")
+    import shlex
+
+    for cmd in examples:
+        argv = shlex.split(cmd)
+        r = subprocess.run([sys.executable, "-m", "pipeline.cli", *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"README example failed: {cmd}\n{r.stderr[-2000:]}"
+        out = argv[argv.index("--out") + 1]
+        s3.invalidate_cache()
+        assert s3.exists(out.removeprefix("s3://") + "/manifest.json"), cmd
