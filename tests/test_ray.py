@@ -134,6 +134,40 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
 
 
 @pytest.mark.slow
+def test_workers_read_the_same_shards_and_ids_as_the_embedded_reader(ray_cluster, tmp_path):
+    """The driver only plans (engine/ray/read.py): files counted and read on the workers must
+    give the embedded run's shards and ids exactly: repeated ids across files (`x`, `x`, `x#2`
+    -> `x`, `x#2`, `x#2#2`), shards cut by bytes inside a file and across many small files, a
+    file that is an unreadable row, and --limit stopping inside a file."""
+    from pipeline.config import PipelineConfig
+    from pipeline.engine.run import run
+
+    base = [json.loads(line) for line in gzip.open(WIKINEWS, "rt", encoding="utf-8")][:60]
+    ids = ["x", "x", "x#2", "y", "x", "y#2", "y"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, chunk in (("a.jsonl", base[:25]), ("c.jsonl", base[25:55])):
+        with open(folder / name, "w", encoding="utf-8") as f:
+            for k, d in enumerate(chunk):
+                f.write(json.dumps({**d, "id": ids[k % len(ids)] if k < 14 else d["id"]}) + "\n")
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress(b'{"id": "x", "text": "cut' * 50)[:20])  # one rejected row
+    for d in base[55:]:
+        (folder / f"small-{d['id']}.txt").write_text(d["text"], encoding="utf-8")
+    for limit in (None, 47):
+        config = PipelineConfig().with_overrides(run={"shard_size": 7, "shard_bytes": 9000, "limit": limit})
+        emb = run([folder, SAMPLES], tmp_path / f"emb-{limit}", config)
+        ray_run = run([folder, SAMPLES], tmp_path / f"ray-{limit}", config, engine="ray", address=ray_cluster.address)
+        want, got = read_outputs(tmp_path / f"emb-{limit}"), read_outputs(tmp_path / f"ray-{limit}")
+        assert got == want
+        assert ray_run.manifest["shards"] == emb.manifest["shards"] >= 7
+        assert ray_run.manifest["counts"] == emb.manifest["counts"]
+        kept = {i for i, _ in want["corpus"]} | {r["id"] for r in want["rejected"]} | {r["id"] for r in want["duplicates"]}
+        assert {"x", "x#2", "x#2#2", "y", "y#2", "y#2#2"} <= kept
+        for part in sorted((tmp_path / f"emb-{limit}" / "stages" / "01_decode").glob("input-*.parquet")):
+            assert pq.read_table(tmp_path / f"ray-{limit}" / "stages" / "01_decode" / part.name).equals(pq.read_table(part))
+
+
+@pytest.mark.slow
 def test_registered_stage_runs_in_the_ray_engine(ray_cluster, tmp_path):
     """A stage registered from the test suite runs on the cluster exactly as in the local engine."""
     from pipeline.engine.run import run

@@ -128,17 +128,39 @@ def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = Non
     return unique_ids(records if limit is None else itertools.islice(records, limit))
 
 
+def record_bytes(rec: RawDocument | ReadFailure) -> int:
+    """What a record weighs for the shard cut: its raw data (0 for a read failure)."""
+    return len(getattr(rec, "data", b""))
+
+
+class ShardCutter:
+    """Where shards end: after `size` records, or earlier once their raw data reaches
+    `max_bytes` (a shard of 2,000 HTML pages would be one worker's hour). Boundaries depend on
+    the input alone, never on the worker count or engine (the Ray engine plans with it too)."""
+
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
+        self.size, self.max_bytes = size, max_bytes
+        self.n, self.nbytes = 0, 0
+
+    def add(self, nbytes: int) -> bool:
+        """Count one record of `nbytes`; True when the shard closes after it."""
+        self.n += 1
+        self.nbytes += nbytes
+        if self.n >= self.size or (self.max_bytes and self.nbytes >= self.max_bytes):
+            self.n, self.nbytes = 0, 0
+            return True
+        return False
+
+
 def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> Iterator[tuple[int, int, list]]:
-    """(index, first seq, records): runs of `size` records, closed early once their raw data
-    reaches `max_bytes` (a shard of 2,000 HTML pages would be one worker's hour). Boundaries
-    depend on the input alone, never on the worker count or engine."""
-    index, seq, batch, nbytes = 0, 0, [], 0
+    """(index, first seq, records): the records cut into shards by `ShardCutter`."""
+    cutter = ShardCutter(size, max_bytes)
+    index, seq, batch = 0, 0, []
     for rec in records:
         batch.append(rec)
-        nbytes += len(getattr(rec, "data", b""))
-        if len(batch) >= size or (max_bytes and nbytes >= max_bytes):
+        if cutter.add(record_bytes(rec)):
             yield index, seq, batch
-            index, seq, batch, nbytes = index + 1, seq + len(batch), [], 0
+            index, seq, batch = index + 1, seq + len(batch), []
     if batch:
         yield index, seq, batch
 

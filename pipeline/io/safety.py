@@ -82,29 +82,42 @@ def sanitize_record(rec):
     return type(rec)(*clean)
 
 
-def unique_ids(records: Iterable) -> Iterator:
-    """Records with ids made unique over the whole run: a repeated id gets '#2', '#3'..., and a
-    generated suffix never collides with an id that is really in the input (`x`, `x`, `x#2`
-    gives `x`, `x#2`, `x#2#2`)."""
+class UniqueIds:
+    """The run-wide id rule: a repeated id gets '#2', '#3'..., and a generated suffix never
+    collides with an id that is really in the input (`x`, `x`, `x#2` gives `x`, `x#2`, `x#2#2`).
+    Fed the ids in input order; one instance per run (both engines use it)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.next_n: dict[str, int] = {}
+
+    def assign(self, rec_id: str) -> str:
+        """The id this record gets, given every id assigned before it."""
+        if rec_id in self.taken:
+            n = self.next_n.get(rec_id, 2)
+            while f"{rec_id}#{n}" in self.taken:
+                n += 1
+            self.next_n[rec_id] = n + 1
+            rec_id = f"{rec_id}#{n}"
+        self.taken.add(rec_id)
+        return rec_id
+
+
+def with_id(rec, new_id: str):
+    """A RawDocument or ReadFailure with another id."""
     from pipeline.core.document import RawDocument
 
-    taken: set[str] = set()
-    next_n: dict[str, int] = {}
+    if isinstance(rec, RawDocument):
+        return RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
+    return type(rec)(new_id, rec.source, rec.reason)
+
+
+def unique_ids(records: Iterable) -> Iterator:
+    """Records with ids made unique over the whole run (`UniqueIds`)."""
+    ids = UniqueIds()
     for rec in records:
-        rec_id = rec.id
-        if rec_id in taken:
-            n = next_n.get(rec_id, 2)
-            while f"{rec_id}#{n}" in taken:
-                n += 1
-            next_n[rec_id] = n + 1
-            new_id = f"{rec_id}#{n}"
-            rec = (
-                RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
-                if isinstance(rec, RawDocument)
-                else type(rec)(new_id, rec.source, rec.reason)
-            )
-        taken.add(rec.id)
-        yield rec
+        new_id = ids.assign(rec.id)
+        yield rec if new_id == rec.id else with_id(rec, new_id)
 
 
 # ---------------------------------------------------------------------------------------------
