@@ -21,7 +21,7 @@ from pipeline.core.registry import Registry
 from pipeline.engine import local
 from pipeline.engine.local import Progress, RunResult, check_against, prepare_output
 from pipeline.engine.plan import Plan
-from pipeline.errors import InputError
+from pipeline.errors import InputError, OutputError
 from pipeline.io.readers import count_inputs, resolve_inputs
 from pipeline.io.safety import OutLock, check_run_paths, operational_errors
 from pipeline.io.storage import as_path, is_remote, rmtree
@@ -56,6 +56,8 @@ def run(
     execute = _engine(engine, address, against)  # a missing Ray extra fails before any work
     # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
     out = as_path(out)  # a local Path, or a UPath for a URL (s3://...): pipeline.io.storage
+    if is_remote(out) and out.protocol in ("http", "https"):
+        raise OutputError(f"{out}: http(s):// is read-only; choose a folder or a writable URL (s3://, gs://, ...) for --out")
     layout = plan.layout(out.absolute() if engine == "ray" and not is_remote(out) else out)
     files = resolve_inputs(list(inputs))  # raises InputError before any work
     check_run_paths(layout.out, list(inputs), plan.config)  # OUT vs inputs, dedup.tmp_dir: before any work too
