@@ -190,7 +190,7 @@ def test_a_lock_held_by_another_host_refuses_the_run(s3, inputs):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([f"s3://no-such-bucket-x/in", "--out", "OUT"], "s3://no-such-bucket-x/in: no such file or folder"),
+        (["s3://no-such-bucket-x/in", "--out", "OUT"], "s3://no-such-bucket-x/in: no such file or folder"),
         ([f"s3://{BUCKET}/no/such/key.jsonl", "--out", "OUT"], f"s3://{BUCKET}/no/such/key.jsonl: no such file or folder"),
         ([str(SAMPLES), "--out", "s3://no-such-bucket-x/run"], "s3://no-such-bucket-x/run: no such bucket 'no-such-bucket-x'"),
         (["nosuchproto://x/y", "--out", "OUT"], "nosuchproto://x/y"),

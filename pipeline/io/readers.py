@@ -194,8 +194,6 @@ def count_inputs(files: list[InputFile]) -> InputCount:
             docs += n or 0
         elif f.kind == "parquet":
             try:
-                import pyarrow.parquet as pq
-
                 from pipeline.io.storage import read_metadata
 
                 docs += max(1, read_metadata(f.path).num_rows)

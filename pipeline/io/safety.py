@@ -199,7 +199,7 @@ def _walk(folder: Path, ancestors: tuple[tuple[int, int], ...]) -> Iterator[tupl
 def check_out_vs_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
     """Refuse an OUT inside an input folder (the run would read its own output, and --overwrite
     would delete results that are also inputs) and an input inside OUT."""
-    from pipeline.io.storage import is_remote, is_url, text
+    from pipeline.io.storage import is_remote, is_url
 
     if is_remote(out) or any(is_url(str(a)) or is_remote(a) for a in inputs):
         return _check_urls(out, inputs)
