@@ -13,11 +13,13 @@ import random
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FIXTURES, ROOT, SAMPLES, absent
 from tests.helpers import read_outputs, with_strip_marker, write_marked_inputs
+from tests.s3_server import moto_s3
 
 WIKINEWS = FIXTURES / "ray" / "wikinews-320.jsonl.gz"
 
@@ -72,7 +74,15 @@ def build_input(folder: Path, n_base: int | None = None, seed: int = 7) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
+def s3():
+    """moto's S3 server (tests/s3_server.py), started before the cluster so its nodes inherit
+    the AWS_* variables that point at it."""
+    with moto_s3("newsclean-ray") as fs:
+        yield fs
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory, s3):
     """A 2-node cluster (2 CPUs, 512 MiB object store each), torn down by its own handle."""
     pytest.importorskip("ray", reason=absent("Ray", "the ray extra: pip install -e '.[test,ray]'"))
     os.environ.setdefault("RAY_TMPDIR", "/tmp/rt")
@@ -165,6 +175,28 @@ def test_workers_read_the_same_shards_and_ids_as_the_embedded_reader(ray_cluster
         assert {"x", "x#2", "x#2#2", "y", "y#2", "y#2#2"} <= kept
         for part in sorted((tmp_path / f"emb-{limit}" / "stages" / "01_decode").glob("input-*.parquet")):
             assert pq.read_table(tmp_path / f"ray-{limit}" / "stages" / "01_decode" / part.name).equals(pq.read_table(part))
+
+
+@pytest.mark.slow
+def test_ray_engine_reads_and_writes_s3(ray_cluster, s3, tmp_path):
+    """Inputs and OUT on S3 (moto's server): the workers read the files and write the shard files
+    there themselves; the outputs are the embedded run's on the same files."""
+    from pipeline.config import PipelineConfig
+    from pipeline.engine.run import run
+
+    s3.put(str(WIKINEWS), "newsclean-ray/in/news.jsonl.gz")
+    s3.put(str(SAMPLES) + "/", "newsclean-ray/in/samples/", recursive=True)
+    config = PipelineConfig().with_overrides(run={"shard_size": 40})
+    emb = run(["s3://newsclean-ray/in"], tmp_path / "embedded", config)
+    result = run(["s3://newsclean-ray/in"], "s3://newsclean-ray/out", config, engine="ray", address=ray_cluster.address)
+    assert result.manifest["counts"] == emb.manifest["counts"] and result.manifest["shards"] == emb.manifest["shards"] >= 8
+    s3.invalidate_cache()
+    for part in sorted((tmp_path / "embedded" / "corpus").iterdir()):
+        got = pq.read_table(pa.BufferReader(s3.cat_file(f"newsclean-ray/out/corpus/{part.name}")))
+        assert got.equals(pq.read_table(part)), part.name
+    for name in ("duplicates.parquet", "rejected.parquet"):
+        assert pq.read_table(pa.BufferReader(s3.cat_file(f"newsclean-ray/out/{name}"))).equals(pq.read_table(tmp_path / "embedded" / name))
+    assert not s3.exists("newsclean-ray/out/_work") and not s3.exists("newsclean-ray/out/.pipeline.lock")
 
 
 @pytest.mark.slow

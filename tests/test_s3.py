@@ -22,41 +22,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FIXTURES, ROOT, SAMPLES
-
-moto_server = pytest.importorskip("moto.server", reason="moto[server] is absent (pip install -e '.[test]')")
-s3fs = pytest.importorskip("s3fs", reason="s3fs is absent (pip install -e '.[test]')")
+from tests.s3_server import moto_s3
 
 BUCKET = "newsclean-test"
 CONFIG = "run:\n  shard_size: 25\n"
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    """A moto S3 server on 127.0.0.1:<free port>; AWS_* variables point every client of this
-    process and of its subprocesses at it. Yields an s3fs filesystem with BUCKET created."""
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per request otherwise
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = dict(AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1")
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    s3fs.S3FileSystem.clear_instance_cache()
-    try:
-        fs = s3fs.S3FileSystem()
-        fs.mkdir(BUCKET)
+def s3():
+    """moto's S3 server for this module (tests/s3_server.py), BUCKET created."""
+    with moto_s3(BUCKET) as fs:
         yield fs
-    finally:
-        server.stop()
-        s3fs.S3FileSystem.clear_instance_cache()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")

@@ -93,6 +93,11 @@ def _configure_ray_data() -> None:
     # which is what the per-partition group-by in find_pairs relies on too.
     if str(getattr(ctx.shuffle_strategy, "value", ctx.shuffle_strategy)).startswith("sort_"):
         ctx.shuffle_strategy = "hash_shuffle"
+    # The shuffle's aggregator actors reserve a nominal share of CPU (a quarter of a node's,
+    # Ray's default) while its map tasks need a whole CPU each: on a 1-CPU node the two wait for
+    # each other forever. The aggregators do almost nothing until they finish; reserve none.
+    if getattr(ctx, "hash_shuffle_operator_actor_num_cpus_override", None) is None:
+        ctx.hash_shuffle_operator_actor_num_cpus_override = 0.0
 
 
 def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict) -> tuple[int, pa.Table]:
