@@ -142,10 +142,19 @@ def rmtree(p: AnyPath) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
+# Object stores whose first path component is a bucket (container) that a run must not create.
+_BUCKETED = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl"}
+
+
+def _protocol(p: AnyPath) -> str:
+    proto = p.protocol
+    return (proto[0] if isinstance(proto, (tuple, list)) else proto).lower()
+
+
 def check_bucket(p: AnyPath, error: type[Exception] = InputError) -> None:
     """An object store's bucket (container) must exist: a run never creates one (a typo in a
     bucket name would otherwise create a bucket). Filesystems with a root folder have no buckets."""
-    if not is_remote(p) or p.fs.root_marker or p.protocol in ("http", "https"):
+    if not is_remote(p) or _protocol(p) not in _BUCKETED:
         return
     bucket = p.path.split("/", 1)[0]
     try:
