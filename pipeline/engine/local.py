@@ -32,7 +32,7 @@ from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
 from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
 from pipeline.io.safety import display_path, size_mtime, unique_ids
-from pipeline.io.storage import AnyPath, as_path, is_remote, is_url, read_metadata, rmtree, text
+from pipeline.io.storage import AnyPath, as_path, is_remote, is_url, open_binary, read_metadata, rmtree, text
 from pipeline.io.writers import write_json
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def _completed(summary: Path, files: list[Path]) -> ShardSummary | None:
         done = ShardSummary.load(summary)
         for f in files:
             if f.suffix == ".pkl":
-                with f.open("rb") as fh:
+                with open_binary(f) as fh:
                     pickle.load(fh)
             else:
                 read_metadata(f)

@@ -29,7 +29,7 @@ from pipeline.engine.plan import Plan
 from pipeline.io.dates import iso_date
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import ReadFailure
-from pipeline.io.storage import as_path, is_remote, put_bytes, read_table
+from pipeline.io.storage import as_path, is_remote, open_binary, put_bytes, read_table
 from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA, INPUT_SCHEMA, REJECTED_SCHEMA, write_json, write_rows, write_table
 
 # Scratch rows between the phases: the corpus columns plus the input position (first_seen).
@@ -167,7 +167,7 @@ def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> 
 
     def observations():
         for s in summaries:
-            with layout.observation(s.index).open("rb") as fh:
+            with open_binary(layout.observation(s.index)) as fh:
                 yield pickle.load(fh)
 
     return plan.corpus_stage().merge(observations())

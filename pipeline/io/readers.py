@@ -17,7 +17,7 @@ from typing import IO, Iterator
 from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 from pipeline.io.safety import check_input_arg, clean_str, display_path, sanitize_record, walk_files
-from pipeline.io.storage import AnyPath, as_path, describe_error, is_remote
+from pipeline.io.storage import AnyPath, as_path, describe_error, is_remote, open_binary
 
 TEXT_EXT = {".txt", ".md", ".text"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
@@ -157,13 +157,13 @@ def _uncompressed_size(f: InputFile, on_disk: int) -> int:
     mod 4 GiB), zstd's frame content size when the header has it; else the size on disk."""
     try:
         if f.compression == "gz" and on_disk >= 18:
-            with f.path.open("rb") as fh:
+            with open_binary(f.path) as fh:
                 fh.seek(-4, os.SEEK_END)
                 return max(on_disk, int.from_bytes(fh.read(4), "little"))
         if f.compression == "zst":
             import zstandard
 
-            with f.path.open("rb") as fh:
+            with open_binary(f.path) as fh:
                 size = zstandard.frame_content_size(fh.read(18))
             return size if size and size > 0 else on_disk
     except (OSError, ValueError, Exception):  # noqa: BLE001 - an estimate only
@@ -235,7 +235,7 @@ def _count_json_records(f: InputFile) -> int | None:
 
 
 def _open(f: InputFile) -> IO[bytes]:
-    raw = f.path.open("rb")  # noqa: SIM115 - returned to the caller, closed there
+    raw = open_binary(f.path)  # noqa: SIM115 - returned to the caller, closed there
     if f.compression == "gz":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if f.compression == "zst":

@@ -76,6 +76,12 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {msg[:200]}" if msg else type(exc).__name__
 
 
+def open_binary(p: AnyPath):
+    """A file opened for reading bytes: the builtin `open` for a local path (as always), the
+    filesystem's streaming file for a remote one."""
+    return p.open("rb") if is_remote(p) else open(p, "rb")  # noqa: SIM115 - the caller closes it
+
+
 # ---------------------------------------------------------------------------------------------
 # Parquet through pyarrow (which takes an fsspec filesystem as it is)
 
