@@ -1,11 +1,16 @@
-"""Embedded engine vs Ray engine on a local 2-node Ray cluster, same corpus, same config.
+"""Embedded engine vs Ray engine on a local Ray cluster of 1 and 2 nodes, at two input sizes.
 
-    python benchmarks/ray_bench.py --data ../shared/data/corpus-news-en/wikinews --docs 3000
+    python benchmarks/ray_bench.py --data ../shared/data/corpus-news-en/wikinews --docs 1500 --scale 2
 
-Prints docs/s for each engine; for Ray, the cluster start and the driver's connection are
-reported apart; so is a run's fixed cost (connect, actor pool, shuffle operators), measured
-as the time of a one-shard run; docs/s excluding it is the rate a long run approaches. Checks that both
-engines kept the same documents. Exit 2 when --data is absent.
+For each input size (N = --docs and N x --scale first Wikinews pages): the embedded engine
+(--workers processes) as the baseline, then the Ray engine on a local cluster of 1 node and of
+2 nodes (--cpus-per-node each). Each Ray run's driver is its own process, so its peak RSS is
+that driver's alone (the driver only plans: files are counted and read on the workers, so its
+memory should not grow with the input). docs/s counts the run inside the driver (connect
+included, interpreter start not); the fixed cost of a run (connect, actor pool, shuffle
+operators) is the same driver on a one-shard input. Checks that every run kept the embedded
+run's documents. Prints a Markdown table (docs/ray.md has the measured one). Exit 2 when --data
+is absent.
 
 --data: a folder or file the pipeline reads (txt/html/jsonl[.gz]/parquet/warc), or the Wikinews
 folder of corpus-news-en (`wiki_NN.gz` WikiExtractor JSON lines), which is converted to JSONL.
@@ -59,13 +64,61 @@ def _tiny(src: Path, n: int, work: Path) -> Path:
     return tiny
 
 
+# One Ray run in its own driver process: prints its seconds (inside the driver), counts and kept ids' hash.
+DRIVER = """
+import hashlib, json, sys, time
+import pyarrow.parquet as pq
+from pipeline.config import PipelineConfig
+from pipeline.engine.run import run
+src, out, shard_size, address = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+config = PipelineConfig().with_overrides(run={"shard_size": shard_size})
+t = time.perf_counter()
+r = run([src], out, config, engine="ray", address=address, overwrite=True)
+seconds = time.perf_counter() - t
+ids = sorted(pq.read_table(out + "/corpus", columns=["id"]).column("id").to_pylist())
+# this process's peak RSS (VmHWM: its own memory since exec, not the forking parent's)
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "rss_mib": hwm / 1024, "counts": r.manifest["counts"], "shards": r.manifest["shards"],
+                  "plan_seconds": r.manifest["engine"].get("plan_seconds"),
+                  "kept": hashlib.sha256("\\n".join(ids).encode()).hexdigest()}))
+"""
+
+
+def _ray_driver(src: Path, out: Path, shard_size: int, address: str) -> dict:
+    """Run the Ray engine in a fresh driver process: its result, with that process's peak RSS in
+    MiB as it reads it itself (VmHWM; a child's rusage would report the forking parent's size)."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(src), str(out), str(shard_size), address],
+                                stdout=out_f, stderr=err_f, env=env, text=True)
+        proc.wait()
+        out_f.seek(0)
+        err_f.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"ray_bench: the Ray driver failed:\n{err_f.read()[-3000:]}")
+        result = json.loads(out_f.read().strip().splitlines()[-1])
+    return result
+
+
+def _kept_hash(out: Path) -> str:
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    ids = sorted(pq.read_table(out / "corpus", columns=["id"]).column("id").to_pylist())
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "corpus-news-en" / "wikinews")
-    ap.add_argument("--docs", type=int, default=3000, help="first N Wikinews pages (Wikinews folder only; 0 = all)")
+    ap.add_argument("--docs", type=int, default=1500, help="N: first N Wikinews pages (Wikinews folder only)")
+    ap.add_argument("--scale", type=int, default=2, help="the second input size is N x scale")
     ap.add_argument("--shard-size", type=int, default=250)
     ap.add_argument("--workers", type=int, default=2, help="embedded engine's worker processes")
-    ap.add_argument("--nodes", type=int, default=2, help="local Ray nodes")
     ap.add_argument("--cpus-per-node", type=int, default=1)
     ap.add_argument("--object-store-mib", type=int, default=512)
     ap.add_argument("--keep", type=Path, help="keep outputs here instead of a temp folder")
@@ -83,7 +136,6 @@ def main() -> int:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     Path(os.environ["RAY_TMPDIR"]).mkdir(parents=True, exist_ok=True)
 
-    import pyarrow.parquet as pq
     from ray.cluster_utils import Cluster
 
     from pipeline.config import PipelineConfig
@@ -91,55 +143,59 @@ def main() -> int:
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="ray_bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    src = _prepare(args.data, args.docs or None, work)
+    sizes = [args.docs, args.docs * args.scale]
+    srcs = {}
+    for n in sizes:
+        (work / f"in-{n}").mkdir(exist_ok=True)
+        srcs[n] = _prepare(args.data, n, work / f"in-{n}")
     config = PipelineConfig().with_overrides(run={"shard_size": args.shard_size, "workers": args.workers})
 
-    t = time.perf_counter()
-    emb = run([src], work / "embedded", config, overwrite=True)
-    t_emb = time.perf_counter() - t
-    n = emb.manifest["counts"]["input_documents"]
+    rows, same = [], True
+    embedded: dict[int, tuple[float, str, dict]] = {}
+    for n in sizes:
+        t = time.perf_counter()
+        emb = run([srcs[n]], work / f"embedded-{n}", config, overwrite=True)
+        secs = time.perf_counter() - t
+        embedded[n] = (secs, _kept_hash(work / f"embedded-{n}"), emb.manifest["counts"])
+        docs = emb.manifest["counts"]["input_documents"]
+        rows.append(("embedded", f"{args.workers} processes", docs, secs, None, emb.manifest["shards"]))
 
-    t = time.perf_counter()
     node = dict(num_cpus=args.cpus_per_node, object_store_memory=args.object_store_mib * 1024**2)
     cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    fixed = {}
     try:
-        for _ in range(args.nodes - 1):
-            cluster.add_node(**node)
-        cluster.wait_for_nodes()
-        t_cluster = time.perf_counter() - t
-        # The fixed cost of a run (connect, actor pool, shuffle operators): one shard's worth.
-        tiny = _tiny(src, args.shard_size, work)
-        t = time.perf_counter()
-        run([tiny], work / "ray_tiny", config, engine="ray", address=cluster.address, overwrite=True)
-        t_cold = time.perf_counter() - t  # first run on a new cluster: code upload, worker start
-        t = time.perf_counter()
-        res = run([src], work / "ray", config, engine="ray", address=cluster.address, overwrite=True)
-        t_ray = time.perf_counter() - t
-        t = time.perf_counter()
-        tiny_res = run([tiny], work / "ray_tiny", config, engine="ray", address=cluster.address, overwrite=True)
-        t_fixed = time.perf_counter() - t  # the same one-shard run on the warm cluster
+        for nodes in (1, 2):
+            if nodes == 2:
+                cluster.add_node(**node)
+            cluster.wait_for_nodes()
+            tiny = _tiny(srcs[sizes[0]], args.shard_size, work)
+            _ray_driver(tiny, work / "ray_tiny", args.shard_size, cluster.address)  # cold: code upload, worker start
+            warm = _ray_driver(tiny, work / "ray_tiny", args.shard_size, cluster.address)
+            fixed[nodes] = warm["seconds"]
+            for n in sizes:
+                res = _ray_driver(srcs[n], work / f"ray-{nodes}-{n}", args.shard_size, cluster.address)
+                rss = res["rss_mib"]
+                ok = res["kept"] == embedded[n][1] and res["counts"] == embedded[n][2]
+                same = same and ok
+                rows.append(("ray", f"{nodes} x {args.cpus_per_node} CPU", res["counts"]["input_documents"], res["seconds"], rss,
+                             res["shards"]))
     finally:
         cluster.shutdown()
 
-    def ids(out: Path) -> list[str]:
-        return sorted(pq.read_table(out / "corpus", columns=["id"]).column("id").to_pylist())
-
-    same = ids(work / "embedded") == ids(work / "ray") and emb.manifest["counts"] == res.manifest["counts"]
-    tm = res.manifest["timings_seconds"]
-    eng = res.manifest["engine"]
-    print(f"documents: {n} ({emb.manifest['counts']['kept']} kept, {emb.manifest['counts']['duplicates']} duplicates, "
-          f"{emb.manifest['counts']['rejected']} rejected), shard_size {args.shard_size}, {eng['shards']} shards")
-    print(f"embedded  workers={args.workers}: {t_emb:7.1f} s  {n / t_emb:7.1f} docs/s")
-    print(f"ray       {args.nodes} nodes x {args.cpus_per_node} CPU: cluster start {t_cluster:.1f} s and a first one-shard run "
-          f"{t_cold:.1f} s (cold; neither counted)")
-    print(f"ray       fixed cost of a run = the one-shard run on the warm cluster: {t_fixed:.1f} s "
-          f"(connect {tiny_res.manifest['engine']['connect_seconds']:.1f} s)")
-    print(f"ray       run {t_ray:.1f} s  {n / t_ray:7.1f} docs/s;  excluding the fixed cost: "
-          f"{n / max(t_ray - t_fixed, 1e-9):7.1f} docs/s")
-    print(f"ray       driver read {eng.get('read_seconds')} s, execution {eng.get('execute_seconds')} s; phases (s): map {tm.get('map')}, candidates {tm.get('dedup_candidates')}, verify {tm.get('dedup_verify')}, "
-          f"resolve {tm.get('dedup_resolve')}, write {tm.get('write')}; band rows {eng.get('band_rows')}, "
-          f"candidate pairs {eng.get('candidate_pairs')}, verified edges {eng.get('verified_edges')}")
-    print(f"same kept ids and counts: {same}")
+    emb_rate = {r[2]: r[2] / r[3] for r in rows if r[0] == "embedded"}
+    print("| engine | nodes / workers | documents | shards | seconds | docs/s | vs embedded | driver peak RSS (MiB) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for engine, where, docs, secs, rss, shards in rows:
+        rate = docs / secs
+        print(f"| {engine} | {where} | {docs:,} | {shards} | {secs:.1f} | {rate:.1f} | {rate / emb_rate[docs]:.2f}x | "
+              f"{'' if rss is None else f'{rss:.0f}'} |")
+    ray_rss = {(r[1], r[2]): r[4] for r in rows if r[0] == "ray"}
+    for nodes in (1, 2):
+        where = f"{nodes} x {args.cpus_per_node} CPU"
+        small, big = ray_rss[(where, rows[0][2])], ray_rss[(where, rows[1][2])]
+        print(f"ray {where}: fixed cost of a run (one-shard input, warm cluster) {fixed[nodes]:.1f} s; "
+              f"driver peak RSS at {args.scale}x the input: {big / small:.2f}x")
+    print(f"every Ray run kept the embedded run's documents: {same}")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if same else 1

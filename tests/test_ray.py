@@ -13,11 +13,13 @@ import random
 import re
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import FIXTURES, ROOT, SAMPLES, absent
 from tests.helpers import read_outputs, with_strip_marker, write_marked_inputs
+from tests.s3_server import moto_s3
 
 WIKINEWS = FIXTURES / "ray" / "wikinews-320.jsonl.gz"
 
@@ -72,7 +74,15 @@ def build_input(folder: Path, n_base: int | None = None, seed: int = 7) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
+def s3():
+    """moto's S3 server (tests/s3_server.py), started before the cluster so its nodes inherit
+    the AWS_* variables that point at it."""
+    with moto_s3("newsclean-ray") as fs:
+        yield fs
+
+
+@pytest.fixture(scope="module")
+def ray_cluster(tmp_path_factory, s3):
     """A 2-node cluster (2 CPUs, 512 MiB object store each), torn down by its own handle."""
     pytest.importorskip("ray", reason=absent("Ray", "the ray extra: pip install -e '.[test,ray]'"))
     os.environ.setdefault("RAY_TMPDIR", "/tmp/rt")
@@ -134,6 +144,62 @@ def test_ray_engine_equals_embedded_on_two_nodes(ray_cluster, tmp_path):
     # threshold of each other depends on the chrome the line stages leave)
     assert engine["centre_not_policy_best"] == embedded.manifest["dedup"]["centre_not_policy_best"] >= 2
     assert engine["giant_kept_pairs_over_threshold"] == embedded.manifest["dedup"]["giant_kept_pairs_over_threshold"] == 0
+
+
+@pytest.mark.slow
+def test_workers_read_the_same_shards_and_ids_as_the_embedded_reader(ray_cluster, tmp_path):
+    """The driver only plans (engine/ray/read.py): files counted and read on the workers must
+    give the embedded run's shards and ids exactly: repeated ids across files (`x`, `x`, `x#2`
+    -> `x`, `x#2`, `x#2#2`), shards cut by bytes inside a file and across many small files, a
+    file that is an unreadable row, and --limit stopping inside a file."""
+    from pipeline.config import PipelineConfig
+    from pipeline.engine.run import run
+
+    base = [json.loads(line) for line in gzip.open(WIKINEWS, "rt", encoding="utf-8")][:60]
+    ids = ["x", "x", "x#2", "y", "x", "y#2", "y"]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, chunk in (("a.jsonl", base[:25]), ("c.jsonl", base[25:55])):
+        with open(folder / name, "w", encoding="utf-8") as f:
+            for k, d in enumerate(chunk):
+                f.write(json.dumps({**d, "id": ids[k % len(ids)] if k < 14 else d["id"]}) + "\n")
+    (folder / "b.jsonl.gz").write_bytes(gzip.compress(b'{"id": "x", "text": "cut' * 50)[:20])  # one rejected row
+    for d in base[55:]:
+        (folder / f"small-{d['id']}.txt").write_text(d["text"], encoding="utf-8")
+    for limit in (None, 47):
+        config = PipelineConfig().with_overrides(run={"shard_size": 7, "shard_bytes": 9000, "limit": limit})
+        emb = run([folder, SAMPLES], tmp_path / f"emb-{limit}", config)
+        ray_run = run([folder, SAMPLES], tmp_path / f"ray-{limit}", config, engine="ray", address=ray_cluster.address)
+        want, got = read_outputs(tmp_path / f"emb-{limit}"), read_outputs(tmp_path / f"ray-{limit}")
+        assert got == want
+        assert ray_run.manifest["shards"] == emb.manifest["shards"] >= 7
+        assert ray_run.manifest["counts"] == emb.manifest["counts"]
+        kept = {i for i, _ in want["corpus"]} | {r["id"] for r in want["rejected"]} | {r["id"] for r in want["duplicates"]}
+        assert {"x", "x#2", "x#2#2", "y", "y#2", "y#2#2"} <= kept
+        for part in sorted((tmp_path / f"emb-{limit}" / "stages" / "01_decode").glob("input-*.parquet")):
+            assert pq.read_table(tmp_path / f"ray-{limit}" / "stages" / "01_decode" / part.name).equals(pq.read_table(part))
+
+
+@pytest.mark.slow
+def test_ray_engine_reads_and_writes_s3(ray_cluster, s3, tmp_path):
+    """Inputs and OUT on S3 (moto's server): the workers read the files and write the shard files
+    there themselves; the outputs are the embedded run's on the same files."""
+    from pipeline.config import PipelineConfig
+    from pipeline.engine.run import run
+
+    s3.put(str(WIKINEWS), "newsclean-ray/in/news.jsonl.gz")
+    s3.put(str(SAMPLES) + "/", "newsclean-ray/in/samples/", recursive=True)
+    config = PipelineConfig().with_overrides(run={"shard_size": 40})
+    emb = run(["s3://newsclean-ray/in"], tmp_path / "embedded", config)
+    result = run(["s3://newsclean-ray/in"], "s3://newsclean-ray/out", config, engine="ray", address=ray_cluster.address)
+    assert result.manifest["counts"] == emb.manifest["counts"] and result.manifest["shards"] == emb.manifest["shards"] >= 8
+    s3.invalidate_cache()
+    for part in sorted((tmp_path / "embedded" / "corpus").iterdir()):
+        got = pq.read_table(pa.BufferReader(s3.cat_file(f"newsclean-ray/out/corpus/{part.name}")))
+        assert got.equals(pq.read_table(part)), part.name
+    for name in ("duplicates.parquet", "rejected.parquet"):
+        assert pq.read_table(pa.BufferReader(s3.cat_file(f"newsclean-ray/out/{name}"))).equals(pq.read_table(tmp_path / "embedded" / name))
+    assert not s3.exists("newsclean-ray/out/_work") and not s3.exists("newsclean-ray/out/.pipeline.lock")
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ SKIP = {
     "make demo": "runs the `pipeline run/stats/report` commands tested here, after creating .venv",
     "make test": "is this test suite",
     "10.0.0.5:6379": "needs a Ray cluster at that address (tests/test_ray.py runs a real one)",
+    "s3://": "runs in tests/test_s3.py against a real S3-compatible server (moto) started there",
 }
 
 

@@ -14,7 +14,7 @@ import click
 
 from pipeline.cli.dedup import dedup_command
 from pipeline.cli.errors import one_line_errors
-from pipeline.cli.options import config_option, field_options, out_options, with_fields
+from pipeline.cli.options import PathOrURL, config_option, field_options, out_options, with_fields
 from pipeline.cli.progress import ProgressBars, setup_cli_logging
 from pipeline.cli.report import diff_command, report_command
 from pipeline.cli.stats import stats_command
@@ -44,14 +44,14 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@out_options(resume=True)
+@click.argument("inputs", nargs=-1, required=True, type=PathOrURL())
+@out_options(resume=True, urls=True)
 @config_option
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="local: this machine, a process pool; ray: a Ray cluster (pip install '.[ray]').")
 @click.option("--address", metavar="HOST:PORT",
               help="Ray cluster for --engine ray (default: RAY_ADDRESS, else a local Ray for this run).")
-@click.option("--against", "against", multiple=True, type=click.Path(path_type=Path), metavar="EARLIER_OUT",
+@click.option("--against", "against", multiple=True, type=PathOrURL(), metavar="EARLIER_OUT",
               help="An earlier run's OUT (repeatable): also remove documents that near-duplicate what it kept, using its index/.")
 @click.option("--limit", type=click.IntRange(1), metavar="N", help="Read only the first N documents (input order): a quick look.")
 @click.option("--dry-run", is_flag=True, help="Print what would be read (files, bytes, documents), the shards and the stages; write nothing.")
@@ -62,6 +62,8 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
 
     \b
     Inputs: .txt .md .html .htm .jsonl .parquet .warc .wet, optionally .gz/.zst.
+    INPUTS and OUT may be URLs of any fsspec filesystem: s3:// gs:// az:// hf:// https:// (read only)
+    (pip install 'newsclean-pipeline[s3]', [gcs], [azure], [hf]).
     Writes OUT/corpus/, duplicates.parquet, rejected.parquet, stages/, index/, manifest.json and
     README.md (a dataset card: datasets.load_dataset(OUT, "corpus")).
 
@@ -74,6 +76,7 @@ def run(inputs, out, overwrite, resume, quiet, workers, config_path, engine, add
       pipeline run samples/ --out outputs/samples --resume       # continue a killed run
       pipeline run posts.jsonl --out outputs/p --text-field content --id-field meta.id
       pipeline run day2/ --out outputs/day2 --against outputs/day1   # also drop what day 1 kept
+      pipeline run s3://bucket/crawl/ --out s3://bucket/clean/2026-11 --workers 2
       pipeline run samples/ --out outputs/r --engine ray
       pipeline run input/ --out /shared/outputs/big --engine ray --address 10.0.0.5:6379
     """

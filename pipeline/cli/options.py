@@ -22,10 +22,38 @@ def _exclusive(ctx: click.Context, param: click.Parameter, value):
     return value
 
 
-def out_options(resume: bool = False, workers_help: str = "Worker processes (overrides run.workers)."):
+class PathOrURL(click.ParamType):
+    """A local path (as click.Path gives it: a `Path`) or a URL of an fsspec filesystem
+    (s3://bucket/x, gs://, az://, hf://, https://, memory://) as a `UPath`, never mangled into
+    `s3:/bucket/x` by path normalisation. A URL whose filesystem package is missing is one line
+    naming the extra to install."""
+
+    name = "path_or_url"
+
+    def __init__(self, **path_kwargs) -> None:
+        self.local = click.Path(path_type=Path, **path_kwargs)
+
+    def convert(self, value, param, ctx):
+        from pipeline.errors import PipelineError
+        from pipeline.io.storage import as_path, is_remote, is_url
+
+        if is_remote(value):
+            return value
+        if isinstance(value, str) and is_url(value) and not value.startswith("file://"):
+            try:
+                return as_path(value)
+            except PipelineError as exc:  # a one-line error like the run's own, not a usage text
+                raise click.ClickException(str(exc)) from None
+        return self.local.convert(value[len("file://"):] if isinstance(value, str) and value.startswith("file://") else value, param, ctx)
+
+
+def out_options(resume: bool = False, workers_help: str = "Worker processes (overrides run.workers).", urls: bool = False):
+    """`urls`: OUT may be a URL (`PathOrURL`), for commands that write through pipeline.io.storage."""
+
     def deco(fn):
+        out_type = PathOrURL(file_okay=False) if urls else click.Path(file_okay=False, path_type=Path)
         opts = [
-            click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder."),
+            click.option("--out", "-o", "out", required=True, type=out_type, help="Output folder (or URL, e.g. s3://bucket/run)." if urls else "Output folder."),
             click.option("--overwrite", is_flag=True, callback=_exclusive,
                          help="Replace a previous run in OUT (only files this pipeline writes; refused if OUT holds others)."),
         ]

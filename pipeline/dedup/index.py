@@ -35,6 +35,7 @@ from pipeline.dedup.lsh import band_hashes, lsh_params
 from pipeline.dedup.sketch import Sketches, shingle_hashes
 from pipeline.errors import InputError
 from pipeline.io.layout import RunLayout
+from pipeline.io.storage import as_path, is_remote, put_parquet, read_schema, read_table
 
 FORMAT = 1
 
@@ -64,7 +65,8 @@ def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: se
     documents in order (a later run then reads only the files it needs texts from).
     `metadata`: key-value metadata of each part file (the run's version and config hash)."""
     folder = run_layout.index
-    folder.mkdir(parents=True, exist_ok=True)
+    if not is_remote(folder):
+        folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.parquet"):
         old.unlink()
     lay = layout(config)
@@ -90,9 +92,12 @@ def write_index(run_layout: RunLayout, sketches: Iterable[Sketches], removed: se
         if metadata:
             t = t.replace_schema_metadata(dict(metadata))
         path = run_layout.index_part(k)
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(t, tmp, compression="zstd")
-        tmp.replace(path)
+        if is_remote(path):
+            put_parquet(t, path, compression="zstd")  # one put: atomic
+        else:
+            tmp = path.with_name(path.name + ".tmp")
+            pq.write_table(t, tmp, compression="zstd")
+            tmp.replace(path)
         parts.append(path.name)
         n_docs += len(ids)
     info = {"format": FORMAT, "run_id": uuid.uuid4().hex, "layout": lay, "threshold": config.threshold,
@@ -128,7 +133,7 @@ class PriorIndex:
 
     def signatures_of(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), num_perm) uint32 signatures of the documents at these index positions."""
-        t = pa.concat_tables([pq.read_table(p, columns=["signature"]) for p in self.parts]).take(pa.array(np.asarray(rows, np.int64)))
+        t = pa.concat_tables([read_table(p, columns=["signature"]) for p in self.parts]).take(pa.array(np.asarray(rows, np.int64)))
         col = t.column("signature").combine_chunks()
         return col.flatten().to_numpy(zero_copy_only=False).astype(np.uint32).reshape(t.num_rows, col.type.list_size)
 
@@ -137,22 +142,23 @@ class PriorIndex:
 
         want = list(dict.fromkeys(ids))
         if self.corpus_part is None:
-            sources = {str(self.corpus): want}
+            sources = {self.corpus: want}
         else:
             if not hasattr(self, "_part_of"):
                 self._part_of = dict(zip(self.ids, self.corpus_part))
             sources = {}
             for i in want:
-                sources.setdefault(str(self.corpus / self._part_of[i]), []).append(i)
+                sources.setdefault(self.corpus / self._part_of[i], []).append(i)
         out: dict[str, str] = {}
         for src, wanted in sources.items():
-            t = ds.dataset(src, format="parquet").to_table(columns=["id", "text"], filter=ds.field("id").isin(wanted))
+            where = dict(source=src.path, filesystem=src.fs) if is_remote(src) else dict(source=str(src))
+            t = ds.dataset(**where, format="parquet").to_table(columns=["id", "text"], filter=ds.field("id").isin(wanted))
             out.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
         return out
 
 
 def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
-    paths = RunLayout(Path(run))
+    paths = RunLayout(as_path(run))
     folder, meta = paths.index, paths.index_meta
     if not meta.is_file():
         raise IndexMismatch(f"{run}: no dedup index ({meta.relative_to(paths.out)}); was it written by a run with dedup enabled?")
@@ -166,8 +172,8 @@ def load_index(run: str | Path, config: DedupConfig) -> PriorIndex:
         raise IndexMismatch(f"{run}: index built with dedup {k} = {info['layout'].get(k)!r}, this run uses {mine[k]!r}; "
                           "signatures and band keys are only comparable with the same layout")
     parts = [folder / p for p in info["parts"]]
-    has_part = bool(parts) and "corpus_part" in pq.read_schema(parts[0]).names
-    tables = [pq.read_table(p, columns=["id", "exact", "band_keys"] + (["corpus_part"] if has_part else [])) for p in parts]
+    has_part = bool(parts) and "corpus_part" in read_schema(parts[0]).names
+    tables = [read_table(p, columns=["id", "exact", "band_keys"] + (["corpus_part"] if has_part else [])) for p in parts]
     corpus_part = None
     if tables:
         t = pa.concat_tables(tables)

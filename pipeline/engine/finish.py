@@ -14,7 +14,6 @@ from typing import Callable, Mapping, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 import pipeline
 from pipeline.config import PipelineConfig, config_hash
@@ -29,6 +28,7 @@ from pipeline.io.corpus_files import CorpusFiles, shard_segments
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import InputFile, read_reason_key
 from pipeline.io.safety import display_path
+from pipeline.io.storage import read_table
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
     DUPLICATES_SCHEMA,
@@ -69,7 +69,7 @@ def run_dedup(
     keep: dict[str, KeepInfo] = {}
     shard_of: dict[str, int] = {}
     for s in summaries:
-        part = keep_info_table(pq.read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]))
+        part = keep_info_table(read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]))
         keep.update(part)
         shard_of.update(dict.fromkeys(part, s.index))
 
@@ -79,13 +79,13 @@ def run_dedup(
             by_shard.setdefault(shard_of[i], []).append(i)
         texts: dict[str, str] = {}
         for index, wanted in by_shard.items():
-            t = pq.read_table(layout.kept(index), columns=["id", "text"], filters=[("id", "in", wanted)])
+            t = read_table(layout.kept(index), columns=["id", "text"], filters=[("id", "in", wanted)])
             texts.update(zip(t.column("id").to_pylist(), t.column("text").to_pylist()))
         return texts
 
     def sketches():
         for s in summaries:
-            yield sketches_from_table(pq.read_table(layout.sketch(s.index)))
+            yield sketches_from_table(read_table(layout.sketch(s.index)))
 
     if not against:
         return find_duplicates_with_stats(sketches(), keep, fetch_texts, config.dedup)
@@ -149,7 +149,7 @@ def finish(
     dup_source: dict[str, str] = {}
     kept_chars = dup_chars = 0
     for s in summaries:
-        t = pq.read_table(layout.kept(s.index))
+        t = read_table(layout.kept(s.index))
         if dup_ids:
             is_dup = pc.is_in(t.column("id"), value_set=pa.array(list(dup_ids), type=pa.string()))
             removed = t.filter(is_dup)
@@ -185,12 +185,12 @@ def finish(
     ]
     write_part(dedup_edits, EDITS_SCHEMA, layout.edits("dedup", 0), meta)
     rejected = pa.concat_tables(
-        [pq.read_table(layout.rejected_part(s.index)).cast(REJECTED_SCHEMA) for s in summaries]
+        [read_table(layout.rejected_part(s.index)).cast(REJECTED_SCHEMA) for s in summaries]
         or [REJECTED_SCHEMA.empty_table()]
     )
     write_table(rejected, layout.rejected, metadata=meta)
     if config.dedup.enabled:  # this run's index (signatures, band keys of kept docs) for later --against
-        dedup_index.write_index(layout, (sketches_from_table(pq.read_table(layout.sketch(s.index))) for s in summaries),
+        dedup_index.write_index(layout, (sketches_from_table(read_table(layout.sketch(s.index))) for s in summaries),
                                 set(dup_ids), config.dedup, against, corpus_parts=shard_segments(shard_rows, corpus_files),
                                 metadata=meta)
     timings["write"] = time.perf_counter() - t1
@@ -221,8 +221,8 @@ def finish(
 def _manifest(plan: Plan, layout: RunLayout, files, summaries, stats, n_kept, n_dups, rejected, timings) -> dict:
     config = plan.config
     n_input = sum(s.n_input for s in summaries)
-    corpus_ids = pa.concat_tables([pq.read_table(p, columns=["id"]) for p in sorted(layout.corpus.glob("part-*.parquet"))] or [pa.table({"id": pa.array([], pa.string())})]).column("id").to_pylist()
-    dup_ids = pq.read_table(layout.duplicates, columns=["id"]).column("id").to_pylist()
+    corpus_ids = pa.concat_tables([read_table(p, columns=["id"]) for p in sorted(layout.corpus.glob("part-*.parquet"), key=lambda p: p.name)] or [pa.table({"id": pa.array([], pa.string())})]).column("id").to_pylist()
+    dup_ids = read_table(layout.duplicates, columns=["id"]).column("id").to_pylist()
     rej_ids = rejected.column("id").to_pylist()
     all_ids = corpus_ids + dup_ids + rej_ids
     n_unique = len(set(all_ids))

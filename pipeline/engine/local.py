@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-import pyarrow.parquet as pq
 
 from pipeline.config import PipelineConfig
 from pipeline.core.document import RawDocument
@@ -34,6 +33,7 @@ from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES, RunLayout
 from pipeline.io.process_guard import stop_pool, worker_init
 from pipeline.io.readers import InputFile, ReadFailure, read_file
 from pipeline.io.safety import display_path, size_mtime, unique_ids
+from pipeline.io.storage import AnyPath, as_path, is_remote, is_url, open_binary, read_metadata, rmtree, text
 from pipeline.io.writers import write_json
 
 log = logging.getLogger(__name__)
@@ -63,18 +63,21 @@ def prepare_output(layout: RunLayout, overwrite: bool, resume: bool) -> None:
             raise OutputError(f"{out}: holds files this pipeline did not write ({', '.join(foreign[:3])}); refusing to overwrite")
         for name in OUTPUT_NAMES:
             p = out / name
-            if p.is_dir():
+            if is_remote(p):
+                rmtree(p)  # a file, or a prefix and everything under it (object stores have no folders)
+            elif p.is_dir():
                 shutil.rmtree(p)
             elif p.exists():
                 p.unlink()
-    if resume and out.is_dir():
+    if resume and out.is_dir() and not is_remote(out):  # remote writes are single puts: no temp files
         # A killed run's processes may have died mid-write: their temp files (our naming,
         # ".<name>.tmp-<pid>") are never renamed into place; the resumed run rewrites those files.
         for p in out.rglob(".*.tmp-*"):
             if p.is_file():
                 p.unlink()
     try:
-        layout.work.mkdir(parents=True, exist_ok=True)
+        if not is_remote(out):  # object stores have no folders; a key creates its prefixes
+            layout.work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create output folder ({exc.strerror})") from None
 
@@ -88,7 +91,9 @@ def check_against(layout: RunLayout, against: Sequence[str], config: PipelineCon
     if not config.dedup.enabled:
         raise InputError("--against needs dedup enabled (dedup.enabled: true)")
     for a in against:
-        if Path(a).resolve() == layout.out.resolve():
+        if text(as_path(a)).rstrip("/") == text(layout.out).rstrip("/") or (
+            not is_remote(layout.out) and not is_url(a) and Path(a).resolve() == layout.out.resolve()
+        ):
             raise InputError(f"{a}: --against names the output folder itself")
         load_index(a, config.dedup)  # missing index or another layout: one clear line now
 
@@ -125,17 +130,39 @@ def iter_records(files: list[InputFile], max_bytes: int, limit: int | None = Non
     return unique_ids(records if limit is None else itertools.islice(records, limit))
 
 
+def record_bytes(rec: RawDocument | ReadFailure) -> int:
+    """What a record weighs for the shard cut: its raw data (0 for a read failure)."""
+    return len(getattr(rec, "data", b""))
+
+
+class ShardCutter:
+    """Where shards end: after `size` records, or earlier once their raw data reaches
+    `max_bytes` (a shard of 2,000 HTML pages would be one worker's hour). Boundaries depend on
+    the input alone, never on the worker count or engine (the Ray engine plans with it too)."""
+
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
+        self.size, self.max_bytes = size, max_bytes
+        self.n, self.nbytes = 0, 0
+
+    def add(self, nbytes: int) -> bool:
+        """Count one record of `nbytes`; True when the shard closes after it."""
+        self.n += 1
+        self.nbytes += nbytes
+        if self.n >= self.size or (self.max_bytes and self.nbytes >= self.max_bytes):
+            self.n, self.nbytes = 0, 0
+            return True
+        return False
+
+
 def iter_shards(records: Iterator, size: int, max_bytes: int | None = None) -> Iterator[tuple[int, int, list]]:
-    """(index, first seq, records): runs of `size` records, closed early once their raw data
-    reaches `max_bytes` (a shard of 2,000 HTML pages would be one worker's hour). Boundaries
-    depend on the input alone, never on the worker count or engine."""
-    index, seq, batch, nbytes = 0, 0, [], 0
+    """(index, first seq, records): the records cut into shards by `ShardCutter`."""
+    cutter = ShardCutter(size, max_bytes)
+    index, seq, batch = 0, 0, []
     for rec in records:
         batch.append(rec)
-        nbytes += len(getattr(rec, "data", b""))
-        if len(batch) >= size or (max_bytes and nbytes >= max_bytes):
+        if cutter.add(record_bytes(rec)):
             yield index, seq, batch
-            index, seq, batch, nbytes = index + 1, seq + len(batch), [], 0
+            index, seq, batch = index + 1, seq + len(batch), []
     if batch:
         yield index, seq, batch
 
@@ -153,7 +180,7 @@ def execute(
     return summaries, manifest
 
 
-def _map_phase(plan: Plan, files, out: Path, resume: bool, progress: Progress | None) -> list[ShardSummary]:
+def _map_phase(plan: Plan, files, out: AnyPath, resume: bool, progress: Progress | None) -> list[ShardSummary]:
     """The pre phase (decode -> spam), the corpus-wide merge, and the post phase
     (repeated_lines -> quality -> sketch) over shards. Without a corpus-wide step both phases
     run in one task per shard."""
@@ -207,10 +234,10 @@ def _completed(layout: RunLayout, summary: Path, scratch: list[Path]) -> ShardSu
         done = ShardSummary.load(summary)
         for f in scratch + part_files(layout, done.index, done):
             if f.suffix == ".pkl":
-                with open(f, "rb") as fh:
+                with open_binary(f) as fh:
                     pickle.load(fh)
             else:
-                pq.read_metadata(f)
+                read_metadata(f)
     except (OSError, ValueError, TypeError, EOFError, pickle.UnpicklingError) as exc:
         log.warning("%s: scratch of the interrupted run is unreadable (%s: %s); redoing that shard", summary.name, type(exc).__name__, exc)
         return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,9 +21,10 @@ from pipeline.core.registry import Registry
 from pipeline.engine import local
 from pipeline.engine.local import Progress, RunResult, check_against, prepare_output
 from pipeline.engine.plan import Plan
-from pipeline.errors import InputError
+from pipeline.errors import InputError, OutputError
 from pipeline.io.readers import count_inputs, resolve_inputs
 from pipeline.io.safety import OutLock, check_run_paths, operational_errors
+from pipeline.io.storage import as_path, is_remote, rmtree
 
 Engine = Literal["local", "ray"]
 log = logging.getLogger(__name__)
@@ -55,7 +55,10 @@ def run(
         raise InputError("--against is supported by the local engine only")
     execute = _engine(engine, address, against)  # a missing Ray extra fails before any work
     # Ray workers resolve paths on their own nodes: they get OUT as an absolute path.
-    layout = plan.layout(Path(out).absolute() if engine == "ray" else Path(out))
+    out = as_path(out)  # a local Path, or a UPath for a URL (s3://...): pipeline.io.storage
+    if is_remote(out) and out.protocol in ("http", "https"):
+        raise OutputError(f"{out}: http(s):// is read-only; choose a folder or a writable URL (s3://, gs://, ...) for --out")
+    layout = plan.layout(out.absolute() if engine == "ray" and not is_remote(out) else out)
     files = resolve_inputs(list(inputs))  # raises InputError before any work
     check_run_paths(layout.out, list(inputs), plan.config)  # OUT vs inputs, dedup.tmp_dir: before any work too
     check_against(layout, against, plan.config)  # a missing or incompatible earlier index, too
@@ -77,7 +80,7 @@ def run(
         log.info("done in %.1f s: %s documents, %s kept, %s duplicates, %s rejected", time.perf_counter() - t0,
                  f"{c['input_documents']:,}", f"{c['kept']:,}", f"{c['duplicates']:,}", f"{c['rejected']:,}")
         if manifest["accounting"]["ok"] and not plan.config.run.keep_work:
-            shutil.rmtree(layout.work, ignore_errors=True)  # shard scratch; only --resume needs it
+            rmtree(layout.work)  # shard scratch; only --resume needs it
     return RunResult(layout.out, manifest, summaries)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.document import Document, RawDocument
 from pipeline.core.stage import StageStats
@@ -30,6 +29,7 @@ from pipeline.engine.plan import Plan
 from pipeline.io.dates import iso_date
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import ReadFailure
+from pipeline.io.storage import as_path, is_remote, open_binary, put_bytes, read_table
 from pipeline.io.writers import (
     CORPUS_SCHEMA,
     EDITS_SCHEMA,
@@ -117,7 +117,7 @@ def part_files(layout: RunLayout, index: int, summary: ShardSummary) -> list[Pat
 def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFailure], plan: Plan, out_dir: str) -> ShardSummary:
     """Phase 1 on one shard: the stages before the corpus-wide step. Writes their edits, input
     texts, the surviving documents, rejected rows so far and the corpus-wide step's observation."""
-    layout = plan.layout(Path(out_dir))
+    layout = plan.layout(as_path(out_dir))
     cleaner = Cleaner(plan.config, plan.registry)
     stats = plan.new_stats()
     edits: dict[str, list[dict]] = {s: [] for s in plan.names}
@@ -153,13 +153,13 @@ def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFa
 def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact: Any = None) -> ShardSummary:
     """Phase 2 on one shard's survivors: the corpus-wide step (bound to its merged `fact`), the
     stages after it, then the dedup sketches of what is kept."""
-    layout = plan.layout(Path(out_dir))
+    layout = plan.layout(as_path(out_dir))
     stats = plan.new_stats()
     stages = plan.post_stages(fact)
     edits: dict[str, list[dict]] = {s: [] for s in plan.names}
     kept: list[dict] = []
     rejected: list[dict] = []
-    rows = pq.read_table(layout.survivors(index)).to_pylist()
+    rows = read_table(layout.survivors(index)).to_pylist()
     docs = [_survivor_doc(row) for row in rows]
     results = [CleanResult(doc.id, doc.source, None, doc.format, doc) for doc in docs]
     run_chain_batch(results, docs, stages, stats, plan.budget)
@@ -168,7 +168,7 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
         if result.doc is not None:
             kept.append(_kept_row(result.doc, row["seq"]))
     part_rows = _write_edits(plan, layout, index, edits, list(plan.post_names))
-    earlier = pq.read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
+    earlier = read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
     write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index))
     write_rows(kept, KEPT_SCHEMA, layout.kept(index))
     if plan.dedup:
@@ -192,13 +192,16 @@ def merge_observations(plan: Plan, out: Path, summaries: list[ShardSummary]) -> 
 
     def observations():
         for s in summaries:
-            with open(layout.observation(s.index), "rb") as fh:
+            with open_binary(layout.observation(s.index)) as fh:
                 yield pickle.load(fh)
 
     return plan.corpus_stage().merge(observations())
 
 
 def _write_pickle(obj: object, path: Path) -> None:
+    if is_remote(path):
+        put_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), path)
+        return
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:

@@ -10,6 +10,7 @@ on shard boundaries, worker counts or the engine, so the files are byte-identica
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq
 
 from pipeline.engine.faults import fault_point
 from pipeline.io.layout import RunLayout
+from pipeline.io.storage import is_remote, put_bytes
 from pipeline.io.writers import CORPUS_SCHEMA, write_table
 
 # A row group also closes at this much text: readers (datasets, DuckDB, polars) hold one row
@@ -87,8 +89,13 @@ class CorpusFiles:
     def _write_row_group(self, t: pa.Table) -> None:
         if self._writer is None:
             path = self.layout.corpus_part(len(self.files))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+            if is_remote(path):  # written locally, then put whole (an object store has no rename)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp")
+                os.close(fd)
+                self._tmp = Path(tmp)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
             self._sink = pa.OSFile(str(self._tmp), "wb")
             self._writer = pq.ParquetWriter(self._sink, CORPUS_SCHEMA.with_metadata(self.metadata), compression="zstd")
             self._rows_in_file = 0
@@ -108,7 +115,11 @@ class CorpusFiles:
         try:
             self._writer.close()
             self._sink.close()
-            os.replace(self._tmp, path)
+            if is_remote(path):
+                put_bytes(self._tmp.read_bytes(), path)
+                self._tmp.unlink()
+            else:
+                os.replace(self._tmp, path)
         except BaseException:
             self._discard()
             raise

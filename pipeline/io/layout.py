@@ -1,5 +1,8 @@
 """Where a run's files live: every path under OUT and its scratch folder OUT/_work.
 
+OUT is a local `Path` or, for a URL (s3://, gs://, memory://, ...), a `upath.UPath` over its
+fsspec filesystem (`pipeline.io.storage.as_path`): the paths below are the same code for both.
+
 Stage folders are numbered by the run's stage order (`stages/NN_<name>`), which comes from the
 plan when writing and from the run's manifest when reading an earlier run.
 """
@@ -15,7 +18,8 @@ from pipeline.errors import PipelineError
 WORK = "_work"
 # What a run writes into OUT; --overwrite removes exactly these and nothing else.
 OUTPUT_NAMES = ("corpus", "stages", "duplicates.parquet", "rejected.parquet", "manifest.json", "README.md", "report.html", "index", WORK)
-# The lock a run holds on OUT (filelock); never removed by --overwrite (a run holds it meanwhile).
+# The lock a run holds on OUT (filelock; on an object store a lock object, safety.RemoteOutLock);
+# never removed by --overwrite (a run holds it meanwhile).
 LOCK_NAME = ".pipeline.lock"
 
 
@@ -28,7 +32,7 @@ class RunLayout:
     """The paths of one run in `out`, for the stages `stages` (in run order). Paths outside
     stages/ do not need them (`RunLayout(out)`: e.g. an earlier run's dedup index)."""
 
-    out: Path
+    out: Path  # or a UPath (pipeline.io.storage.AnyPath)
     stages: tuple[str, ...] = ()
 
     @classmethod

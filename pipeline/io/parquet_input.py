@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.document import RawDocument
 from pipeline.io.fields import DEFAULT_INPUT, InputConfig, top_level
 from pipeline.io.readers import InputFile, ReadFailure, record_from_mapping
 from pipeline.io.safety import display_path
+from pipeline.io.storage import parquet_file
 
 _METADATA = ("html", "url", "title", "date")
 
@@ -26,7 +26,7 @@ _METADATA = ("html", "url", "title", "date")
 def read_parquet(f: InputFile, fields: InputConfig = DEFAULT_INPUT) -> Iterator[RawDocument | ReadFailure]:
     src = display_path(f.path)
     try:
-        pf = pq.ParquetFile(f.path)
+        pf = parquet_file(f.path)
         names = set(pf.schema_arrow.names)
     except (PermissionError, FileNotFoundError):
         raise  # read_file reports these as "cannot open"

@@ -19,6 +19,7 @@ from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 from pipeline.io.fields import DEFAULT_INPUT, InputConfig, get_field
 from pipeline.io.safety import check_input_arg, clean_str, display_path, sanitize_record, walk_files
+from pipeline.io.storage import AnyPath, as_path, describe_error, is_remote, open_binary
 
 TEXT_EXT = {".txt", ".md", ".text"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
@@ -50,7 +51,7 @@ def read_reason_key(reason: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class InputFile:
-    path: Path
+    path: AnyPath  # a local Path, or a UPath on an fsspec filesystem (pipeline.io.storage)
     rel_id: str  # path relative to the argument it came from, without extensions
     kind: str  # "text" | "html" | "jsonl" | "parquet" | "warc" | "unknown" | "error"
     compression: str | None  # "gz" | "zst" | None
@@ -101,7 +102,10 @@ def resolve_inputs(paths: list[str | Path]) -> list[InputFile]:
         raise InputError("no input paths given")
     out: list[InputFile] = []
     for arg in paths:
-        p = Path(arg)
+        p = as_path(arg)
+        if is_remote(p):
+            out.extend(_remote_inputs(p))
+            continue
         check_input_arg(p)
         if p.is_dir():
             for f, problem in walk_files(p):
@@ -115,6 +119,36 @@ def resolve_inputs(paths: list[str | Path]) -> list[InputFile]:
         else:
             stem, ext, comp = _split_ext(p.name)
             out.append(InputFile(p, display_path(stem), _kind(ext), comp))
+    return out
+
+
+def _remote_inputs(p) -> list[InputFile]:
+    """A file or a folder (prefix) on an fsspec filesystem, listed like a local folder: sorted
+    by path components, hidden names skipped. A missing path or bucket, or one the credentials
+    cannot read, is an InputError before any work."""
+    fs = p.fs
+    try:
+        info = fs.info(p.path)
+    except FileNotFoundError:
+        raise InputError(f"{display_path(p)}: no such file or folder") from None
+    except Exception as exc:  # noqa: BLE001 - credentials, network, a bad endpoint: one line
+        raise InputError(f"{display_path(p)}: cannot read ({describe_error(exc)})") from None
+    if info.get("type") != "directory":
+        stem, ext, comp = _split_ext(p.name)
+        return [InputFile(p, display_path(stem), _kind(ext), comp)]
+    root = p.path.rstrip("/")
+    try:
+        keys = fs.find(root)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{display_path(p)}: cannot list ({describe_error(exc)})") from None
+    out = []
+    for rel in sorted((k[len(root) + 1:] for k in keys if k.startswith(root + "/")), key=lambda r: r.split("/")):
+        parts = rel.split("/")
+        if any(part.startswith(".") or not part for part in parts):
+            continue
+        stem, ext, comp = _split_ext(parts[-1])
+        rel_id = "/".join([*parts[:-1], stem])
+        out.append(InputFile(p.joinpath(*parts), display_path(rel_id), _kind(ext), comp))
     return out
 
 
@@ -134,13 +168,13 @@ def _uncompressed_size(f: InputFile, on_disk: int) -> int:
     mod 4 GiB), zstd's frame content size when the header has it; else the size on disk."""
     try:
         if f.compression == "gz" and on_disk >= 18:
-            with open(f.path, "rb") as fh:
+            with open_binary(f.path) as fh:
                 fh.seek(-4, os.SEEK_END)
                 return max(on_disk, int.from_bytes(fh.read(4), "little"))
         if f.compression == "zst":
             import zstandard
 
-            with open(f.path, "rb") as fh:
+            with open_binary(f.path) as fh:
                 size = zstandard.frame_content_size(fh.read(18))
             return size if size and size > 0 else on_disk
     except (OSError, ValueError, Exception):  # noqa: BLE001 - an estimate only
@@ -157,11 +191,11 @@ def count_inputs(files: list[InputFile]) -> InputCount:
     footers. WARC records and .json arrays are not counted (documents=None)."""
     total_bytes, raw_bytes, docs, kinds = 0, 0, 0, {}
     known = True
-    sizes = {f.path: _size_on_disk(f) for f in files}
-    jsonl_bytes = sum(sizes[f.path] for f in files if f.kind == "jsonl")
-    for f in files:
-        total_bytes += sizes[f.path]
-        raw_bytes += _uncompressed_size(f, sizes[f.path]) if f.compression else sizes[f.path]
+    sizes = [_size_on_disk(f) for f in files]
+    jsonl_bytes = sum(size for f, size in zip(files, sizes) if f.kind == "jsonl")
+    for f, size in zip(files, sizes):
+        total_bytes += size
+        raw_bytes += _uncompressed_size(f, size) if f.compression else size
         kinds[f.kind] = kinds.get(f.kind, 0) + 1
         if f.kind == "warc" or (f.kind == "jsonl" and jsonl_bytes > COUNT_LINES_MAX_BYTES):
             known = False
@@ -171,9 +205,9 @@ def count_inputs(files: list[InputFile]) -> InputCount:
             docs += n or 0
         elif f.kind == "parquet":
             try:
-                import pyarrow.parquet as pq
+                from pipeline.io.storage import read_metadata
 
-                docs += max(1, pq.ParquetFile(f.path).metadata.num_rows)
+                docs += max(1, read_metadata(f.path).num_rows)
             except Exception:  # noqa: BLE001
                 docs += 1
         else:  # text, HTML, and an "error" entry (a FIFO, a loop, ...): one row each, never opened
@@ -212,7 +246,7 @@ def _count_json_records(f: InputFile) -> int | None:
 
 
 def _open(f: InputFile) -> IO[bytes]:
-    raw = open(f.path, "rb")  # noqa: SIM115 - returned to the caller, closed there
+    raw = open_binary(f.path)  # noqa: SIM115 - returned to the caller, closed there
     if f.compression == "gz":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     if f.compression == "zst":

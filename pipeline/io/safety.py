@@ -48,7 +48,9 @@ def clean_meta(s: str | None) -> str | None:
 def display_path(p: str | os.PathLike) -> str:
     """A path as text that can be written anywhere: bytes of a file name that are not UTF-8
     (surrogate-escaped by Python) are shown as `\\xe9`, so two such names stay distinct."""
-    s = os.fspath(p)
+    from pipeline.io.storage import text
+
+    s = text(p)
     if not _SURROGATES.search(s):
         return s
     try:
@@ -80,29 +82,42 @@ def sanitize_record(rec):
     return type(rec)(*clean)
 
 
-def unique_ids(records: Iterable) -> Iterator:
-    """Records with ids made unique over the whole run: a repeated id gets '#2', '#3'..., and a
-    generated suffix never collides with an id that is really in the input (`x`, `x`, `x#2`
-    gives `x`, `x#2`, `x#2#2`)."""
+class UniqueIds:
+    """The run-wide id rule: a repeated id gets '#2', '#3'..., and a generated suffix never
+    collides with an id that is really in the input (`x`, `x`, `x#2` gives `x`, `x#2`, `x#2#2`).
+    Fed the ids in input order; one instance per run (both engines use it)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+        self.next_n: dict[str, int] = {}
+
+    def assign(self, rec_id: str) -> str:
+        """The id this record gets, given every id assigned before it."""
+        if rec_id in self.taken:
+            n = self.next_n.get(rec_id, 2)
+            while f"{rec_id}#{n}" in self.taken:
+                n += 1
+            self.next_n[rec_id] = n + 1
+            rec_id = f"{rec_id}#{n}"
+        self.taken.add(rec_id)
+        return rec_id
+
+
+def with_id(rec, new_id: str):
+    """A RawDocument or ReadFailure with another id."""
     from pipeline.core.document import RawDocument
 
-    taken: set[str] = set()
-    next_n: dict[str, int] = {}
+    if isinstance(rec, RawDocument):
+        return RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
+    return type(rec)(new_id, rec.source, rec.reason)
+
+
+def unique_ids(records: Iterable) -> Iterator:
+    """Records with ids made unique over the whole run (`UniqueIds`)."""
+    ids = UniqueIds()
     for rec in records:
-        rec_id = rec.id
-        if rec_id in taken:
-            n = next_n.get(rec_id, 2)
-            while f"{rec_id}#{n}" in taken:
-                n += 1
-            next_n[rec_id] = n + 1
-            new_id = f"{rec_id}#{n}"
-            rec = (
-                RawDocument(**{**{s: getattr(rec, s) for s in rec.__slots__}, "id": new_id})
-                if isinstance(rec, RawDocument)
-                else type(rec)(new_id, rec.source, rec.reason)
-            )
-        taken.add(rec.id)
-        yield rec
+        new_id = ids.assign(rec.id)
+        yield rec if new_id == rec.id else with_id(rec, new_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +199,10 @@ def _walk(folder: Path, ancestors: tuple[tuple[int, int], ...]) -> Iterator[tupl
 def check_out_vs_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
     """Refuse an OUT inside an input folder (the run would read its own output, and --overwrite
     would delete results that are also inputs) and an input inside OUT."""
+    from pipeline.io.storage import is_remote, is_url
+
+    if is_remote(out) or any(is_url(str(a)) or is_remote(a) for a in inputs):
+        return _check_urls(out, inputs)
     o = Path(os.path.realpath(out))
     for arg in inputs:
         i = Path(os.path.realpath(arg))
@@ -197,9 +216,31 @@ def check_out_vs_inputs(out: Path, inputs: Iterable[str | os.PathLike]) -> None:
             )
 
 
+def _check_urls(out, inputs: Iterable) -> None:
+    """check_out_vs_inputs where a URL is involved: by the URLs' text (no symlinks there)."""
+    from pipeline.io.storage import text
+
+    o = text(out).rstrip("/")
+    for arg in inputs:
+        i = text(arg).rstrip("/")
+        if o == i or o.startswith(i + "/"):
+            raise OutputError(f"{o}: output folder is inside the input {i}; choose an --out outside it")
+        if i.startswith(o + "/"):
+            raise OutputError(f"{i}: input is inside the output folder {o}; choose another --out")
+
+
 class OutLock:
-    """An exclusive lock on OUT for the whole run (filelock: an OS lock released when the process
-    dies, even by kill -9), so two runs never write into one OUT."""
+    """An exclusive lock on OUT for the whole run, so two runs never write into one OUT.
+
+    Local OUT: filelock, an OS lock released when the process dies, even by kill -9. OUT on an
+    fsspec filesystem: `RemoteOutLock`, a lock object created only if absent."""
+
+    def __new__(cls, layout: RunLayout):
+        from pipeline.io.storage import is_remote
+
+        if cls is OutLock and is_remote(layout.out):
+            return RemoteOutLock(layout)
+        return super().__new__(cls)
 
     def __init__(self, layout: RunLayout) -> None:
         self.out, self.path = layout.out, layout.lock
@@ -230,6 +271,96 @@ class OutLock:
             self._lock = None
 
 
+class RemoteOutLock:
+    """The OUT lock on an object store or other fsspec filesystem: the object OUT/.pipeline.lock
+    (host, pid, start time), created with an exclusive create (`pipe_file(mode="create")`: S3's
+    conditional put `If-None-Match: *`, O_EXCL-like on memory and local filesystems), removed at
+    the end. A killed run cannot remove it: a lock left by a process of this host that no longer
+    runs is taken over; one from another host is reported with its owner (delete the object if
+    that run is dead). A filesystem without exclusive create falls back to check-then-put, which
+    a second run starting in the same instant can race (docs: README, "Where data lives")."""
+
+    def __init__(self, layout: RunLayout) -> None:
+        self.out, self.path = layout.out, layout.lock
+        self._held = False
+
+    def __enter__(self) -> "RemoteOutLock":
+        import json
+        import socket
+        import time
+
+        from pipeline.io.storage import check_bucket
+
+        check_bucket(self.out, OutputError)
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        for _ in range(2):  # a second try after taking over a stale lock
+            if self._create(json.dumps(me).encode()):
+                self._held = True
+                return self
+            owner = self._owner()
+            if owner is not None and not self._stale(owner, me["host"]):
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(owner.get("started", 0)))
+                raise OutputError(
+                    f"{self.out}: another run is writing to this output folder (host {owner.get('host')}, pid {owner.get('pid')}, "
+                    f"since {since}); wait for it to finish or choose another --out (if that run is dead, delete {self.path})"
+                )
+            self._remove()
+        raise OutputError(f"{self.out}: cannot take the lock {self.path}; another run may be starting; try again")
+
+    def _create(self, data: bytes) -> bool:
+        fs, key = self.path.fs, self.path.path
+        try:
+            fs.pipe_file(key, data, mode="create")
+            return True
+        except FileExistsError:
+            return False
+        except (TypeError, NotImplementedError):  # no exclusive create on this filesystem: check, then put
+            if fs.exists(key):
+                return False
+            fs.pipe_file(key, data)
+            return True
+        except OSError as exc:
+            if fs.exists(key):  # e.g. S3's 412 Precondition Failed, surfaced as another OSError
+                return False
+            raise OutputError(f"{self.out}: cannot lock the output folder ({exc})") from None
+
+    def _owner(self) -> dict | None:
+        import json
+
+        try:
+            return json.loads(self.path.read_bytes())
+        except FileNotFoundError:
+            return None  # released meanwhile: try again
+        except ValueError:
+            return {}  # not our JSON (e.g. cut): never a live run's lock we can identify
+
+    @staticmethod
+    def _stale(owner: dict, host: str) -> bool:
+        """A lock of a process of this host that is gone (a killed run); unknown content too."""
+        if not owner:
+            return True
+        if owner.get("host") != host:
+            return False
+        try:
+            os.kill(int(owner.get("pid", 0)), 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, ValueError):  # alive, owned by another user
+            return False
+        return False
+
+    def _remove(self) -> None:
+        try:
+            self.path.fs.rm_file(self.path.path)
+        except FileNotFoundError:
+            pass
+
+    def __exit__(self, *exc) -> None:
+        if self._held:
+            self._remove()
+            self._held = False
+
+
 def check_run_paths(out: Path, inputs: list, config) -> None:
     """Checks on OUT and the config's folders that must fail before any work, not after the
     whole map phase."""
@@ -245,7 +376,15 @@ def check_run_paths(out: Path, inputs: list, config) -> None:
 
 def size_mtime(p: Path) -> list[int]:
     """Size and mtime of an input for the --resume identity (0, 0 when it cannot be stat'ed:
-    that file is a rejected row anyway)."""
+    that file is a rejected row anyway). A remote file: its size and ETag or modification time."""
+    from pipeline.io.storage import is_remote
+
+    if is_remote(p):
+        try:
+            info = p.fs.info(p.path)
+        except Exception:  # noqa: BLE001 - a rejected row anyway
+            return [0, 0]
+        return [int(info.get("size") or 0), str(info.get("ETag") or info.get("LastModified") or info.get("mtime") or info.get("created") or "")]
     try:
         st = os.stat(p)
     except OSError:

@@ -18,6 +18,7 @@ from typing import IO, Iterator
 from pipeline.core.document import RawDocument
 from pipeline.io.readers import InputFile, ReadFailure
 from pipeline.io.safety import display_path
+from pipeline.io.storage import open_binary
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
     _quiet_warcio()
     _current_file.set(src)
     index = 0
-    with open(f.path, "rb") as fh:  # warcio handles .gz members itself
+    with open_binary(f.path) as fh:  # warcio handles .gz members itself
         gz = fh.read(2) == b"\x1f\x8b"
         size = os.fstat(fh.fileno()).st_size
         start = 0

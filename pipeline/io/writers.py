@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.engine.faults import fault_point
+from pipeline.io.storage import is_remote, put_bytes, put_parquet
 
 if TYPE_CHECKING:
     from pipeline.config import PipelineConfig
@@ -98,12 +99,22 @@ def output_metadata(config: "PipelineConfig") -> dict[str, str]:
 
 
 def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metadata: Mapping[str, str] | None = None) -> None:
-    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file.
+    """Write zstd Parquet to `path` atomically: a reader never sees a half-written file (on a
+    remote filesystem: one put of the whole file).
 
     An empty table is written with no row group at all: a row group of 0 rows makes Hugging
     Face `datasets` fail ("BatchSize must be greater than 0")."""
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    if is_remote(path):
+        if table.num_rows:
+            put_parquet(table, path, compression="zstd", row_group_size=row_group_size)
+        else:
+            sink = pa.BufferOutputStream()
+            pq.ParquetWriter(sink, table.schema, compression="zstd").close()
+            put_bytes(sink.getvalue().to_pybytes(), path)
+        fault_point("rename", path.name)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
@@ -137,11 +148,15 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 def write_text(text: str, path: Path) -> None:
-    """Write UTF-8 text atomically (temp name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Write UTF-8 text atomically (temp name, then rename; on a remote filesystem one put)."""
     # errors="backslashreplace": a lone surrogate that slipped through is written escaped rather
     # than failing the whole run at its very end
+    if is_remote(path):
+        put_bytes(text.encode("utf-8", "backslashreplace"), path)
+        fault_point("rename", path.name)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
         os.replace(tmp, path)

@@ -20,13 +20,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.dedup import DedupConfig, DuplicateRow, KeepInfo, keep_info_table, shingle_hashes, sketches_from_table
 from pipeline.dedup.graph import set_similarity
 from pipeline.dedup.lsh import band_hashes
 from pipeline.dedup.resolve import Arrivals, ResolveStats, cluster_edges
 from pipeline.io.layout import RunLayout
+from pipeline.io.storage import read_table
 
 BAND_SCHEMA = pa.schema([("band", pa.int32()), ("bkey", pa.int64()), ("seq", pa.int64())])
 EDGE_SCHEMA = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("similarity", pa.float64())])
@@ -123,11 +123,11 @@ def load_nodes(layout: RunLayout, index: ShardIndex, seqs: np.ndarray, with_sket
     tables, sk_tables = [], []
     for s in np.unique(shards).tolist():
         want = pa.array(seqs[shards == s])
-        t = pq.read_table(layout.kept(s), columns=["id", "text", "n_chars", "seq", "date", "n_words"])
+        t = read_table(layout.kept(s), columns=["id", "text", "n_chars", "seq", "date", "n_words"])
         t = t.filter(pc.is_in(t.column("seq"), value_set=want))
         tables.append(t)
         if with_sketches:
-            sk = pq.read_table(layout.sketch(s))
+            sk = read_table(layout.sketch(s))
             sk_tables.append(sk.filter(pc.is_in(sk.column("id"), value_set=t.column("id").combine_chunks())))
     t = pa.concat_tables(tables).sort_by("seq")
     ids = t.column("id").to_pylist()

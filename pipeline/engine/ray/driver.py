@@ -4,8 +4,10 @@ the functions here, never by the embedded path.
 Driver side here; Ray connection in connect.py, the worker-side operators in ops.py.
 
 Scheduling of the plan:
-  1. The driver reads the input stream in order and cuts it into the embedded run's shards (fixed
-     runs of `run.shard_size` records), one Arrow block each.
+  1. The driver plans, the workers read (read.py): a Ray task per file counts its records, the
+     driver cuts the embedded run's shards from the counts (`ShardCutter`) and works out the id
+     renames; a Ray Data read task per file emits its records tagged with shard and seq, and a
+     hash shuffle on `shard` makes each shard one block.
   2. With a corpus-wide step: the pre phase over an actor pool (`PrePhaseWorker`), then the
      merge of the shards' observations on the driver.
   3. map_batches over an actor pool (`PostPhaseWorker`): the rest of the plan per shard writes
@@ -33,11 +35,12 @@ from pipeline.dedup import lsh_params
 from pipeline.dedup.graph import connected_components
 from pipeline.dedup.resolve import ResolveStats
 from pipeline.engine import finish
-from pipeline.engine.local import Progress, iter_records, iter_shards
+from pipeline.engine.local import Progress
 from pipeline.engine.plan import Plan
 from pipeline.engine.ray import dedup as rd
 from pipeline.engine.ray.connect import connect, import_ray
-from pipeline.engine.ray.ops import PostPhaseWorker, PrePhaseWorker, find_pairs, read_units, records_to_table, verify
+from pipeline.engine.ray.ops import PostPhaseWorker, PrePhaseWorker, find_pairs, read_units, verify
+from pipeline.engine.ray.read import plan_reads, read_rows
 from pipeline.engine.shard import ShardSummary, merge_observations
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import InputFile
@@ -90,6 +93,11 @@ def _configure_ray_data() -> None:
     # which is what the per-partition group-by in find_pairs relies on too.
     if str(getattr(ctx.shuffle_strategy, "value", ctx.shuffle_strategy)).startswith("sort_"):
         ctx.shuffle_strategy = "hash_shuffle"
+    # The shuffle's aggregator actors reserve a nominal share of CPU (a quarter of a node's,
+    # Ray's default) while its map tasks need a whole CPU each: on a 1-CPU node the two wait for
+    # each other forever. The aggregators do almost nothing until they finish; reserve none.
+    if getattr(ctx, "hash_shuffle_operator_actor_num_cpus_override", None) is None:
+        ctx.hash_shuffle_operator_actor_num_cpus_override = 0.0
 
 
 def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict) -> tuple[int, pa.Table]:
@@ -97,33 +105,45 @@ def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict
     candidate pairs -> pair shuffle -> verification. Returns (shards, verified edges).
     A single execution because each separate one waits for the previous one's actors to go."""
     config, out = plan.config, str(layout.out)
-    t_read = time.time()
-    # Each shard goes to the object store as soon as it is cut (which spills to disk when full),
-    # so the driver's memory stays flat whatever the input size.
-    refs, sizes = [], []
-    for index, seq, batch in iter_shards(iter_records(files, config.decode.max_bytes, config.run.limit, config.input), config.run.shard_size, config.run.shard_bytes):
-        refs.append(ray.put(records_to_table(index, seq, batch, resume)))
-        sizes.append(len(batch))  # shard sizes map a document's seq back to its shard
-    if not refs:
-        return 0, rd.EDGE_SCHEMA.empty_table()
-    info["read_seconds"] = round(time.time() - t_read, 3)
     cpus = int(ray.cluster_resources().get("CPU", 1))
+    t_read = time.time()
+    # The driver only plans (read.py): the files are counted, then read, on the workers.
+    reads = plan_reads(ray, files, config.decode.max_bytes, config.run.shard_size, config.run.shard_bytes, config.run.limit,
+                       in_flight=2 * cpus, fields=config.input)
+    sizes = reads.shard_sizes  # shard sizes map a document's seq back to its shard
+    if not sizes:
+        return 0, rd.EDGE_SCHEMA.empty_table()
+    info["plan_seconds"] = round(time.time() - t_read, 3)
+    n_shards = reads.n_shards
     bands, rows = lsh_params(config.dedup)
     n_parts = max(2, cpus)
-    info.update(shards=len(refs), actors=max(1, min(len(refs), cpus)), partitions=n_parts, bands=bands, rows=rows)
+    info.update(shards=n_shards, actors=max(1, min(n_shards, cpus)), partitions=n_parts, bands=bands, rows=rows)
     pool = dict(batch_size=None, batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=info["actors"]), num_cpus=1)
+    n_files = len(reads.counts)
+    shards = (
+        ray.data.from_items([{"file": i} for i in range(n_files)], override_num_blocks=max(1, n_files))
+        .map_batches(read_rows, batch_size=1, batch_format="pyarrow",
+                     fn_kwargs=dict(files=files[:n_files], plan=reads, max_bytes=config.decode.max_bytes, resume=resume,
+                                    cwd=os.getcwd(), fields=config.input))
+        .repartition(n_shards, keys=["shard"])  # a shard's rows, from one file or many, in one block
+        # Read and shuffled before the actor pools start: a pool holds its CPUs from the start,
+        # and the read and shuffle tasks upstream of it would wait for them forever. The
+        # records go to the object store (spilled to disk when full), as the driver's puts did.
+        .materialize()
+    )
+    info["read_seconds"] = round(time.time() - t_read, 3)
     fact = None
     if plan.corpus is not None:
         # The pre phase on the cluster, then the corpus-wide merge on the driver (its
         # observations are bounded, e.g. by repeated_lines.max_keys).
         t_pre = time.time()
-        pre = ray.data.from_arrow_refs(refs).map_batches(PrePhaseWorker, fn_constructor_args=(plan, out), **pool)
+        pre = shards.map_batches(PrePhaseWorker, fn_constructor_args=(plan, out), **pool)
         indexes = sorted(i for t in pre.iter_batches(batch_size=None, batch_format="pyarrow") for i in t.column("shard").to_pylist())
         fact = merge_observations(plan, layout.out, [_pre_summary(layout, i) for i in indexes])
         info["phase1_seconds"] = round(time.time() - t_pre, 3)
     units = str(layout.units())
     ds = (
-        ray.data.from_arrow_refs(refs)  # a whole block = a whole shard
+        shards  # a whole block = whole shards
         .map_batches(PostPhaseWorker, fn_constructor_args=(plan, out, bands, rows, fact), **pool)
         .repartition(n_parts, keys=["band", "bkey"])
         .map_batches(find_pairs, batch_size=None, batch_format="pyarrow", fn_kwargs=dict(units=units))
@@ -136,7 +156,7 @@ def _execute(ray, plan: Plan, files, layout: RunLayout, resume: bool, info: dict
     info["execute_seconds"] = round(time.time() - t_exec, 3)
     if os.environ.get("PIPELINE_RAY_STATS"):  # Ray Data's per-operator report, for tuning
         print(ds.stats(), file=sys.stderr)
-    return len(refs), pa.concat_tables([rd.EDGE_SCHEMA.empty_table(), *(t.select(rd.EDGE_SCHEMA.names).cast(rd.EDGE_SCHEMA) for t in tables)])
+    return n_shards, pa.concat_tables([rd.EDGE_SCHEMA.empty_table(), *(t.select(rd.EDGE_SCHEMA.names).cast(rd.EDGE_SCHEMA) for t in tables)])
 
 
 def _pre_summary(layout: RunLayout, index: int) -> ShardSummary:

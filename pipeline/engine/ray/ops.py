@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.document import RawDocument
 from pipeline.dedup import sketches_from_table
@@ -24,6 +23,7 @@ from pipeline.engine.ray import dedup as rd
 from pipeline.engine.shard import ShardSummary, run_both_phases, run_post_phase, run_pre_phase
 from pipeline.io.layout import RunLayout
 from pipeline.io.readers import ReadFailure
+from pipeline.io.storage import as_path, read_table
 from pipeline.io.writers import write_json
 
 RECORD_SCHEMA = pa.schema(
@@ -117,7 +117,7 @@ class PrePhaseWorker:
     (identical files to the embedded run); emits one row per shard."""
 
     def __init__(self, plan: Plan, out: str) -> None:
-        self.plan, self.out, self.layout = plan, out, plan.layout(Path(out))
+        self.plan, self.out, self.layout = plan, out, plan.layout(as_path(out))
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         done = []
@@ -133,7 +133,7 @@ class PostPhaseWorker:
     per shard, then the shard's band rows for the LSH shuffle."""
 
     def __init__(self, plan: Plan, out: str, bands: int, rows: int, fact: Any = None) -> None:
-        self.plan, self.out, self.layout = plan, out, plan.layout(Path(out))
+        self.plan, self.out, self.layout = plan, out, plan.layout(as_path(out))
         self.bands, self.rows, self.fact = bands, rows, fact
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -151,8 +151,8 @@ class PostPhaseWorker:
         return pa.concat_tables(parts)
 
     def _band_rows(self, index: int) -> pa.Table:
-        sk = sketches_from_table(pq.read_table(self.layout.sketch(index)))
-        kept = pq.read_table(self.layout.kept(index), columns=["id", "seq"])
+        sk = sketches_from_table(read_table(self.layout.sketch(index)))
+        kept = read_table(self.layout.kept(index), columns=["id", "seq"])
         seq_of = dict(zip(kept.column("id").to_pylist(), kept.column("seq").to_pylist()))
         return rd.band_rows(np.array([seq_of[i] for i in sk.ids], dtype=np.int64), sk.signatures, self.bands, self.rows)
 
@@ -160,15 +160,15 @@ class PostPhaseWorker:
 def find_pairs(batch: pa.Table, units: str) -> pa.Table:
     """One hash partition of band rows -> its candidate pairs (one vectorised group-by)."""
     a, b = rd.candidate_pairs(*(batch.column(c).to_numpy() for c in ("band", "bkey", "seq")))
-    record_unit(Path(units), "shuffle", batch.num_rows)
+    record_unit(as_path(units), "shuffle", batch.num_rows)
     return pa.table({"a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64())})
 
 
 def verify(batch: pa.Table, out: str, stages: tuple[str, ...], n_inputs: list[int], config, units: str) -> pa.Table:
     """One hash partition of candidate pairs -> the pairs whose exact similarity passes."""
     a, b = batch.column("a").to_numpy(), batch.column("b").to_numpy()
-    layout = RunLayout(Path(out), stages)
+    layout = RunLayout(as_path(out), stages)
     va, vb, sims = rd.verify_pairs(layout, rd.ShardIndex(n_inputs), a, b, config) if len(a) else (a, b, np.zeros(0))
-    record_unit(Path(units), "verify", len(a))
+    record_unit(as_path(units), "verify", len(a))
     return pa.table({"a": pa.array(va, pa.int64()), "b": pa.array(vb, pa.int64()), "similarity": pa.array(sims, pa.float64())},
                     schema=rd.EDGE_SCHEMA)
