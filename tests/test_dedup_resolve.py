@@ -18,10 +18,11 @@ import pyarrow as pa
 import pytest
 
 from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates, find_duplicates_with_stats, normalise, shingles, sketch
-from pipeline.dedup.cluster import DuplicateRow, rows_to_table
+from pipeline.dedup.cluster import DuplicateRow, jaccard, rows_to_table
 from pipeline.dedup.graph import UnionFind
 from pipeline.dedup.lsh import band_hashes, lsh_params
-from pipeline.dedup.resolve import Arrivals, Edges, Ranks, ResolveStats, Verifier, cluster_edges, complete_components, read_sketches
+from pipeline.dedup.resolve import (Arrivals, Edges, Ranks, ResolveStats, Verifier, cluster_edges, complete_components, exact_groups,
+                                    read_sketches)
 from pipeline.dedup.sketch import Sketches
 
 FIX = Path(__file__).parent / "fixtures" / "dedup"
@@ -197,6 +198,31 @@ def test_cluster_edges_gives_the_brute_force_rows():
     assert stats.docs == len(docs) and stats.removed == len(got) and stats.components == 2 and stats.largest_component == 3
 
 
+def test_cluster_edges_splits_a_giant_component_and_checks_its_kept_pairs():
+    """Ray's resolve over a chain of overlapping windows longer than max_component: every removed
+    document names a kept one it is verified-similar to, and the giant guard verifies the kept
+    members' pairs (counted as for the embedded resolve)."""
+    words = " ".join(ARTICLES).split()
+    docs = {f"d{i:02d}": " ".join(words[i * 15 : i * 15 + 400]) for i in range(12)}
+    cfg = DedupConfig(max_component=10)
+    items = list(docs.items())
+    keep = {i: KeepInfo(1, 0) for i in docs}
+    sk = sketch(items, cfg)
+    arrivals = Arrivals(sk.ids, sk.exact, np.asarray(sk.n_shingles, np.int64), sk.signatures)
+    sims = {(x, y): py_sim(items[x][1], items[y][1], cfg) for x, y in itertools.combinations(range(len(items)), 2)}
+    a, b, s = (np.array(col) for col in zip(*[(x, y, v) for (x, y), v in sims.items() if v >= cfg.threshold]))
+    stats = ResolveStats()
+    rows = cluster_edges(arrivals, keep, a, b, s, _fetcher(docs), cfg, stats)
+    kept = sorted(set(docs) - {r.id for r in rows})
+    assert len(kept) >= 2 and all(r.duplicate_of in kept for r in rows)
+    for r in rows:
+        assert r.similarity == round(py_sim(docs[r.id], docs[r.duplicate_of], cfg), 6) >= cfg.threshold
+    pairs = list(itertools.combinations(kept, 2))
+    over = sum(py_sim(docs[x], docs[y], cfg) >= cfg.threshold for x, y in pairs)
+    assert (stats.giant_components_split, stats.giant_component_sizes, stats.largest_component) == (1, [12], 12)
+    assert (stats.giant_kept_pairs_checked, stats.giant_kept_pairs_over_threshold, stats.giant_kept_docs_unchecked) == (len(pairs), over, 0)
+
+
 # ----------------------------------------------------------------------------- manifest statistics
 STAT_KEYS = set(ResolveStats().to_dict()) | {"threshold", "similarity", "shingle", "num_perm", "bands", "rows", "lsh_threshold",
                                               "s_curve_at_threshold", "s_curve_at_threshold_minus_0.1", "seconds"}
@@ -309,12 +335,27 @@ def test_no_documents_and_no_duplicates():
     assert rows == [] and st["removed"] == st["clusters"] == st["components"] == 0
 
 
-def test_exact_off_finds_copies_as_near_duplicates():
-    docs = {"a": ARTICLES[0], "b": ARTICLES[0].upper(), "c": ARTICLES[1]}
+def test_exact_off_finds_copies_as_near_duplicates_but_never_pairs_texts_without_shingles():
+    """With exact dedup off, a copy is a near duplicate (similarity 1.0), also when its one
+    shingle is the whole text; texts without any shingle are never near duplicates."""
+    docs = {"a": ARTICLES[0], "b": ARTICLES[0].upper(), "c": ARTICLES[1], "s1": "Breaking news today", "s2": "BREAKING news today!",
+            "e1": "", "e2": "?!"}
     cfg = DedupConfig(exact=False)
+    assert len(shingles(docs["s1"], cfg)) == 1 and shingles(docs["e2"], cfg) == []
     items = list(docs.items())
     rows = find_duplicates([sketch(items, cfg)], {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(items)}, _fetcher(docs), cfg)
-    assert rows == [DuplicateRow("b", "a", "a", 1.0, 1.0, "near")]
+    assert rows == [DuplicateRow("b", "a", "a", 1.0, 1.0, "near"), DuplicateRow("s1", "s2", "s2", 1.0, 1.0, "near")]
+
+
+def test_exact_groups_point_to_their_best_ranked_member():
+    exact = np.array([5, 5, 3, 3, 3, 9, 7], np.uint64)  # by arrival
+    order = np.array([4, 0, 6, 2, 1, 5, 3])  # rank -> arrival
+    ranks = Ranks(order, np.argsort(order))
+    rep = exact_groups(exact, ranks, True).rep
+    # reference: per rank, the best (smallest) rank with the same hash
+    by_rank = exact[order]
+    assert rep.tolist() == [min(r for r in range(7) if by_rank[r] == by_rank[k]) for k in range(7)] == [0, 1, 2, 0, 1, 5, 0]
+    assert exact_groups(exact, ranks, False).rep.tolist() == list(range(7))
 
 
 # ----------------------------------------------------------------------------- read_sketches and the band store
@@ -361,7 +402,7 @@ def test_read_sketches_errors(tmp_path):
 # ----------------------------------------------------------------------------- verifier and completion
 def _random_texts(n: int, seed: int, words: int = 12) -> dict[str, str]:
     rng = random.Random(seed)
-    vocab = [f"v{i}" for i in range(30)]
+    vocab = [f"v{i}" for i in range(30)] + ["Café", "ZÜRICH", "naïve", "ｆｕｌｌ"]
     base = [rng.choice(vocab) for _ in range(words)]
     out = {}
     for k in range(n):
@@ -388,8 +429,9 @@ def test_verifier_equals_set_arithmetic_across_batches(similarity):
     want = [py_sim(texts[ids[order[a]]], texts[ids[order[b]]], cfg) for a, b in zip(lo, hi)]
     assert got.tolist() == pytest.approx(want, abs=1e-12)
     assert min(want) < 0.5 and max(want) == 1.0 and len(set(want)) > 10
-    # texts are fetched in batches of at most verify_docs (the memory bound), each text once per batch
-    assert len(calls) > 1 and all(len(c) == len(set(c)) <= cfg.verify_docs for c in calls)
+    # fetching is I/O: pairs go in batches of verify_docs // 2, so a batch holds at most
+    # verify_docs texts (the memory bound), each fetched once per batch
+    assert len(calls) == math.ceil(333 / 50) and all(len(c) == len(set(c)) <= cfg.verify_docs for c in calls)
     assert v.fetched == sum(map(len, calls))
 
 
@@ -485,6 +527,14 @@ def test_union_find_root_is_the_smallest_member():
                 ga |= gb
         for g in groups:
             assert {uf.find(x) for x in g} == {min(g)}
+
+
+def test_jaccard_follows_the_configured_similarity():
+    a, b = ARTICLES[0], " ".join(ARTICLES[0].split(" ")[:100])
+    for sim in ("jaccard", "containment"):
+        cfg = DedupConfig(similarity=sim)
+        assert jaccard(a, b, cfg) == pytest.approx(py_sim(a, b, cfg), abs=1e-12)
+    assert jaccard(a, b, DedupConfig(similarity="containment")) == 1.0 > jaccard(a, b, DedupConfig())
 
 
 def test_empty_duplicates_table_keeps_its_types():
