@@ -13,6 +13,7 @@ import platform
 import shutil
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ import pytest
 import pipeline
 from pipeline.config import PipelineConfig
 from pipeline.dedup import DuplicateRow
+from pipeline.dedup.index import load_index
 from pipeline.engine import finish as finish_mod
 from pipeline.engine.local import _completed, check_against, check_resume_identity, iter_records, iter_shards, prepare_output
 from pipeline.engine.plan import Plan
@@ -30,24 +32,33 @@ from pipeline.engine.run import run
 from pipeline.errors import InputError, OutputError
 from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES
 from pipeline.io.readers import resolve_inputs
+from pipeline.io.writers import CORPUS_SCHEMA
 from tests.helpers import write_articles
 
 SHARD = 3
 CFG = PipelineConfig().with_overrides(run={"shard_size": SHARD, "keep_work": True, "workers": 1})
 
 
+FIX = Path(__file__).parent / "fixtures" / "dedup"
+ARTICLES = [json.loads(line)["text"] for line in (FIX / "wikinews_sample.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
 def _inputs(folder: Path) -> Path:
-    """Eight distinct articles, an exact and a near copy of the first, one empty file (rejected)."""
+    """Eight distinct articles, an exact and a near copy of the first, one empty file (rejected),
+    and a JSONL file of two articles, one of them dated."""
     names = [f"a{k}" for k in range(8)]
     write_articles(folder, names)
     orig = (folder / "a0.txt").read_text(encoding="utf-8")
     (folder / "b_exact.txt").write_text(orig.upper(), encoding="utf-8")
     (folder / "b_near.txt").write_text(orig.replace("debate", "talk", 1), encoding="utf-8")
     (folder / "c_empty.txt").write_bytes(b"")
+    (folder / "j.jsonl").write_text(json.dumps({"id": "j_dated", "text": ARTICLES[20], "date": "2024-03-05T10:00:00+02:00"}) + "\n"
+                                    + json.dumps({"id": "j_undated", "text": ARTICLES[21]}) + "\n", encoding="utf-8")
     return folder
 
 
-N_FILES = 11
+N_FILES, N_DOCS = 12, 13
+N_SHARDS = math.ceil(N_DOCS / SHARD)
 
 
 def _outputs(out: Path) -> dict[str, bytes]:
@@ -94,14 +105,22 @@ def test_reference_run_counts_match_its_tables(reference):
     corpus = pq.read_table(out / "corpus").column("id").to_pylist()
     dups = pq.read_table(out / "duplicates.parquet").to_pylist()
     rejected = pq.read_table(out / "rejected.parquet").to_pylist()
-    assert sorted(d["id"] for d in dups) == ["b_exact", "b_near"] and [r["id"] for r in rejected] == ["c_empty"]
-    assert len(corpus) + len(dups) + len(rejected) == N_FILES
+    assert [d["id"] for d in dups] == ["b_exact", "b_near"] and [r["id"] for r in rejected] == ["c_empty"]
+    assert len(corpus) + len(dups) + len(rejected) == N_DOCS
     c = m["counts"]
-    assert (c["input_documents"], c["kept"], c["duplicates"], c["rejected"]) == (N_FILES, len(corpus), len(dups), len(rejected))
+    assert (c["input_documents"], c["kept"], c["duplicates"], c["rejected"]) == (N_DOCS, len(corpus), len(dups), len(rejected))
     assert c["rejected_by_stage"] == dict(Counter(r["stage"] for r in rejected))
     assert m["accounting"] == {"ok": True, "check": "input_documents == kept + duplicates + rejected, every id exactly once",
-                               "ids_seen": N_FILES, "unique_ids": N_FILES}
-    assert m["shards"] == math.ceil(N_FILES / SHARD) == len(list((out / "corpus").glob("part-*.parquet")))
+                               "ids_seen": N_DOCS, "unique_ids": N_DOCS}
+    assert m["shards"] == N_SHARDS == len(list((out / "corpus").glob("part-*.parquet")))
+    # the corpus: its schema, the date as a UTC timestamp (10:00 at +02:00 is 08:00 UTC)
+    table = pq.read_table(out / "corpus")
+    assert table.schema.equals(CORPUS_SCHEMA, check_metadata=False)
+    dates = dict(zip(table.column("id").to_pylist(), table.column("date").to_pylist()))
+    assert dates["j_dated"] == datetime(2024, 3, 5, 8, 0, tzinfo=timezone.utc) and dates["j_undated"] is None
+    # the dedup index of this run: the kept documents and the corpus parts holding them
+    idx = load_index(out, CFG.dedup)
+    assert sorted(idx.ids) == sorted(corpus) and all((out / "corpus" / part).is_file() for part in set(idx.corpus_part))
     assert m["inputs"] == sorted(str(p) for p in inputs.iterdir()) and m["n_input_files"] == N_FILES
     assert m["config"] == CFG.model_dump(mode="json") and m["stage_versions"] == Plan.of(CFG).registry.versions()
     stage_dirs = sorted(p.name for p in (out / "stages").iterdir())
@@ -135,8 +154,7 @@ def test_manifest_versions_and_timings(reference):
 def test_progress_reports_every_shard_and_the_documents_reaching_dedup(reference):
     _, _, out, result, calls = reference
     plan = Plan.of(CFG)
-    n_shards = math.ceil(N_FILES / SHARD)
-    sizes = [min(SHARD, N_FILES - k * SHARD) for k in range(n_shards)]
+    sizes = [min(SHARD, N_DOCS - k * SHARD) for k in range(N_SHARDS)]
     for phase in ("clean", "+".join(plan.post_names)):
         ticks = [c for c in calls if c[0] == phase and c[1] != "shard"]
         shards = [c for c in calls if c[0] == phase and c[1] == "shard"]
@@ -168,21 +186,24 @@ def test_finish_with_duplicates_resolved_by_the_engine(reference, tmp_path):
 
 def test_finish_without_dedup(tmp_path, caplog):
     inputs = _inputs(tmp_path / "in")
-    cfg = CFG.with_overrides(dedup={"enabled": False})
+    cfg = CFG.with_overrides(dedup={"enabled": False}, run={"row_group_size": 2})
     with caplog.at_level(logging.INFO, logger="pipeline.engine.finish"):
         m = run([inputs], tmp_path / "out", cfg).manifest
+    for part in (tmp_path / "out" / "corpus").glob("part-*.parquet"):  # the configured row group size
+        meta = pq.read_metadata(part)
+        assert meta.num_row_groups == math.ceil(meta.num_rows / 2)
     assert m["dedup"] == {"enabled": False} and "index" not in m["outputs"] and not (tmp_path / "out" / "index").exists()
     dups = pq.read_table(tmp_path / "out" / "duplicates.parquet")
     assert dups.num_rows == 0 and dups.schema.names[:2] == ["id", "duplicate_of"]
-    assert m["stages"]["dedup"]["docs_dropped"] == 0 and m["counts"]["kept"] == N_FILES - 1
-    assert "dedup: 0 duplicates among 10 documents" in caplog.text
+    assert m["stages"]["dedup"]["docs_dropped"] == 0 and m["counts"]["kept"] == N_DOCS - 1
+    assert "dedup: 0 duplicates among 12 documents" in caplog.text
 
 
 def test_finish_logs_what_dedup_removed(tmp_path, caplog):
     inputs = _inputs(tmp_path / "in")
     with caplog.at_level(logging.INFO, logger="pipeline.engine.finish"):
         run([inputs], tmp_path / "out", CFG)
-    assert "dedup: 2 duplicates among 10 documents" in caplog.text
+    assert "dedup: 2 duplicates among 12 documents" in caplog.text
 
 
 def test_against_an_earlier_run(tmp_path):
@@ -236,7 +257,7 @@ DAMAGE = {
 def test_complete_shard_is_reused_with_its_summary(reference, tmp_path):
     _, _, ref_out, _, _ = reference
     lay = _layout(ref_out)
-    for i in range(math.ceil(N_FILES / SHARD)):
+    for i in range(N_SHARDS):
         done = _completed(lay.summary(i), _shard_files(lay, i))
         assert done is not None and done.__dict__ == json.loads(lay.summary(i).read_text())
         assert (done.index, done.n_kept) == (i, pq.read_table(lay.kept(i)).num_rows)
@@ -262,29 +283,38 @@ def test_damaged_shard_is_redone_with_a_warning(reference, tmp_path, caplog, dam
 
 
 # ----------------------------------------------------------------------------- interrupted, then resumed
-@pytest.mark.parametrize("fault", ["after_pre_shard:2", "after_shard:1", "finish"])
-def test_interrupted_at_a_fault_point_then_resumed_gives_the_reference(reference, tmp_path, monkeypatch, fault):
+FUSED = CFG.with_overrides(repeated_lines={"enabled": False})  # no corpus-wide stage: one task per shard
+
+
+@pytest.mark.parametrize("fault, cfg", [("after_pre_shard:2", CFG), ("after_shard:1", CFG), ("finish", CFG), ("after_shard:1", FUSED),
+                                        ("after_shard:2", CFG.with_overrides(run={"workers": 2}))],
+                         ids=["after_pre_shard", "after_shard", "finish", "after_shard-fused", "after_shard-2-workers"])
+def test_interrupted_at_a_fault_point_then_resumed_gives_the_reference(reference, tmp_path, monkeypatch, fault, cfg):
     """NEWSCLEAN_FAULT with NEWSCLEAN_FAULT_SIGNAL=INT: the run stops there with KeyboardInterrupt
     (as on Ctrl-C); --resume redoes only what is missing and gives the reference's bytes."""
     _, inputs, ref_out, _, _ = reference
+    if cfg is not CFG:
+        ref_out = tmp_path / "ref"
+        run([inputs], ref_out, cfg)
     out = tmp_path / "o"
     monkeypatch.setenv("NEWSCLEAN_FAULT", fault)
     monkeypatch.setenv("NEWSCLEAN_FAULT_SIGNAL", "INT")
     with pytest.raises(KeyboardInterrupt):
-        run([inputs], out, CFG)
+        run([inputs], out, cfg)
     assert not (out / "manifest.json").exists()
-    lay = _layout(out)
+    lay = _layout(out, cfg)
     written = {p: p.stat().st_mtime_ns for p in lay.work.iterdir() if p.name.startswith("summary")}
     if fault == "finish":  # corpus written, duplicates not yet
         assert any((out / "corpus").glob("part-*")) and not (out / "duplicates.parquet").exists()
     else:
-        last = {"after_pre_shard:2": "summary-pre-0000{}.json", "after_shard:1": "summary-0000{}.json"}[fault]
+        last = {"after_pre_shard": "summary-pre-0000{}.json", "after_shard": "summary-0000{}.json"}[fault.split(":")[0]]
         k = int(fault[-1])
-        assert lay.work.joinpath(last.format(k)).exists() and not lay.work.joinpath(last.format(k + 1)).exists()
+        assert lay.work.joinpath(last.format(k)).exists()
+        assert cfg.run.workers > 1 or not lay.work.joinpath(last.format(k + 1)).exists()
     monkeypatch.delenv("NEWSCLEAN_FAULT")
     with pytest.raises(OutputError, match="output folder is not empty"):
-        run([inputs], out, CFG)
-    result = run([inputs], out, CFG, resume=True)
+        run([inputs], out, cfg)
+    result = run([inputs], out, cfg, resume=True)
     assert result.manifest["accounting"]["ok"] and _outputs(out) == _outputs(ref_out)
     # the shards the interrupted run completed were reused, not redone
     assert {p: p.stat().st_mtime_ns for p in written} == written
@@ -307,6 +337,33 @@ def test_resume_redoes_a_damaged_shard_and_the_post_phase_of_another(reference, 
     assert "pre-00002.parquet" not in changed and "summary-pre-00002.json" not in changed
 
 
+def _scratch(lay, plan, kind: str) -> Path:
+    pre_stage, post_stage = plan.pre[-1].name, plan.post_names[0]
+    return {"survivors": lay.survivors(1), "rejected_pre": lay.rejected_pre(1), "observation": lay.observation(1),
+            "inputs": lay.inputs(1), "pre_edits": lay.edits(pre_stage, 1), "kept": lay.kept(1), "rejected": lay.rejected_part(1),
+            "sketch": lay.sketch(1), "post_edits": lay.edits(post_stage, 1)}[kind]
+
+
+PRE_FILES = ["survivors", "rejected_pre", "observation", "inputs", "pre_edits"]
+
+
+@pytest.mark.parametrize("kind", PRE_FILES + ["kept", "rejected", "sketch", "post_edits"])
+def test_resume_checks_every_scratch_file_of_a_shard(reference, tmp_path, kind):
+    """Each file a shard wrote, damaged after the kill, makes resume redo that shard's phase (a
+    pre-phase file when the post phase must still run), and the outputs are the reference's."""
+    _, inputs, ref_out, _, _ = reference
+    out = tmp_path / "o"
+    _killed_before_finish(ref_out, out)
+    lay, plan = _layout(out), Plan.of(CFG)
+    target = _scratch(lay, plan, kind)
+    _truncate(target)
+    if kind in PRE_FILES:
+        lay.summary(1).unlink()  # the post phase of shard 1 is still to run
+    result = run([inputs], out, CFG, resume=True)
+    assert result.manifest["accounting"]["ok"] and _outputs(out) == _outputs(ref_out)
+    assert target.read_bytes() == _scratch(_layout(ref_out), plan, kind).read_bytes()
+
+
 def test_resume_of_a_fused_plan_redoes_only_the_damaged_shard(tmp_path):
     """Without a corpus-wide stage both phases run in one task per shard."""
     cfg = CFG.with_overrides(repeated_lines={"enabled": False})
@@ -327,7 +384,7 @@ def test_resume_of_a_fused_plan_redoes_only_the_damaged_shard(tmp_path):
 def test_two_workers_give_the_same_bytes(reference, tmp_path):
     _, inputs, ref_out, _, _ = reference
     result = run([inputs], tmp_path / "o", CFG.with_overrides(run={"workers": 2}))
-    assert [s.index for s in result.summaries] == list(range(math.ceil(N_FILES / SHARD)))
+    assert [s.index for s in result.summaries] == list(range(N_SHARDS))
     assert _outputs(tmp_path / "o") == _outputs(ref_out)
 
 
