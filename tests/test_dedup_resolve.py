@@ -11,6 +11,7 @@ import json
 import math
 import random
 import resource
+import time
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,7 @@ def test_cluster_edges_gives_the_brute_force_rows():
     stats = ResolveStats()
     got = cluster_edges(arrivals, keep, a.astype(np.int64), b.astype(np.int64), s, _fetcher(docs), cfg, stats)
     assert got == expected_rows(docs, clusters, cfg, sk)
+    assert cluster_edges(arrivals, keep, a.astype(np.int64), b.astype(np.int64), s, _fetcher(docs), cfg) == got  # stats optional
     assert stats.docs == len(docs) and stats.removed == len(got) and stats.components == 2 and stats.largest_component == 3
 
 
@@ -223,6 +225,59 @@ def test_cluster_edges_splits_a_giant_component_and_checks_its_kept_pairs():
     assert (stats.giant_kept_pairs_checked, stats.giant_kept_pairs_over_threshold, stats.giant_kept_docs_unchecked) == (len(pairs), over, 0)
 
 
+def test_cluster_edges_completes_components_given_a_spanning_chain():
+    """Ray may verify only some pairs of a component (its candidates): cluster_edges verifies the
+    missing pairs of components of 3..max_component members itself."""
+    words = " ".join(ARTICLES).split()
+    docs = {f"w{i}": " ".join(words[i * 20 : i * 20 + 400]) for i in range(5)}
+    cfg = DedupConfig(threshold=0.7)
+    items = list(docs.items())
+    sims = {(x, y): py_sim(items[x][1], items[y][1], cfg) for x, y in itertools.combinations(range(len(items)), 2)}
+    chain = [(k, k + 1) for k in range(4)]
+    assert all(sims[e] >= cfg.threshold for e in chain)
+    missing = [e for e in sims if e not in chain]
+    sk = sketch(items, cfg)
+    arrivals = Arrivals(sk.ids, sk.exact, np.asarray(sk.n_shingles, np.int64), sk.signatures)
+    stats, log = ResolveStats(), []
+    rows = cluster_edges(arrivals, {i: KeepInfo(1, 0) for i in docs}, np.array([e[0] for e in chain]), np.array([e[1] for e in chain]),
+                         np.array([sims[e] for e in chain]), _fetcher(docs, log), cfg, stats)
+    assert (stats.completion_pairs_checked, stats.completion_pairs_verified) == (len(missing), sum(sims[e] >= cfg.threshold for e in missing))
+    assert 0 < stats.completion_pairs_verified < len(missing) and sorted(set(log)) == sorted(docs)
+    kept = set(docs) - {r.id for r in rows}
+    for r in rows:
+        assert r.duplicate_of in kept and r.similarity == round(py_sim(docs[r.id], docs[r.duplicate_of], cfg), 6) >= cfg.threshold
+
+
+def test_a_pair_exactly_at_the_threshold_is_a_duplicate():
+    """The threshold is the similarity a document must reach: 8 shared words of 10 is 0.8."""
+    a = "one two three four five six seven eight nine"
+    b = "one two three four five six seven eight ten"
+    cfg = DedupConfig(shingle_size=1, bands=64, rows=2)
+    assert py_sim(a, b, cfg) == 0.8 == cfg.threshold
+    docs = {"a": a, "b": b}
+    rows, st, _ = _check_stats(docs, cfg)
+    assert [(r.id, r.duplicate_of, r.similarity) for r in rows] == [("b", "a", 0.8)]
+
+
+def test_scratch_files_live_in_the_configured_tmp_dir_and_are_removed(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    docs, _ = clusters_corpus()
+    cfg = DedupConfig(tmp_dir=str(scratch))
+    seen = []
+
+    def fetch(ids):
+        seen.append(sorted(p.name for p in scratch.iterdir()))  # while resolve runs
+        return {i: docs[i] for i in ids}
+
+    items = list(docs.items())
+    rows, st = find_duplicates_with_stats([sketch(items, cfg)], {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(items)}, fetch, cfg,
+                                          memory_bytes=1)
+    assert rows and st["band_store_spilled"] is True
+    assert seen and all(len(names) == 1 and names[0].startswith("dedup-") for names in seen)
+    assert list(scratch.iterdir()) == []
+
+
 # ----------------------------------------------------------------------------- manifest statistics
 STAT_KEYS = set(ResolveStats().to_dict()) | {"threshold", "similarity", "shingle", "num_perm", "bands", "rows", "lsh_threshold",
                                               "s_curve_at_threshold", "s_curve_at_threshold_minus_0.1", "seconds"}
@@ -233,8 +288,10 @@ def _check_stats(docs: dict[str, str], cfg: DedupConfig, batch: int = 6, memory_
     keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(items)}
     fetched: list[str] = []
     mb_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
     rows, st = find_duplicates_with_stats([sketch(items[s : s + batch], cfg) for s in range(0, len(items), batch)], keep,
                                           _fetcher(docs, fetched), cfg, memory_bytes=memory_bytes)
+    elapsed = time.perf_counter() - t0
     mb_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ref = reference_stats(docs, cfg)
     assert set(st) == STAT_KEYS
@@ -265,14 +322,14 @@ def _check_stats(docs: dict[str, str], cfg: DedupConfig, batch: int = 6, memory_
     assert (st["bands"], st["rows"], st["lsh_threshold"]) == (bands, rows_per_band, t)
     assert st["s_curve_at_threshold"] == round(1 - (1 - t**rows_per_band) ** bands, 6)
     assert st["s_curve_at_threshold_minus_0.1"] == round(1 - (1 - (t - 0.1) ** rows_per_band) ** bands, 6)
-    # timings: milliseconds, each step within the whole
+    # timings: seconds to the millisecond, each step within the whole, the whole within the call
     for k in ("seconds", "seconds_candidates", "seconds_verify"):
-        assert 0 <= st[k] == round(st[k], 3), k
-    assert st["seconds_candidates"] + st["seconds_verify"] <= st["seconds"] + 0.002
+        assert isinstance(st[k], float) and 0 <= st[k] == round(st[k], 3), k
+    assert st["seconds_candidates"] + st["seconds_verify"] <= st["seconds"] + 0.002 and st["seconds"] <= elapsed + 0.001
     # peak memory after each step: the process's peak RSS in MB, never decreasing
     peaks = st["peak_rss_mb_after"]
     assert list(peaks) == ["sketches", "ranks", "candidates", "verify", "completion"]
-    assert list(peaks.values()) == sorted(peaks.values())
+    assert list(peaks.values()) == sorted(peaks.values()) and all(v == round(v, 1) for v in peaks.values())
     assert mb_before - 0.05 <= peaks["sketches"] and peaks["completion"] <= mb_after + 0.05
     return rows, st, ref
 
