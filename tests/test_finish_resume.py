@@ -216,20 +216,31 @@ def test_against_an_earlier_run(tmp_path):
         (second / f"z{k}.txt").unlink()
     (second / "y_copy.txt").write_text((first / "x1.txt").read_text(encoding="utf-8").upper(), encoding="utf-8")
     (second / "y_copy2.txt").write_text((second / "y0.txt").read_text(encoding="utf-8") + "\nThanks.\n", encoding="utf-8")
+    (second / "y_near.txt").write_text((first / "x2.txt").read_text(encoding="utf-8").replace("debate", "talk", 1), encoding="utf-8")
     run([first], tmp_path / "o1", CFG)
     m = run([second], tmp_path / "o2", CFG, against=[tmp_path / "o1"]).manifest
     dups = {d["id"]: d for d in pq.read_table(tmp_path / "o2" / "duplicates.parquet").to_pylist()}
-    assert set(dups) == {"y_copy", "y0"}  # y_copy2 is longer than y0: kept
+    assert set(dups) == {"y_copy", "y_near", "y0"}  # y_copy2 is longer than y0: kept
     assert (dups["y_copy"]["duplicate_of"], dups["y_copy"]["duplicate_of_run"]) == ("x1", str(tmp_path / "o1"))
     assert (dups["y0"]["duplicate_of"], dups["y0"]["duplicate_of_run"]) == ("y_copy2", None)
-    assert "against" in m["dedup"] and m["counts"]["duplicates"] == 2 and m["accounting"]["ok"]
-    with pytest.raises(InputError, match="--against needs dedup enabled"):
+    assert (dups["y_near"]["duplicate_of"], dups["y_near"]["duplicate_of_run"], dups["y_near"]["kind"]) == ("x2", str(tmp_path / "o1"), "near")
+    cross = m["dedup"]["against"]
+    assert cross["runs"] == [{"run": str(tmp_path / "o1"), "run_id": cross["runs"][0]["run_id"], "docs": 3}]
+    assert (cross["exact_duplicates"], cross["near_duplicates"], cross["removed"]) == (1, 1, 2)
+    assert m["counts"]["duplicates"] == 3 and m["accounting"]["ok"]
+    with pytest.raises(InputError, match=r"^--against needs dedup enabled \(dedup.enabled: true\)$"):
         check_against(_layout(tmp_path / "o3"), [str(tmp_path / "o1")], CFG.with_overrides(dedup={"enabled": False}))
-    with pytest.raises(InputError, match="--against names the output folder itself"):
+    with pytest.raises(InputError, match=r"--against names the output folder itself$"):
         check_against(_layout(tmp_path / "o1"), [str(tmp_path / "o1")], CFG)
     with pytest.raises(Exception, match="no dedup index"):
         check_against(_layout(tmp_path / "o3"), [str(tmp_path / "in1")], CFG)
     check_against(_layout(tmp_path / "o3"), [], CFG.with_overrides(dedup={"enabled": False}))
+    # the run's identity records --against: resuming it without them is another run
+    with pytest.raises(OutputError, match="--resume with different inputs than the interrupted run"):
+        run([second], tmp_path / "o2", CFG, resume=True)
+    with pytest.raises(OutputError, match="--resume with different config than the interrupted run"):
+        run([second], tmp_path / "o2", CFG.with_overrides(run={"shard_size": 2}), resume=True, against=[tmp_path / "o1"])
+    assert run([second], tmp_path / "o2", CFG, resume=True, against=[tmp_path / "o1"]).manifest["counts"] == m["counts"]
 
 
 # ----------------------------------------------------------------------------- which shards are complete
@@ -282,7 +293,9 @@ def test_damaged_shard_is_redone_with_a_warning(reference, tmp_path, caplog, dam
     (rec,) = caplog.records
     msg = rec.getMessage()
     assert msg.startswith("summary-00001.json: scratch of the interrupted run is unreadable (") and msg.endswith("); redoing that shard")
-    assert any(e in msg for e in error.split("|")), msg
+    assert any(f"({e}: " in msg for e in error.split("|")), msg
+    if damage == "sketch missing":
+        assert "sketch-00001.parquet" in msg  # the error itself, naming the file
 
 
 # ----------------------------------------------------------------------------- interrupted, then resumed
