@@ -66,7 +66,9 @@ def _outputs(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*.parquet")) if not p.relative_to(out).as_posix().startswith("_work")}
 
 
-@pytest.fixture(scope="module")
+# One run per test, not per module: mutation testing (mutmut) ties a test to the code it calls, so
+# a test reading a module-wide run would never be run against mutants of that run's code.
+@pytest.fixture
 def reference(tmp_path_factory):
     base = tmp_path_factory.mktemp("finish")
     inputs = _inputs(base / "in")
