@@ -97,7 +97,7 @@ def _killed_before_finish(ref_out: Path, out: Path) -> None:
     none of finish's outputs."""
     shutil.copytree(ref_out, out)
     for name in ("corpus", "index", "duplicates.parquet", "rejected.parquet", "manifest.json"):
-        shutil.rmtree(out / name) if (out / name).is_dir() else (out / name).unlink()
+        shutil.rmtree(out / name) if (out / name).is_dir() else (out / name).unlink(missing_ok=True)
     shutil.rmtree(next((out / "stages").glob("*_dedup")))
     for p in (out / "stages").glob("*/stats.json"):
         p.unlink()
@@ -404,6 +404,44 @@ def test_two_workers_give_the_same_bytes(reference, tmp_path):
     result = run([inputs], tmp_path / "o", CFG.with_overrides(run={"workers": 2}))
     assert [s.index for s in result.summaries] == list(range(N_SHARDS))
     assert _outputs(tmp_path / "o") == _outputs(ref_out)
+
+
+def test_resume_without_dedup_reuses_the_completed_shards(tmp_path):
+    """Without dedup a shard writes no sketch, and resume does not ask for one."""
+    cfg = CFG.with_overrides(dedup={"enabled": False})
+    inputs = _inputs(tmp_path / "in")
+    run([inputs], tmp_path / "ref", cfg)
+    out = tmp_path / "o"
+    _killed_before_finish(tmp_path / "ref", out)
+    lay = _layout(out, cfg)
+    assert not list(lay.work.glob("sketch-*"))
+    before = {p: p.stat().st_mtime_ns for p in lay.work.iterdir()}
+    run([inputs], out, cfg, resume=True)
+    assert {p: p.stat().st_mtime_ns for p in before} == before and _outputs(out) == _outputs(tmp_path / "ref")
+
+
+def test_shards_close_at_shard_bytes_and_a_limit_reads_the_first_documents(tmp_path):
+    inputs = write_articles(tmp_path / "in", [f"a{k}" for k in range(6)])
+    sizes = [p.stat().st_size for p in sorted(inputs.iterdir())]
+    assert all(500 < n < 1000 for n in sizes)  # so two files reach 1,000 bytes
+    m = run([inputs], tmp_path / "o", CFG.with_overrides(run={"shard_size": 100, "shard_bytes": 1000})).manifest
+    assert m["shards"] == 3 and len(list((tmp_path / "o" / "corpus").glob("part-*.parquet"))) == 3
+    m = run([inputs], tmp_path / "lim", CFG.with_overrides(run={"limit": 4})).manifest
+    assert m["counts"]["input_documents"] == 4
+    assert sorted(pq.read_table(tmp_path / "lim" / "corpus").column("id").to_pylist()) == ["a0", "a1", "a2", "a3"]
+
+
+def test_corpus_wide_lines_are_counted_across_shards(tmp_path):
+    """The corpus-wide step (repeated lines) merges every shard's observations before the post
+    phase: a footer in three documents of one folder, in three different shards, is removed."""
+    inputs = write_articles(tmp_path / "in", ["a0", "a1", "a2"])
+    footer = "Subscribe to the Harbour Herald for the latest council news."
+    for p in inputs.iterdir():
+        p.write_text(p.read_text(encoding="utf-8") + "\n" + footer + "\n", encoding="utf-8")
+    cfg = CFG.with_overrides(run={"shard_size": 1}, repeated_lines={"min_docs": 3})
+    run([inputs], tmp_path / "o", cfg)
+    corpus = pq.read_table(tmp_path / "o" / "corpus").to_pylist()
+    assert len(corpus) == 3 and all(footer not in c["text"] and "The council met on day 1" in c["text"] for c in corpus)
 
 
 # ----------------------------------------------------------------------------- the output folder and the run's identity
