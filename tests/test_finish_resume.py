@@ -33,7 +33,7 @@ from pipeline.engine.run import run
 from pipeline.errors import InputError, OutputError
 from pipeline.io.layout import LOCK_NAME, OUTPUT_NAMES
 from pipeline.io.readers import resolve_inputs
-from pipeline.io.writers import CORPUS_SCHEMA
+from pipeline.io.writers import CORPUS_SCHEMA, EDITS_SCHEMA
 from tests.helpers import write_articles
 
 SHARD = 3
@@ -135,6 +135,10 @@ def test_reference_run_counts_match_its_tables(reference):
     for d in stage_dirs:  # each stage's stats file is the manifest's entry
         assert json.loads((out / "stages" / d / "stats.json").read_text()) == m["stages"][d.split("_", 1)[1]]
     assert list(m["stages"]) == [d.split("_", 1)[1] for d in stage_dirs]
+    assert all(m["stages"][name]["stage"] == name for name in m["stages"])
+    # finish's dedup edit rows have the schema of every other stage's edits (readers concatenate them)
+    dedup_edits = next((out / "stages").glob("*_dedup")) / "edits-00000.parquet"
+    assert pq.read_schema(dedup_edits).equals(EDITS_SCHEMA, check_metadata=False)
     # dedup's characters: what the stage before it let through, less the duplicates (in two shards)
     texts = pq.read_table(out / "corpus").column("text").to_pylist()
     before, dedup = m["stages"][list(m["stages"])[-2]], m["stages"]["dedup"]
@@ -206,6 +210,17 @@ def test_finish_without_dedup(tmp_path, caplog):
     assert dups.num_rows == 0 and dups.schema.names[:2] == ["id", "duplicate_of"]
     assert m["stages"]["dedup"]["docs_dropped"] == 0 and m["counts"]["kept"] == N_DOCS - 1
     assert any(r.getMessage().startswith("dedup: 0 duplicates among 12 documents (") for r in caplog.records)
+
+
+def test_an_input_without_documents_is_an_empty_sound_run(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "empty.jsonl").write_bytes(b"")
+    m = run([tmp_path / "in"], tmp_path / "out", CFG).manifest
+    c = m["counts"]
+    assert (c["input_documents"], c["kept"], c["duplicates"], c["rejected"], m["shards"]) == (0, 0, 0, 0, 0)
+    assert m["accounting"]["ok"] and (m["accounting"]["ids_seen"], m["accounting"]["unique_ids"]) == (0, 0)
+    assert pq.read_table(tmp_path / "out" / "duplicates.parquet").num_rows == 0
+    assert pq.read_table(tmp_path / "out" / "rejected.parquet").num_rows == 0
 
 
 def test_finish_logs_what_dedup_removed(tmp_path, caplog):
