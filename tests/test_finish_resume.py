@@ -249,6 +249,8 @@ def test_against_an_earlier_run(tmp_path):
     assert cross["runs"] == [{"run": str(tmp_path / "o1"), "run_id": cross["runs"][0]["run_id"], "docs": 3}]
     assert (cross["exact_duplicates"], cross["near_duplicates"], cross["removed"]) == (1, 1, 2)
     assert m["counts"]["duplicates"] == 3 and m["accounting"]["ok"]
+    # this run's index records the runs it was deduplicated against (a later run chains them)
+    assert json.loads((tmp_path / "o2" / "index" / "index.json").read_text())["against"] == [str(tmp_path / "o1")]
     with pytest.raises(InputError, match=r"^--against needs dedup enabled \(dedup.enabled: true\)$"):
         check_against(_layout(tmp_path / "o3"), [str(tmp_path / "o1")], CFG.with_overrides(dedup={"enabled": False}))
     with pytest.raises(InputError, match=r"--against names the output folder itself$"):
@@ -557,6 +559,9 @@ def test_shards_close_at_their_size_or_their_bytes():
     assert shape(iter_shards(iter(recs), 3)) == [(0, 0, ["r0", "r1", "r2"]), (1, 3, ["r3", "r4", "r5"]), (2, 6, ["r6"])]
     assert shape(iter_shards(iter(recs), 4, max_bytes=10)) == [(0, 0, ["r0", "r1"]), (1, 2, ["r2", "r3", "r4", "r5"]), (2, 6, ["r6"])]
     assert shape(iter_shards(iter(recs), 7, max_bytes=None)) == [(0, 0, [r.id for r in recs])]
+    # a shard closes when its bytes reach max_bytes, not one byte before (5 + 4 = 9 < 10)
+    nine = [Rec("x", b"x" * 5), Rec("y", b"y" * 4), Rec("z", b"z")]
+    assert shape(iter_shards(iter(nine), 10, max_bytes=10)) == [(0, 0, ["x", "y", "z"])]
     assert shape(iter_shards(iter([Rec("a"), Rec("b")]), 1)) == [(0, 0, ["a"]), (1, 1, ["b"])]
     assert list(iter_shards(iter([]), 3)) == []
 
