@@ -1,10 +1,10 @@
 """Dedup pieces the Ray engine and the finish step use, tested directly and fast: connected
-components, cluster_edges (Ray's resolve over verified edges) against the embedded resolve,
-keep_info_table, rows_to_table, set similarity."""
+components, keep_info_table, rows_to_table, set similarity, the estimated similarity. (Ray's
+resolve over verified edges, cluster_edges, is checked against a brute-force answer in
+test_dedup_resolve.py.)"""
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import numpy as np
@@ -13,8 +13,6 @@ import pyarrow as pa
 from pipeline.dedup import DedupConfig, KeepInfo, find_duplicates, keep_info_table, sketch
 from pipeline.dedup.cluster import DuplicateRow, jaccard, rows_to_table
 from pipeline.dedup.graph import connected_components, set_similarity
-from pipeline.dedup.resolve import Arrivals, cluster_edges
-from pipeline.dedup.sketch import shingle_hashes
 
 
 def test_connected_components():
@@ -69,24 +67,6 @@ def _corpus(seed: int = 3) -> list[tuple[str, str]]:
             docs.append((f"d{k:02d}-exact", " ".join(base).upper()))
     rng.shuffle(docs)
     return docs
-
-
-def test_cluster_edges_equals_the_embedded_resolve():
-    cfg = DedupConfig()
-    docs = _corpus()
-    texts = dict(docs)
-    keep = {i: KeepInfo(len(t), n) for n, (i, t) in enumerate(docs)}
-    want = find_duplicates([sketch(docs, cfg)], keep, lambda ids: {i: texts[i] for i in ids}, cfg)
-    assert {r.kind for r in want} == {"near", "exact"}
-
-    sk = sketch(docs, cfg)
-    arrivals = Arrivals(sk.ids, sk.exact, np.asarray(sk.n_shingles, np.int64), sk.signatures)
-    sets = [shingle_hashes(t, cfg) for _, t in docs]
-    pairs = [(x, y, set_similarity(sets[x], sets[y], cfg.similarity)) for x, y in itertools.combinations(range(len(docs)), 2)]
-    verified = [(x, y, s) for x, y, s in pairs if s >= cfg.threshold]
-    a, b, sims = (np.array(col) for col in zip(*verified))
-    got = cluster_edges(arrivals, keep, a.astype(np.int64), b.astype(np.int64), sims, lambda ids: {i: texts[i] for i in ids}, cfg)
-    assert sorted(got, key=lambda r: r.id) == sorted(want, key=lambda r: r.id)
 
 
 def test_estimated_similarity_is_the_signature_agreement():
