@@ -34,7 +34,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "decode": (["pipeline/stages/decode.py"], ["tests/test_decode.py", "tests/test_decode_rules.py"]),
     "readers": (
         ["pipeline/io/readers.py", "pipeline/io/parquet_input.py", "pipeline/io/warc_input.py"],
-        ["tests/test_readers.py", "tests/test_reader_rules.py", "tests/test_bad_input.py"],
+        ["tests/test_readers.py", "tests/test_reader_rules.py", "tests/test_bad_input.py", "tests/test_fields.py",
+         "tests/test_remote_inputs.py"],
     ),
     "quality": (["pipeline/stages/quality.py"], ["tests/test_quality.py"]),
     "dedup_clustering": (
