@@ -21,11 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.stages.lines import STOPWORDS
+from pipeline.stages.lines import CJK_CHARS, STOPWORDS
 
 _WORD = re.compile(r"\w+")
-# Scripts written without spaces: length is counted in characters there (about 2 per word).
-_CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
 _SEPARATORS = "[|•·»›/>–—:]"
 _SENTENCE_END = pa.array(list(".!?…。！？؟"))
 _CLOSERS = "\"'”’»)]*"
@@ -148,7 +146,7 @@ def _line_shape(lines: pa.Array) -> dict[str, np.ndarray]:
         "commas": as_np(pc.count_substring(lines, ",")),
         "spaces": as_np(pc.count_substring(lines, " ")),
         "separators": as_np(pc.count_substring_regex(lines, _SEPARATORS)),
-        "cjk": as_np(pc.count_substring_regex(lines, _CJK)),
+        "cjk": as_np(pc.count_substring_regex(lines, CJK_CHARS)),
         "ends_sentence": as_np(pc.is_in(last, value_set=_SENTENCE_END)),
         "ends_colon": as_np(pc.equal(last, ":")),
         "bullet": as_np(pc.match_substring_regex(lines, _BULLET)),

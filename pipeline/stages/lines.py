@@ -56,7 +56,9 @@ def find_urls(text: str) -> list[tuple[int, int]]:
 
 
 # Scripts written without spaces: length is counted in characters there (≈ 2 per word).
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+# The class as literal characters, so Arrow's RE2 kernels take the same pattern as `re`.
+CJK_CHARS = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
+CJK = re.compile(CJK_CHARS)
 BULLET_CHARS = "•·*-–—▪►●○◦■□➤>|»›✓✔"
 # A line that ends like a sentence (any script): . ! ? … and CJK full stops, optionally closed
 # by a quote or bracket.

@@ -13,14 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.core.document import Document, Outcome
 from pipeline.core.registry import StageSpec
 from pipeline.stages.language import UNSPACED, identify
+from pipeline.stages.lines import CJK
 
 NAME = "quality"
 VERSION = "quality_v3"  # v3: language identified, kept documents carry it; v2: quality_score (issue 15)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Scripts written without spaces between words: count characters, not words, there.
 _DIGIT_US = re.compile(r"[\d_]", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 class QualityConfig(BaseModel):
@@ -58,7 +57,7 @@ class QualitySignals:
 def score(text: str) -> QualitySignals:
     """Measure the signals on one text; pure, no thresholds."""
     words = _WORD.findall(text)
-    cjk = 0 if text.isascii() else len(_CJK.findall(text))
+    cjk = 0 if text.isascii() else len(CJK.findall(text))
     n_words = len(words) + cjk // 2  # ~2 CJK characters per word
     word_chars = "".join(words)  # every \w character of the text, in one string
     mean_len = (len(word_chars) / len(words)) if words else 0.0

@@ -30,13 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
-from pipeline.stages.lines import line_spans, measure, removal_edits
+from pipeline.stages.lines import CJK_CHARS, line_spans, measure, removal_edits
 
 NAME = "repeated_lines"
 VERSION = "repeated_lines_v3"  # v3: XXH3 line keys, batch normalisation (issue 13); v2: a line counts once per distinct document text (issue 12)
 
-# lines.CJK in RE2 syntax (characters of scripts written without spaces).
-_CJK_RE2 = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]"
 
 
 class RepeatedLinesConfig(BaseModel):
@@ -110,7 +108,7 @@ def _too_long(lines: pa.Array, max_words: int) -> list[bool]:
     a bound from all its \\w+ runs (URL words included, never below measure's count) and its
     CJK characters; only lines over it are measured."""
     tokens = pc.count_substring_regex(lines, r"[\pL\pN_]+").to_numpy(zero_copy_only=False)
-    cjk = pc.count_substring_regex(lines, _CJK_RE2).to_numpy(zero_copy_only=False)
+    cjk = pc.count_substring_regex(lines, CJK_CHARS).to_numpy(zero_copy_only=False)
     bound = np.where(cjk < 4, tokens + cjk // 2, np.maximum(tokens, cjk // 2))
     return (bound > max_words).tolist()
 
