@@ -20,11 +20,11 @@ from typing import NamedTuple, Sequence
 from pipeline.core.document import Edit
 
 WORD = re.compile(r"\w+", re.UNICODE)
-_TLDS = "com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl"
+TLDS = "com|net|org|info|biz|ru|cn|io|co|xyz|top|online|shop|site|store|club|us|uk|de|fr|pl|in|me|to|ly|gl"
 # Full URL pattern, for single lines; `find_urls` finds the same things in a whole text fast.
-URL = re.compile(rf"(?:https?://|ftp://|www\.)\S+|\b[\w-]{{2,}}(?:\.[\w-]{{2,}})*\.(?:{_TLDS})(?:/\S*)?\b", re.I)
+URL = re.compile(rf"(?:https?://|ftp://|www\.)\S+|\b[\w-]{{2,}}(?:\.[\w-]{{2,}})*\.(?:{TLDS})(?:/\S*)?\b", re.I)
 _SCHEME = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.I)
-_TLD = re.compile(rf"\.(?:{_TLDS})(?![\w.-]*\w)|\.(?:{_TLDS})/", re.I)
+_TLD = re.compile(rf"\.(?:{TLDS})(?![\w.-]*\w)|\.(?:{TLDS})/", re.I)
 _URL_STOP = " \t\n\r\f\v(\"'<[{"
 
 

@@ -31,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
 
-from pipeline.stages.lines import _TLDS, WORD, Line, content_words, find_urls, measure, removal_edits
-from pipeline.stages.spam_lexicon import _CTA_WORDS, _EXACT, _PHRASES, _PREFIX, CTA, CTA_PHRASES, commercial, may_contain_spam
+from pipeline.stages.lines import TLDS, WORD, Line, content_words, find_urls, measure, removal_edits
+from pipeline.stages.spam_lexicon import CTA, LEXICON_RE2, commercial, may_contain_spam
 
 NAME = "spam"
 VERSION = "spam_v2"  # v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
@@ -221,21 +221,13 @@ def _may_pitch(text: str) -> bool:
     return False
 
 
-def _alternation(items) -> str:
-    return "|".join(re.escape(x) for x in sorted(items, key=len, reverse=True))
-
-
 # A necessary condition for the document gates of `Spam.apply`, as one RE2 pattern over a whole
-# batch of lowercased texts (Arrow's regex kernels): a lexicon word, stem or phrase; a call-to-
-# action opener, phrase or "!"; a link anchor; a currency sign, "%" or a sum in words. Documents
-# without any of these cannot lose a line, and most news articles have none.
-_B, _E = r"(?:^|[^\pL\pN_])", r"(?:[^\pL\pN_]|$)"
+# batch of lowercased texts (Arrow's regex kernels): the lexicon's words, stems, phrases and
+# calls to action (`spam_lexicon.LEXICON_RE2`); a link anchor; a currency sign, "%" or a sum in
+# words. Documents without any of these cannot lose a line, and most news articles have none.
 _PREFILTER = "|".join((
-    f"{_B}(?:{_alternation(_EXACT)}){_E}",
-    f"{_B}(?:{_alternation(st for stems in _PREFIX.values() for st, _name in stems)})",
-    _alternation(st for st, _name in _PHRASES),
-    r"!|(?m:^[^\pL\pN_]{0,3}(?:" + _CTA_WORDS + "))|" + _alternation(CTA_PHRASES),
-    r"://|ww\.|\.(?:" + _TLDS + ")",
+    LEXICON_RE2,
+    r"://|ww\.|\.(?:" + TLDS + ")",
     r"[$€£¥₹%]|\d.?(?:usd|eur|dollar)",
 ))
 

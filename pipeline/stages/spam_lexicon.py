@@ -153,6 +153,22 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
 CTA_ANY_LINE = re.compile(CTA.pattern, re.I | re.M)
 
 
+def _alternation(items) -> str:
+    return "|".join(re.escape(x) for x in sorted(items, key=len, reverse=True))
+
+
+# Everything `may_contain_spam` can match, as one RE2 pattern for Arrow's kernels over lowercased
+# text (a necessary condition: a word of the lexicon between non-word characters, a stem at a
+# word start, a phrase, a call-to-action opener at a line start, a CTA phrase or a "!").
+_B, _E = r"(?:^|[^\pL\pN_])", r"(?:[^\pL\pN_]|$)"
+LEXICON_RE2 = "|".join((
+    f"{_B}(?:{_alternation(_EXACT)}){_E}",
+    f"{_B}(?:{_alternation(st for stems in _PREFIX.values() for st, _name in stems)})",
+    _alternation(st for st, _name in _PHRASES),
+    r"!|(?m:^[^\pL\pN_]{0,3}(?:" + _CTA_WORDS + "))|" + _alternation(CTA_PHRASES),
+))
+
+
 def may_contain_spam(text: str) -> bool:
     """Cheap whole-document gate: can any line pass the spam decision (a spam concept, or a
     call to action with transaction words)? Looks at the document's distinct tokens once."""
