@@ -11,7 +11,8 @@ before the quality filter (all cleaning), ours (a page the quality filter drops 
 Then the held-out real-page table (`benchmarks/content_eval.py`): whole-page text and the HTML
 path on the sets the content model never saw, with the raw text, the C4 line rule, jusText and
 trafilatura as baselines in the same run (the labelled lines are built first when missing).
-Exit 2 when the data folder is missing.
+Last, the cost of boilerplate + spam on 10,000 plain-text news articles beside the tokenise pass
+(`benchmarks/line_cost.py`). Exit 2 when the data folder is missing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections import Counter
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import content_data, content_eval, datasets, injection, scores  # noqa: E402
+from benchmarks import content_data, content_eval, datasets, injection, line_cost, scores  # noqa: E402
 from benchmarks.chain import chain_for, run_page  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -174,6 +175,13 @@ def print_table(html: dict, text: dict, wall: float) -> None:
         print(f"  ftfy failure {s}")
 
 
+def _print_line_cost(data: Path, docs: int = 10000) -> None:
+    """The line stages' cost on plain-text news beside the quality table (issue 17's target)."""
+    if (data / "corpus-news-en").is_dir():
+        texts = line_cost.news_texts(data, docs)
+        line_cost.print_table(len(texts), line_cost.measure(texts))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     content = content_eval.evaluate(args.content, args.data)
     if args.content_only:
         content_eval.print_table(content)
+        _print_line_cost(args.data)
         return 0
     pages = (datasets.aeb_pages(args.data, args.limit) + datasets.wcxb_pages(args.data, args.limit)
              + datasets.trafilatura_pages(args.data, args.limit))
@@ -212,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             report["extract_variants"][name]["cpu_s_per_page"] = s["cpu"]["ours_s_per_page"]
     print_table(html, text, time.time() - t0)
     content_eval.print_table(content)
+    _print_line_cost(args.data)
     if "extract_variants" in report:
         print("\ntrafilatura option variants (ours F1 per set):")
         base = {k: html[k]["ours"]["f1"] for k in ("aeb", "wcxb", "traf") if k in html}
