@@ -155,8 +155,9 @@ def _batch_cases() -> list[str]:
 
 
 def test_batch_prefilter_never_skips_a_document_apply_would_change():
-    """`apply_batch` (one regex pass over the batch, then `apply` on the candidates) gives
-    exactly what `apply` gives on each document, and skips most clean articles."""
+    """`apply_batch` (one regex pass over the documents, one over their lines, the gates on the
+    matching lines, each line scored alone first) gives exactly what `apply` gives on each
+    document, and skips most clean articles."""
     from pipeline.core.document import Document
     from pipeline.stages import spam as spam_module
 
