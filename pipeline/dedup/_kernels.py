@@ -44,10 +44,11 @@ def _py_shingle_bounds(buf: bytes, size: int, char: bool) -> list[tuple[int, int
     n = len(buf)
     if n == 0:
         return []
+    b = np.frombuffer(buf, dtype=np.uint8)  # the boundaries found by NumPy, not a loop per byte
     if char:
-        starts = [i for i in range(n) if (buf[i] & 0xC0) != 0x80]
+        starts = np.flatnonzero((b & 0xC0) != 0x80).tolist()
     else:
-        starts = [0] + [i + 1 for i in range(n) if buf[i] == 32]
+        starts = [0] + (np.flatnonzero(b == 32) + 1).tolist()
     m = len(starts)
     if m <= size:
         return [(0, n)]
