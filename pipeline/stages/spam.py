@@ -35,7 +35,7 @@ from pipeline.stages.lines import TLDS, WORD, Line, content_words, find_urls, me
 from pipeline.stages.spam_lexicon import CTA, LEXICON_RE2, commercial, may_contain_spam
 
 NAME = "spam"
-VERSION = "spam_v2"  # v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
+VERSION = "spam_v3"  # v3: the document gates no longer miss a call to action after a blank line, indented or after a carriage return (issue 13); v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
 
 
 class SpamConfig(BaseModel):
@@ -234,6 +234,10 @@ _PREFILTER = "|".join((
 ))
 
 
+# Line breaks of `str.splitlines` other than "\n".
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
 def _prefilter(texts: list[str]):
     """`_PREFILTER` over many texts at once (lowercased in Arrow): a NumPy array of bools."""
     low = pc.utf8_lower(pa.array(texts, type=pa.large_string()))
@@ -295,9 +299,13 @@ class Spam:
 
     @staticmethod
     def _may_change(text: str) -> bool:
-        """The document gates: a spam concept, call to action, stuffed link or pitch somewhere."""
+        """The document gates: a spam concept, call to action, stuffed link or pitch somewhere.
+        They look for lines between "\n"s; a text with other line breaks is rejoined first, so
+        they see the lines `measure` scores."""
         if not text.strip():
             return False
+        if _OTHER_BREAKS.search(text):
+            text = "\n".join(text.splitlines())
         return may_contain_spam(text) or _any_link_echo(text) or _may_pitch(text)
 
     def _remove(self, doc: Document, candidates: set[int] | None) -> Outcome:
