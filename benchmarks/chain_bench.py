@@ -86,22 +86,26 @@ def datatrove_cpu(texts: list[str]) -> float | None:  # pragma: no cover - only 
 
 
 def profile(inp: Path, path: str) -> None:
-    """The plain-text chain in this process under cProfile (both phases, no files written)."""
+    """The plain-text chain in this process under cProfile (both phases with the corpus-wide
+    repeated-lines pass between them, shards of 2,000 as the engine cuts them, no files written)."""
     import cProfile
 
     import pyarrow.parquet as pq
 
     from pipeline.core.document import RawDocument
+    from pipeline.core.stage import Bound
     from pipeline.engine.chain import Cleaner, run_chain_batch
 
     table = pq.read_table(inp)
     raws = [RawDocument(id=i, source=str(inp), data=t) for i, t in zip(table["id"].to_pylist(), table["text"].to_pylist())]
     cleaner = Cleaner()
+    corpus = cleaner.plan.corpus_stage()
 
     def chain() -> None:
-        for k in range(0, len(raws), 2000):
-            alive = [r for r in cleaner.clean_pre_batch(raws[k:k + 2000]) if r.doc is not None]
-            run_chain_batch(alive, [r.doc for r in alive], cleaner.post, None, cleaner.budget)
+        shards = [[r for r in cleaner.clean_pre_batch(raws[k:k + 2000]) if r.doc is not None] for k in range(0, len(raws), 2000)]
+        fact = corpus.merge([corpus.observe([r.doc for r in alive]) for alive in shards])
+        for alive in shards:
+            run_chain_batch(alive, [r.doc for r in alive], [Bound(corpus, fact), *cleaner.post], None, cleaner.budget)
 
     cProfile.runctx("chain()", globals(), {"chain": chain}, path)
     print(f"profile written to {path} (python -m pstats {path})")

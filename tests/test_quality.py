@@ -155,3 +155,26 @@ def test_bullets_and_repeats_exactly():
     assert score("• one\n- two\n> three\nfour").bullet_line_ratio == 0.75
     assert score("a line here\na line here").duplicate_line_char_ratio == 0.5
     assert score("a line here\na line here\na line here\nother").duplicate_line_char_ratio == 22 / 38
+
+
+def test_ascii_byte_counts_equal_the_regex_counts_on_real_articles():
+    """`_counts` counts ASCII texts on their bytes; a reference with `re` and `str.split` on the
+    Wikinews articles and on every ASCII character (controls and \\x1c-\\x1f included)."""
+    import gzip
+    import json
+    import re
+    from pathlib import Path
+
+    from pipeline.stages.quality import _counts
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    texts = [t for t in texts if t.isascii()] + ["".join(map(chr, range(128))) * 2, "a_b 12_3\x1c\x1fx\x0b\x0cy", "", "_", "9 "]
+    assert len(texts) > 150
+
+    def reference(t):
+        words = re.findall(r"\w+", t)
+        return len(words), sum(map(len, words)), len(re.findall(r"[^\W\d_]", t)), sum(not c.isspace() for c in t)
+
+    assert [_counts(t) for t in texts] == [reference(t) for t in texts]

@@ -118,3 +118,38 @@ def test_max_keys_bounds_the_counts_the_engine_builds():
     repeated = capped.merge([counts, capped.observe(docs[:3])])
     assert set(line_keys(docs[0], CFG)) & repeated
     assert FOOTER not in capped.apply(docs[0], repeated).doc.text
+
+
+def test_keys_of_real_lines_match_a_line_by_line_reference():
+    """The batch keys (Arrow normalisation, the length bound before counting words, `wanted`)
+    against a per-line reference written with `re` and `lines.measure`, on the Wikinews articles,
+    the same articles as one long line each (over max_words) and with "_" for spaces."""
+    import gzip
+    import json
+    import re
+    from pathlib import Path
+
+    from pipeline.stages import repeated_lines as rl
+    from pipeline.stages.lines import measure
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    texts += [" ".join(t.split()) for t in texts[:40]] + [t.replace(" ", "_") for t in texts[40:60]]
+    docs = [Document(id=str(i), source="/crawl/site/a.txt", text=t) for i, t in enumerate(texts)]
+    config = RepeatedLinesConfig()
+
+    def reference(doc):
+        out = {}
+        for i, raw in enumerate(doc.text.splitlines()):
+            s = raw.strip()
+            norm = re.sub(r"[\W_]+", " ", re.sub(r"\d+", "0", s.lower())).strip()
+            if s and len(norm) >= config.min_chars and measure(s)[0].n_words <= config.max_words:
+                out[i] = rl._key("/crawl/site", norm)
+        return out
+
+    expected = [reference(d) for d in docs]
+    assert rl._keys_by_line(docs, config) == expected
+    assert sum(not e for e in expected[300:340]) >= 20  # one line of more than max_words: no key
+    wanted = frozenset(k for e in expected[::3] for k in e.values())
+    assert rl._keys_by_line(docs, config, wanted) == [{n: k for n, k in e.items() if k in wanted} for e in expected]

@@ -155,8 +155,9 @@ def _batch_cases() -> list[str]:
 
 
 def test_batch_prefilter_never_skips_a_document_apply_would_change():
-    """`apply_batch` (one regex pass over the batch, then `apply` on the candidates) gives
-    exactly what `apply` gives on each document, and skips most clean articles."""
+    """`apply_batch` (one regex pass over the documents, one over their lines, the gates on the
+    matching lines, each line scored alone first) gives exactly what `apply` gives on each
+    document, and skips most clean articles."""
     from pipeline.core.document import Document
     from pipeline.stages import spam as spam_module
 
@@ -171,3 +172,27 @@ def test_batch_prefilter_never_skips_a_document_apply_would_change():
 
     maybe = pc.match_substring_regex(pc.utf8_lower(pa.array([d.text for d in docs])), spam_module._PREFILTER)
     assert sum(maybe.to_pylist()[:300]) < 150  # most of the 300 clean articles need no line scoring
+
+
+@pytest.mark.parametrize("before, after", [("\n\n", "\n"), ("\n\n      ", "\n"), ("\rIntro.\r", "\r"), ("\u2028", "")])
+def test_call_to_action_found_after_a_blank_line_indented_or_after_any_line_break(before, after):
+    """A call to action with transaction words only (no lexicon concept, link, '!' or sum) after
+    a blank line, indented, or after a line break other than "\\n": the document gates and the
+    batch prefilter must still let the scorer see it (they once pointed at the blank line, or
+    read lines only between "\\n"s), alone and in a batch."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh][:60]
+    line = "Buy cheap watches online, order today and save"
+    docs = [Document(id=str(i), source="t", text=t + before + line + after) for i, t in enumerate(texts)]
+    stage = Spam()
+    single = [stage.apply(d) for d in docs]
+    batch = stage.apply_batch(docs)
+    assert [(o.doc.text, o.edits) for o in batch] == [(o.doc.text, o.edits) for o in single]
+    removed = [o for o in single if any(e.removed.strip() == line for e in o.edits)]
+    assert len(removed) >= 40  # the line is off-topic in almost every article
+    assert all(line not in o.doc.text for o in removed)

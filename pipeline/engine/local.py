@@ -213,6 +213,14 @@ def _map_phase(plan: Plan, files, out: AnyPath, resume: bool, progress: Progress
         return first
     fact = merge_observations(plan, out, first)
     counter = _Counter(progress, "+".join(plan.post_names), "after_shard")
+    if config.run.workers > 1 and plan.dedup:
+        # The post phase sketches each shard's kept text, compiled when it is big enough (and
+        # finish usually verifies candidates with the same kernels in this process). Loaded
+        # here once, the forked workers inherit the kernels instead of importing numba each.
+        from pipeline.dedup._kernels import preload
+
+        last_pre = plan.pre[-1].name
+        preload(max((s.stats.get(last_pre, {}).get("chars_out", 0) for s in first), default=0))
 
     def post_phase_tasks():
         for pre in first:

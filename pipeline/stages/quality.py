@@ -54,20 +54,40 @@ class QualitySignals:
     language: str | None = None  # `language.identify`; None when undecided
 
 
-def score(text: str) -> QualitySignals:
-    """Measure the signals on one text; pure, no thresholds."""
+# ASCII text is counted on its bytes with C-level `bytes.translate` (no object per word): the
+# same \w, letter and whitespace sets as `re` and `str.split` give on ASCII (tested equal).
+_ASCII = bytes(range(128))
+_WORD_BYTES = frozenset(b for b in _ASCII if chr(b).isalnum() or b == ord("_"))
+_TO_RUNS = bytes.maketrans(_ASCII, bytes(ord("a") if b in _WORD_BYTES else ord(" ") for b in _ASCII))
+_NOT_WORD = bytes(b for b in _ASCII if b not in _WORD_BYTES)
+_NOT_LETTER = bytes(b for b in _ASCII if not chr(b).isalpha())
+_SPACE = bytes(b for b in _ASCII if chr(b).isspace())
+
+
+def _counts(text: str) -> tuple[int, int, int, int]:
+    """(`\\w+` runs, `\\w` characters, letters, non-space characters) of `text`."""
+    if text.isascii():
+        b = text.encode("ascii")
+        runs = b.translate(_TO_RUNS)
+        n_runs = runs.count(b" a") + runs.startswith(b"a")
+        return n_runs, len(b.translate(None, _NOT_WORD)), len(b.translate(None, _NOT_LETTER)), len(b.translate(None, _SPACE))
     words = _WORD.findall(text)
-    cjk = 0 if text.isascii() else len(CJK.findall(text))
-    n_words = len(words) + cjk // 2  # ~2 CJK characters per word
     word_chars = "".join(words)  # every \w character of the text, in one string
-    mean_len = (len(word_chars) / len(words)) if words else 0.0
-    language, _share = identify(text)
-    if language in UNSPACED or (language is None and cjk > len(words)):
-        mean_len = 5.0  # word length is meaningless for scripts written without spaces
     non_space = len("".join(text.split()))  # str.split and \s share Unicode's whitespace set
     # Letters = \w characters that are neither digits nor "_" (same set as [^\W\d_]), counted
     # without a match object per letter.
-    alpha = len(word_chars) - len(_DIGIT_US.findall(word_chars))
+    return len(words), len(word_chars), len(word_chars) - len(_DIGIT_US.findall(word_chars)), non_space
+
+
+def score(text: str) -> QualitySignals:
+    """Measure the signals on one text; pure, no thresholds."""
+    n_runs, n_word_chars, alpha, non_space = _counts(text)
+    cjk = 0 if text.isascii() else len(CJK.findall(text))
+    n_words = n_runs + cjk // 2  # ~2 CJK characters per word
+    mean_len = (n_word_chars / n_runs) if n_runs else 0.0
+    language, _share = identify(text)
+    if language in UNSPACED or (language is None and cjk > n_runs):
+        mean_len = 5.0  # word length is meaningless for scripts written without spaces
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     bullets = sum(1 for ln in lines if ln[:1] in "•·*-–—▪►●○◦■□➤>")
     seen: dict[str, int] = {}

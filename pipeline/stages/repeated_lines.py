@@ -76,12 +76,13 @@ def _key(group: str, norm: str) -> int:
     return int.from_bytes(digest, "big", signed=True)  # fits an int64 column
 
 
-def _keys_by_line(docs: Sequence[Document], config: RepeatedLinesConfig) -> list[dict[int, int]]:
-    """Per document: line number -> key of every non-blank line short enough to be chrome.
-    Lines are numbered as `lines.measure` numbers them. Case, digits, punctuation and spacing do
-    not make a footer a different footer: lines are lowercased, digit runs become "0" and runs of
-    anything but letters and digits one space, in one pass of Arrow's string kernels over all
-    lines of the batch."""
+def _keys_by_line(docs: Sequence[Document], config: RepeatedLinesConfig,
+                  wanted: frozenset[int] | None = None) -> list[dict[int, int]]:
+    """Per document: line number -> key of every non-blank line short enough to be chrome
+    (only the keys in `wanted`, when given). Lines are numbered as `lines.measure` numbers them.
+    Case, digits, punctuation and spacing do not make a footer a different footer: lines are
+    lowercased, digit runs become "0" and runs of anything but letters and digits one space, in
+    one pass of Arrow's string kernels over all lines of the batch."""
     numbers, texts, owner = [], [], []
     for k, doc in enumerate(docs):
         for i, raw in enumerate(doc.text.splitlines()):
@@ -93,24 +94,38 @@ def _keys_by_line(docs: Sequence[Document], config: RepeatedLinesConfig) -> list
     if not texts:
         return keys
     lines = pa.array(texts, type=pa.large_string())
-    norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(
-        pc.replace_substring_regex(pc.utf8_lower(lines), r"\p{Nd}+", "0"), r"[^\pL\pN]+", " "))
-    too_long = _too_long(lines, config.max_words)
+    digits = pc.replace_substring_regex(pc.utf8_lower(lines), r"\p{Nd}+", "0")
+    # Runs of anything but letters and digits become one space; a run that already is one
+    # space is left alone (the same result, and most runs in prose are: a third of the CPU).
+    norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(digits, r"[^\pL\pN ][^\pL\pN]*| [^\pL\pN]+", " "))
     groups = [source_group(doc, config) for doc in docs]
-    for n, k, s, long, text in zip(numbers, owner, norm.to_pylist(), too_long, texts):
-        if len(s) >= config.min_chars and not (long and measure(text)[0].n_words > config.max_words):
-            keys[k][n] = _key(groups[k], s)
+    found = []
+    for j, (n, k, s) in enumerate(zip(numbers, owner, norm.to_pylist())):
+        if len(s) >= config.min_chars:
+            key = _key(groups[k], s)
+            if wanted is None or key in wanted:
+                found.append((j, n, k, key))
+    long = _too_long(lines, [j for j, *_ in found], config.max_words)
+    for j, n, k, key in found:
+        if not (j in long and measure(texts[j])[0].n_words > config.max_words):
+            keys[k][n] = key
     return keys
 
 
-def _too_long(lines: pa.Array, max_words: int) -> list[bool]:
-    """Whether each line may have more than `max_words` words as `lines.measure` counts them:
+def _too_long(lines: pa.Array, rows: list[int], max_words: int) -> set[int]:
+    """Which of `rows` may have more than `max_words` words as `lines.measure` counts them:
     a bound from all its \\w+ runs (URL words included, never below measure's count) and its
-    CJK characters; only lines over it are measured."""
-    tokens = pc.count_substring_regex(lines, r"[\pL\pN_]+").to_numpy(zero_copy_only=False)
-    cjk = pc.count_substring_regex(lines, CJK_CHARS).to_numpy(zero_copy_only=False)
+    CJK characters; only lines over it are measured. The bound is at most (chars + 1) // 2 + 1,
+    so lines shorter than 2 x max_words - 1 characters are not looked at."""
+    at = np.asarray(rows, dtype=np.int64)
+    at = at[pc.utf8_length(lines).to_numpy(zero_copy_only=False)[at] >= 2 * max_words - 1]
+    if not at.size:
+        return set()
+    sub = lines.take(pa.array(at))
+    tokens = pc.count_substring_regex(sub, r"[\pL\pN_]+").to_numpy(zero_copy_only=False)
+    cjk = pc.count_substring_regex(sub, CJK_CHARS).to_numpy(zero_copy_only=False)
     bound = np.where(cjk < 4, tokens + cjk // 2, np.maximum(tokens, cjk // 2))
-    return (bound > max_words).tolist()
+    return set(at[bound > max_words].tolist())
 
 
 def line_keys(doc: Document, config: RepeatedLinesConfig) -> list[int]:
@@ -228,7 +243,7 @@ class RepeatedLines:
             return [Outcome.keep(d) for d in docs]
         reason = f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source"
         outcomes = []
-        for doc, keys in zip(docs, _keys_by_line(docs, self.config)):
+        for doc, keys in zip(docs, _keys_by_line(docs, self.config, self.repeated)):
             removals = {i: (reason, 1.0) for i, k in keys.items() if k in self.repeated}
             if not removals:
                 outcomes.append(Outcome.keep(doc))

@@ -87,7 +87,10 @@ CTA = re.compile(
     _CTA_START + r"|\b(?:" + "|".join(re.escape(p) for p in CTA_PHRASES) + r")\b|!\s*$",
     re.I,
 )
-_CTA_START_ML = re.compile(_CTA_START, re.I | re.M)
+# The same opener at the start of any line of a text, found as `score_line` sees lines (stripped):
+# any run of leading spaces or symbols, but never across a line break (a match starting on the
+# blank line before would point `may_contain_spam` at that empty line).
+_CTA_START_ML = re.compile(r"^[^\w\n]*(?:" + _CTA_WORDS + r")\b", re.I | re.M)
 
 
 def _index(stems_by_concept: dict[str, tuple[float, tuple[str, ...]]]):
@@ -165,13 +168,16 @@ LEXICON_RE2 = "|".join((
     f"{_B}(?:{_alternation(_EXACT)}){_E}",
     f"{_B}(?:{_alternation(st for stems in _PREFIX.values() for st, _name in stems)})",
     _alternation(st for st, _name in _PHRASES),
-    r"!|(?m:^[^\pL\pN_]{0,3}(?:" + _CTA_WORDS + "))|" + _alternation(CTA_PHRASES),
+    # (a line starts after "\n" or after any other break `str.splitlines` knows; its stripped
+    # text may follow any spaces or symbols)
+    r"!|(?m:(?:^|[\r\x0b\x0c\x1c-\x1e\x{85}\x{2028}\x{2029}])[^\pL\pN_]*(?:" + _CTA_WORDS + "))|" + _alternation(CTA_PHRASES),
 ))
 
 
 def may_contain_spam(text: str) -> bool:
     """Cheap whole-document gate: can any line pass the spam decision (a spam concept, or a
-    call to action with transaction words)? Looks at the document's distinct tokens once."""
+    call to action with transaction words)? Looks at the document's distinct tokens once.
+    Lines are taken between "\n"s: a caller with other line breaks joins `text.splitlines()`."""
     low = text.lower()
     words = set(_WORD.findall(low))
     if not words.isdisjoint(_EXACT):
@@ -202,7 +208,7 @@ def may_contain_spam(text: str) -> bool:
             continue
         seen_lines.add(a)
         b = text.find("\n", pos)
-        line = text[a : b if b >= 0 else len(text)]
+        line = text[a : b if b >= 0 else len(text)].strip()
         if CTA.search(line) and commercial(line)[0] >= 0.8:
             return True
     return False
