@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         # test_bad_input_records / _limits hold issue 12's tests of the damaged-WARC, Parquet and
         # folder-walking code of these modules (the limits file's others are about the engine).
         ["tests/test_readers.py", "tests/test_reader_rules.py", "tests/test_bad_input.py", "tests/test_fields.py",
-         "tests/test_remote_inputs.py", "tests/test_bad_input_records.py", "tests/test_input_listing.py",
+         "tests/test_remote_inputs.py", "tests/test_bad_input_records.py", "tests/test_input_listing.py", "tests/test_warc_damage.py",
          "tests/test_bad_input_limits.py::test_fifo_given_directly_is_refused_up_front",
          "tests/test_bad_input_limits.py::test_gigantic_jsonl_line_is_bounded",
          "tests/test_bad_input_limits.py::test_gigantic_warc_header_line_is_bounded",

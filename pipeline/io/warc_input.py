@@ -13,6 +13,7 @@ import contextvars
 import logging
 import os
 import sys
+import zlib
 from typing import IO, Iterator
 
 from pipeline.core.document import RawDocument
@@ -154,6 +155,10 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
                     pending = None
+                if resync is None and _ends_inside_headers(fh, it.offset, size, gz):
+                    index += 1
+                    yield ReadFailure(f"{f.rel_id}:<record {index}>", src,
+                                      f"read:truncated WARC record {index} at byte {it.offset} (the file ends inside its headers)")
             except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on damaged headers
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
@@ -172,6 +177,25 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
             start = None if resync is None else _find_next(fh, resync, gz)
 
 
+def _ends_inside_headers(fh: IO[bytes], offset: int, size: int, gz: bool) -> bool:
+    """warcio ends its iteration quietly when the file ends inside a record's WARC or HTTP
+    headers: bytes after the last record it gave, other than blank padding (or an empty gzip
+    member), are such a record."""
+    if offset >= size:
+        return False
+    fh.seek(offset)
+    rest = fh.read(1 << 16)
+    if gz:
+        member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            rest = member.decompress(rest, 1 << 16)
+        except zlib.error:
+            return True
+        if not member.eof and not rest:  # a member cut before its first byte of output
+            return True
+    return bool(rest.strip(b"\r\n\t \x00"))
+
+
 def _checked(doc: RawDocument, warn: _LengthWarning, index: int, src: str) -> RawDocument | ReadFailure:
     """A record that warcio found not followed by a blank line had a wrong Content-Length:
     its content is cut or runs into the next record, so it is rejected, not kept half-read."""
@@ -185,6 +209,10 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
     headers = record.rec_headers
     rec_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").replace("urn:uuid:", "")
     doc_id = f"{f.rel_id}:{rec_id or index}"
+    if not rtype or not headers.get_header("Content-Length"):  # both are mandatory: the file ends
+        # inside this record's headers, or they are damaged (warcio reads such a record as empty)
+        return None, _truncation(record, doc_id, src, index) or ReadFailure(
+            doc_id, src, f"read:WARC record {index} has no WARC-Type or Content-Length (cut or damaged headers)")
     if rtype not in ("response", "conversion", "resource"):
         return None, _truncation(record, doc_id, src, index)
     url = headers.get_header("WARC-Target-URI")

@@ -1,0 +1,116 @@
+"""Damaged WARC files, read record by record (direct calls, no pipeline run): a file cut at any
+byte of its last record gives one rejected row for that record, never a silent loss; reading
+resumes at the next record header however far past the damage it is (the header search reads
+1 MiB at a time)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import pytest
+
+from pipeline.core.document import RawDocument
+from pipeline.io.readers import InputFile, ReadFailure
+from pipeline.io.warc_input import _SCAN, _find_next, read_warc
+
+from tests.helpers import warc_bytes
+
+
+def _page(i: int) -> bytes:
+    return f"<html><body><p>story number {i}</p></body></html>".encode()
+
+
+def _records(n: int) -> list[bytes]:
+    return [warc_bytes([(f"https://e.org/{i}", _page(i), "text/html")]) for i in range(n)]
+
+
+def _read(tmp_path, name: str, data: bytes) -> list:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return list(read_warc(InputFile(p, "x", "warc", None), 10**6))
+
+
+def _summary(rows) -> list[tuple[str, str]]:
+    return [("doc", r.url) if isinstance(r, RawDocument) else ("row", r.id) for r in rows]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["warc", "warc.gz"])
+def test_a_file_cut_anywhere_in_its_last_record_gives_one_row_for_it(tmp_path, gz):
+    first, last = _records(2)
+    name = "cut.warc.gz" if gz else "cut.warc"
+    pack = gzip.compress if gz else (lambda b: b)
+    whole = _read(tmp_path, name, pack(first) + pack(last))
+    assert [type(r) for r in whole] == [RawDocument, RawDocument]
+    # The record's own bytes end with a blank line (4 bytes) that is not content: cut inside
+    # its headers, its HTTP headers or its content, it is one rejected row.
+    for keep in range(1, len(last) - 4):
+        rows = _read(tmp_path, name, pack(first) + pack(last[:keep]))
+        assert len(rows) == 2 and rows[0] == whole[0], (keep, rows)
+        row = rows[1]
+        assert isinstance(row, ReadFailure) and row.source == str(tmp_path / name), (keep, row)
+        assert row.reason.startswith("read:") and "WARC record 2" in row.reason, (keep, row.reason)
+        assert row.id.startswith("x:") and row.id != whole[0].id, (keep, row.id)
+    # nothing after the last complete record: no row; an empty gzip member or blank padding: no row
+    assert _read(tmp_path, name, pack(first)) == whole[:1]
+    assert _read(tmp_path, name, pack(first) + (gzip.compress(b"") if gz else b"\r\n\r\n")) == whole[:1]
+
+
+def test_a_cut_record_is_numbered_after_the_records_before_it(tmp_path):
+    recs = _records(4)
+    data = b"".join(recs[:3]) + recs[3][:120]
+    rows = _read(tmp_path, "x.warc", data)
+    assert _summary(rows)[:3] == [("doc", f"https://e.org/{i}") for i in range(3)]
+    assert rows[3].id == "x:<record 4>"
+    assert rows[3].reason == f"read:truncated WARC record 4 at byte {len(b''.join(recs[:3]))} (the file ends inside its headers)"
+
+
+def _with_content_length(record: bytes, value: bytes) -> bytes:
+    old = record.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    return record.replace(b"Content-Length: " + old, b"Content-Length: " + value, 1)
+
+
+@pytest.mark.parametrize("junk", [0, 100, _SCAN - 40, _SCAN - 20, _SCAN - 12, 3 * _SCAN + 7])
+def test_reading_resumes_at_the_next_record_after_junk(tmp_path, junk):
+    """A record claiming more bytes than the file has is one row; the records after the junk
+    that follows it are read, wherever the next header falls relative to the 1 MiB scan window
+    (before it, across its edge, several windows on)."""
+    recs = _records(4)
+    bad = _with_content_length(recs[1], b"99999999")
+    data = recs[0] + bad + b"j" * junk + b"\r\n" + recs[2] + recs[3]
+    rows = _read(tmp_path, "x.warc", data)
+    assert _summary(rows)[0] == ("doc", "https://e.org/0") and _summary(rows)[2:] == [("doc", "https://e.org/2"), ("doc", "https://e.org/3")]
+    assert isinstance(rows[1], ReadFailure) and rows[1].reason.startswith("read:truncated WARC record 2 (")
+
+
+def test_reading_resumes_at_the_next_gzip_member(tmp_path):
+    recs = _records(3)
+    bad = gzip.compress(_with_content_length(recs[1], b"99999999"))
+    data = gzip.compress(recs[0]) + bad + b"\x00" * (2 * _SCAN) + gzip.compress(recs[2])
+    rows = _read(tmp_path, "x.warc.gz", data)
+    assert [s[0] for s in _summary(rows)] == ["doc", "row", "doc"]
+    assert rows[2].url == "https://e.org/2" and rows[1].reason.startswith("read:truncated WARC record 2 (")
+
+
+def test_find_next_gives_the_offset_of_the_next_header():
+    def at(data: bytes, start: int = 0, gz: bool = False):
+        return _find_next(io.BytesIO(data), start, gz)
+
+    head = b"WARC/1.0\r\n"
+    assert at(b"x" * 100 + b"\n" + head) == 101
+    assert at(b"x" * 100 + b"\r" + head) == 101
+    assert at(b"x" * 50 + b"\r" + head + b"x" * 50 + b"\n" + head) == 51  # the first of several
+    assert at(b"\n" + head + b"x" * 10 + b"\n" + head) == 1  # a header right at the start offset
+    not_after_a_line_end = b"WARC/1.0 at the very start of the search"
+    assert at(not_after_a_line_end + b"\n" + head) == len(not_after_a_line_end) + 1
+    assert at(b"x" * 20 + b"\n" + head, start=5) == 21
+    assert at(b"\n" + head + b"x" * 20 + b"\n" + head, start=1) == 32  # start is past the first
+    for edge in (-9, -8, -4, -1, 0, 1):  # the header across the first window's edge, and after it
+        assert at(b"y" * 3 + b"x" * (_SCAN + edge) + b"\n" + head, start=3) == 3 + _SCAN + edge + 1, edge
+    assert at(b"x" * (3 * _SCAN + 5) + b"\r" + head) == 3 * _SCAN + 6
+    assert at(b"x" * (2 * _SCAN)) is None and at(b"x" * _SCAN) is None and at(b"") is None
+    assert at(b"\nWARC/2.0\r\n" + b"\nwarc/1.0\r\n") is None  # only WARC/1.x headers
+    member = gzip.compress(b"anything")
+    assert at(b"z" * 1000 + member, gz=True) == 1000  # a gzip member starts at its magic bytes
+    assert at(b"z" * 10 + b"\n" + head, gz=True) is None  # a .warc.gz resumes only at a member
+    assert at(b"\n" + head + b"z" * 10 + member, gz=False) == 1
