@@ -187,6 +187,7 @@ def test_parquet_schema_and_corruption(tmp_path):
     (None, None), ("", None), ("text/html", None), ("text/html; charset=ISO-8859-1", "ISO-8859-1"),
     ('text/html; Charset="utf-8"', "utf-8"), ("text/html; charset='koi8-r' ", "koi8-r"), ("text/html; charset=", None),
     ("text/html; boundary=x; charset=cp1251", "cp1251"), ("charset=cp1251", None),
+    ("text/html;charset=UTF-8", "UTF-8"), ('text/html; charset="X-MAC-CYRILLIC"', "X-MAC-CYRILLIC"),
 ])
 def test_warc_charset(ctype, want):
     assert _charset(ctype) == want

@@ -114,3 +114,64 @@ def test_find_next_gives_the_offset_of_the_next_header():
     assert at(b"z" * 1000 + member, gz=True) == 1000  # a gzip member starts at its magic bytes
     assert at(b"z" * 10 + b"\n" + head, gz=True) is None  # a .warc.gz resumes only at a member
     assert at(b"\n" + head + b"z" * 10 + member, gz=False) == 1
+
+
+def _split_records(data: bytes) -> list[bytes]:
+    starts = [i for i in range(len(data)) if data.startswith(b"WARC/1.0\r\n", i) and (i == 0 or data[i - 4:i] == b"\r\n\r\n")]
+    return [data[a:b] for a, b in zip(starts, starts[1:] + [len(data)])]
+
+
+def test_a_wrong_content_length_is_one_row_and_one_log_line_naming_the_file(tmp_path, caplog):
+    recs = _split_records(warc_bytes([(f"https://e.org/{i}", _page(i), "text/html") for i in range(3)], fixed_ids=True))
+    header, _ = recs[1].split(b"\r\n\r\n", 1)
+    n = int(header.split(b"Content-Length: ")[1])
+    recs[1] = _with_content_length(recs[1], str(n - 10).encode())  # its content runs 10 bytes short
+    with caplog.at_level("WARNING", logger="pipeline.io.warc_input"):
+        rows = _read(tmp_path, "x.warc", b"".join(recs))
+    assert [type(r) for r in rows] == [RawDocument, ReadFailure, RawDocument] and rows[2].url == "https://e.org/2"
+    assert rows[1] == ReadFailure("x:00000000-0000-0000-0000-000000000001", str(tmp_path / "x.warc"),
+                                  "read:WARC record 2 has a wrong Content-Length (not followed by a blank line)")
+    end_of_short_content = len(recs[0]) + len(header) + 4 + n - 10
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'x.warc'}: WARC record before byte {end_of_short_content} is not followed by a blank line "
+        "(wrong Content-Length); rejected"]
+
+
+def test_record_ids_come_from_warc_record_id_or_the_record_number(tmp_path):
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    for url, rid in (("https://e.org/a", "<urn:uuid:0e0e0e0e-1111-2222-3333-444444444444>"), ("https://e.org/b", None),
+                     ("https://e.org/c", "<urn:test:X1X>")):
+        rec = w.create_warc_record(url, "resource", payload=io.BytesIO(b"some text"), warc_content_type="text/plain")
+        if rid:
+            rec.rec_headers.replace_header("WARC-Record-ID", rid)
+        else:
+            rec.rec_headers.remove_header("WARC-Record-ID")
+        w.write_record(rec)
+    rows = _read(tmp_path, "x.warc", buf.getvalue())
+    assert [r.id for r in rows] == ["x:0e0e0e0e-1111-2222-3333-444444444444", "x:2", "x:urn:test:X1X"]
+
+
+def test_a_response_without_http_headers_is_a_document(tmp_path):
+    """A response to a non-HTTP URL (ftp://) has no HTTP headers: its payload is the page."""
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    w.write_record(w.create_warc_record("ftp://e.org/a.html", "response", payload=io.BytesIO(b"<p>ftp page</p>"),
+                                        warc_content_type="text/html"))
+    (doc,) = _read(tmp_path, "x.warc", buf.getvalue())
+    assert (doc.url, doc.data, doc.format, doc.charset_hint) == ("ftp://e.org/a.html", b"<p>ftp page</p>", "html", None)
+
+
+def test_a_cut_record_that_is_not_a_document_is_still_a_row(tmp_path):
+    """An image response cut short at the end of the file: not a document, but its bytes are
+    missing, so it is a row naming it (the reader cannot know what the record held)."""
+    data = warc_bytes([("https://e.org/a", _page(0), "text/html"), ("https://e.org/logo.png", b"\x89PNG" + b"\x00" * 500, "image/png")],
+                      fixed_ids=True)
+    rows = _read(tmp_path, "x.warc", data[:-104])  # 4 bytes of blank line, 100 of the image
+    assert isinstance(rows[0], RawDocument) and len(rows) == 2
+    assert rows[1] == ReadFailure("x:00000000-0000-0000-0000-000000000001", str(tmp_path / "x.warc"),
+                                  "read:truncated WARC record 2 (100 bytes short of its Content-Length)")
