@@ -268,3 +268,72 @@ def test_parquet_corrupt_after_some_rows_keeps_them_and_ends_with_one_failure(tm
     assert [g.data for g in got[:-1]] == texts[:2000]
     assert got[-1].id == "c:<file>" and got[-1].source == str(p)
     assert got[-1].reason.startswith("read:corrupt Parquet after row 2000 (")
+
+
+def test_read_reason_key_groups_reasons_by_kind():
+    assert r.read_reason_key("read:unsupported file type 'report.final.docx'") == "read:unsupported file type '*.docx'"
+    assert r.read_reason_key("read:unsupported file type 'README'") == "read:unsupported file type '*'"
+    assert r.read_reason_key("read:line 17 is not JSON (Expecting value: line 1 column 1 (char 0))") == \
+        "read:line N is not JSON (Expecting value: line N column N (char N))"
+
+
+def test_file_level_failures_name_the_file(tmp_path):
+    import os
+
+    d = tmp_path / "in"
+    d.mkdir()
+    os.mkfifo(d / "pipe.jsonl")
+    (entry,) = resolve_inputs([d])
+    assert list(read_file(entry, 100)) == [ReadFailure("pipe.jsonl:<file>", str(d / "pipe.jsonl"), entry.problem)]
+    assert entry.problem.startswith("read:not a regular file (fifo)")
+    assert list(read_file(InputFile(d / "x", "x", "error", None), 100)) == [ReadFailure("x:<file>", str(d / "x"), "read:cannot read")]
+    # removed between listing and reading
+    gone = d / "gone.txt"
+    gone.write_text("x")
+    (f,) = [e for e in resolve_inputs([d]) if e.rel_id == "gone"]
+    gone.unlink()
+    assert list(read_file(f, 100)) == [ReadFailure("gone:<file>", str(gone), "read:cannot open file (No such file or directory)")]
+    # a gzip stream cut short: the records read before the cut, then one row saying how many
+    p = d / "cut.jsonl.gz"
+    lines = [json.dumps({"text": f"t{i} " + "x" * 100}).encode() + b"\n" for i in range(50_000)]
+    p.write_bytes(gzip.compress(b"".join(lines), compresslevel=1)[:-1000])
+    *docs, fail = read_file(_file(p, "jsonl", "gz", rel_id="cut"), 1000)
+    assert 1000 < len(docs) < 50_000 and [d.data for d in docs] == [json.loads(ln)["text"] for ln in lines[:len(docs)]]
+    assert fail.id == "cut:<file>" and fail.source == str(p)
+    assert fail.reason.startswith(f"read:corrupt or truncated gz after record {len(docs)} (")
+
+
+def test_json_arrays_by_name_and_first_character(tmp_path):
+    array = b'[{"text": "a"}, {"text": "b"}]'
+    files = {
+        "a.json": b"\xef\xbb\xbf \r\n\t" + array,  # BOM and blanks before the [
+        "b.json.gz": gzip.compress(array), "c.JSON.ZST": zstandard.ZstdCompressor().compress(array),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        (f,) = resolve_inputs([tmp_path / name])
+        assert [(g.id, g.data) for g in read_file(f, 100)] == [(f"{f.rel_id}:1", "a"), (f"{f.rel_id}:2", "b")], name
+    lines = tmp_path / "l.jsonl"  # only a .json file is an array: a .jsonl line that is one is a row
+    lines.write_bytes(array + b"\n")
+    assert list(read_file(_file(lines, "jsonl", rel_id="l"), 100)) == [ReadFailure("l:1", str(lines), "read:line 1 is a JSON list, not an object")]
+    big = tmp_path / "big.json"
+    big.write_bytes(b'[{"text": "' + b"x" * (3 << 20) + b'"}, {"text": "never read"}]')  # beyond the first buffer
+    (fail,) = read_file(_file(big, "jsonl", rel_id="big"), 100)
+    assert fail.reason == "read:JSON array element 1 is larger than max_bytes; rest of the file not read"
+
+
+def test_jsonl_bom_nesting_and_a_last_line_at_the_limit(tmp_path):
+    p = tmp_path / "b.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n\xef\xbb\xbf{"text": "second"}\n')
+    first, second = read_file(_file(p, "jsonl", rel_id="b"), 100)
+    assert first.data == "first"  # a byte-order mark starts the file, not a line
+    assert second.id == "b:2" and second.reason.startswith("read:line 2 is not JSON (")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_bytes(b"[" * 200_000 + b"]" * 200_000 + b"\n")
+    assert list(read_file(_file(deep, "jsonl", rel_id="deep"), 10**6)) == [
+        ReadFailure("deep:1", str(deep), "read:line 1 is JSON nested too deeply")]
+    last = tmp_path / "last.jsonl"
+    line = json.dumps({"text": "q" * 20}).encode()
+    last.write_bytes(b"\n" + line)  # no newline at the end: exactly max_bytes long
+    (doc,) = read_file(_file(last, "jsonl", rel_id="last"), len(line))
+    assert doc.data == "q" * 20 and doc.id == "last:2"
