@@ -16,6 +16,7 @@ from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 from pipeline.io import readers as r
 from pipeline.io.parquet_input import read_parquet
+from pipeline.io.fields import InputConfig
 from pipeline.io.readers import InputFile, ReadFailure, read_file, record_from_mapping, resolve_inputs
 from pipeline.io.warc_input import _charset, read_warc
 
@@ -337,3 +338,48 @@ def test_jsonl_bom_nesting_and_a_last_line_at_the_limit(tmp_path):
     last.write_bytes(b"\n" + line)  # no newline at the end: exactly max_bytes long
     (doc,) = read_file(_file(last, "jsonl", rel_id="last"), len(line))
     assert doc.data == "q" * 20 and doc.id == "last:2"
+
+
+def _relabelled(columns: dict[str, tuple[list, pa.DataType, pa.DataType]]) -> pa.Table:
+    """A table whose string columns hold the given bytes unchecked (what a buggy producer
+    writes: Arrow refuses to build invalid UTF-8 strings, so binary buffers are relabelled)."""
+    arrays = {}
+    for name, (values, binary, string) in columns.items():
+        raw = pa.array(values, binary)
+        arrays[name] = pa.Array.from_buffers(string, len(raw), raw.buffers())
+    return pa.table(arrays)
+
+
+@pytest.mark.parametrize("binary, string", [(pa.binary(), pa.string()), (pa.large_binary(), pa.large_string())],
+                         ids=["string", "large_string"])
+def test_parquet_invalid_utf8_costs_only_what_holds_it(tmp_path, binary, string):
+    """Bodies (text, html) that are not UTF-8 go on as bytes for the decode stage; metadata and
+    ids keep what is readable (replacement characters); valid values in the same batch are
+    unchanged."""
+    p = tmp_path / "bad.parquet"
+    pq.write_table(_relabelled({
+        "id": ([b"p1", b"p\xff2", b"p3", None], binary, string),
+        "text": ([b"good", b"caf\xe9", b"ok", b"t"], binary, string),
+        "html": ([None, None, b"<p>\xff</p>", None], binary, string),
+        "title": ([b"fine", b"bad \xff title", None, b"T"], binary, string),
+    }), p)
+    got = list(read_parquet(_file(p, "parquet", rel_id="bad")))
+    src = str(p)
+    assert got == [
+        RawDocument(id="p1", source=src, data="good", format="text", title="fine"),
+        RawDocument(id="p\ufffd2", source=src, data=b"caf\xe9", format="text", title="bad \ufffd title"),
+        RawDocument(id="p3", source=src, data=b"<p>\xff</p>", format="html"),
+        RawDocument(id="bad:4", source=src, data="t", format="text", title="T"),
+    ]
+    body = tmp_path / "body.parquet"  # the configured text column is a body too
+    pq.write_table(_relabelled({"body": ([b"\xffbytes", b"str"], binary, string)}), body)
+    got = list(read_parquet(_file(body, "parquet", rel_id="body"), InputConfig(text_field="body")))
+    assert [g.data for g in got] == [b"\xffbytes", "str"]
+
+
+def test_parquet_column_names_holding_a_dot(tmp_path):
+    """A column literally named `meta.body` is that field (before any struct named `meta`)."""
+    p = tmp_path / "dots.parquet"
+    pq.write_table(pa.table({"meta.body": ["the text"], "meta.id": ["m1"]}), p)
+    (doc,) = read_parquet(_file(p, "parquet"), InputConfig(text_field="meta.body", id_field="meta.id"))
+    assert (doc.id, doc.data) == ("m1", "the text")
