@@ -178,3 +178,12 @@ def test_a_remote_file_and_a_missing_one(memory_dir):
     with pytest.raises(InputError) as e:
         resolve_inputs([missing])
     assert str(e.value) == f"{missing}: no such file or folder"
+
+
+def test_remote_and_local_arguments_together_in_order(tmp_path, memory_dir):
+    fs, root = memory_dir
+    fs.pipe_file(f"{root}/r/one.txt", b"remote")
+    (tmp_path / "two.md").write_text("local")
+    got = resolve_inputs([f"memory://{root}/r", tmp_path / "two.md", f"memory://{root}/r/one.txt"])
+    assert [(f.rel_id, f.kind) for f in got] == [("one", "text"), ("two", "text"), ("one", "text")]
+    assert [r.data for f in got for r in read_file(f, 100)] == [b"remote", b"local", b"remote"]
