@@ -56,6 +56,22 @@ def test_a_file_cut_anywhere_in_its_last_record_gives_one_row_for_it(tmp_path, g
     assert _read(tmp_path, name, pack(first) + (gzip.compress(b"") if gz else b"\r\n\r\n")) == whole[:1]
 
 
+@pytest.mark.parametrize("where", ["WARC headers", "end of WARC headers", "HTTP headers", "content"])
+def test_a_record_cut_short_inside_the_file_costs_only_itself(tmp_path, where):
+    """A record cut short and followed by the next one (a truncated download with more
+    appended): one row for it, the next record read whole, though the cut record's last line
+    and the next record's first line are glued together."""
+    first, cut, after = _records(3)
+    blank = cut.index(b"\r\n\r\n") + 4
+    keep = {"WARC headers": cut.index(b"WARC-Target-URI") + 10, "end of WARC headers": blank,
+            "HTTP headers": cut.index(b"Content-Type: text/html") + 18, "content": len(cut) - 4 - 20}[where]
+    rows = _read(tmp_path, "x.warc", first + cut[:keep] + after)
+    assert [type(r) for r in rows] == [RawDocument, ReadFailure, RawDocument], rows
+    assert (rows[0].url, rows[0].data) == ("https://e.org/0", _page(0))
+    assert (rows[2].url, rows[2].data) == ("https://e.org/2", _page(2))
+    assert "WARC record 2" in rows[1].reason and rows[1].reason.startswith("read:"), rows[1].reason
+
+
 def test_a_cut_record_is_numbered_after_the_records_before_it(tmp_path):
     recs = _records(4)
     data = b"".join(recs[:3]) + recs[3][:120]
@@ -93,18 +109,20 @@ def test_reading_resumes_at_the_next_gzip_member(tmp_path):
 
 
 def test_find_next_gives_the_offset_of_the_next_header():
+    """The next WARC/1.0 or WARC/1.1 version line at or after the start, also glued to the end
+    of a cut line; in a .warc.gz, the next gzip member."""
     def at(data: bytes, start: int = 0, gz: bool = False):
         return _find_next(io.BytesIO(data), start, gz)
 
     head = b"WARC/1.0\r\n"
     assert at(b"x" * 100 + b"\n" + head) == 101
     assert at(b"x" * 100 + b"\r" + head) == 101
+    assert at(b"a line cut short" + head) == 16
+    assert at(b"x" * 30 + b"\nWARC/1.1\n") == 31  # bare line feeds, version 1.1
+    assert at(head + b"x" * 10 + b"\n" + head) == 0  # a header right at the start offset
     assert at(b"x" * 50 + b"\r" + head + b"x" * 50 + b"\n" + head) == 51  # the first of several
-    assert at(b"\n" + head + b"x" * 10 + b"\n" + head) == 1  # a header right at the start offset
-    not_after_a_line_end = b"WARC/1.0 at the very start of the search"
-    assert at(not_after_a_line_end + b"\n" + head) == len(not_after_a_line_end) + 1
-    assert at(b"x" * 20 + b"\n" + head, start=5) == 21
-    assert at(b"\n" + head + b"x" * 20 + b"\n" + head, start=1) == 32  # start is past the first
+    assert at(head + b"x" * 20 + b"\n" + head, start=1) == len(head) + 21  # start is past the first
+    assert at(b"WARC/1.0 in a sentence, then\n" + head) == 29  # a version line ends the line
     for edge in (-9, -8, -4, -1, 0, 1):  # the header across the first window's edge, and after it
         assert at(b"y" * 3 + b"x" * (_SCAN + edge) + b"\n" + head, start=3) == 3 + _SCAN + edge + 1, edge
     assert at(b"x" * (3 * _SCAN + 5) + b"\r" + head) == 3 * _SCAN + 6

@@ -98,8 +98,10 @@ def _bound_readline(reader) -> None:
 def _find_next(fh: IO[bytes], start: int, gz: bool) -> int | None:
     """Offset of the next record header at or after `start`: a gzip member header for a
     compressed file, else a `WARC/1.` line start."""
-    patterns = (b"\x1f\x8b\x08",) if gz else (b"\nWARC/1.", b"\rWARC/1.")
-    skip = 0 if gz else 1
+    # A WARC version line anywhere, not only after a line end: a record cut mid-line runs
+    # straight into the next record's first line.
+    patterns = (b"\x1f\x8b\x08",) if gz else (b"WARC/1.0\r\n", b"WARC/1.1\r\n", b"WARC/1.0\n", b"WARC/1.1\n")
+    skip = 0
     pos = start
     keep = 16
     while True:
@@ -147,7 +149,7 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                     doc, problem = _record(record, f, src, index, max_bytes)
                     if problem is not None:
                         yield problem
-                        if problem.reason.startswith("read:truncated"):
+                        if problem.reason.startswith(("read:truncated", "read:damaged")):
                             resync = rec_start + 1
                             break
                     elif doc is not None:
@@ -162,14 +164,15 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
             except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on damaged headers
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
+                if warn.count:  # the unparsable bytes are the rest of the record just rejected:
+                    # the next record starts after that record's start (perhaps inside what
+                    # warcio read as its content, when the record was cut short)
+                    start = _find_next(fh, max(rec_start, start) + 1, gz)
+                    continue
                 # Raised while reading the next record's headers: warcio has moved its offset to
                 # that record, the broken one; resyncing past the previous record would meet it
                 # again and report it twice.
                 rec_start = max(rec_start, getattr(it, "offset", rec_start) or rec_start)
-                if warn.count:  # the unparsable bytes are the rest of the record just rejected
-                    resync = max(rec_start, start) + 1
-                    start = _find_next(fh, resync, gz)
-                    continue
                 yield ReadFailure(f"{f.rel_id}:<record {index + 1}>", src,
                                   f"read:broken WARC record {index + 1} at byte {rec_start} ({type(exc).__name__}: {str(exc)[:120]})")
                 index += 1
@@ -209,6 +212,8 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
     headers = record.rec_headers
     rec_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").replace("urn:uuid:", "")
     doc_id = f"{f.rel_id}:{rec_id or index}"
+    if _runs_into_next_record(record):
+        return None, ReadFailure(doc_id, src, f"read:damaged WARC record {index} (cut inside its headers, which run into the next record's)")
     if not rtype or not headers.get_header("Content-Length"):  # both are mandatory: the file ends
         # inside this record's headers, or they are damaged (warcio reads such a record as empty)
         return None, _truncation(record, doc_id, src, index) or ReadFailure(
@@ -233,6 +238,16 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
     if cut is not None:
         return None, cut
     return RawDocument(id=doc_id, source=src, data=data, format=fmt, charset_hint=charset, url=url, date=date), None
+
+
+def _runs_into_next_record(record) -> bool:
+    """A record cut inside its WARC or HTTP headers and followed by another record: warcio
+    reads the next record's header lines as more of this one's (a version line glued to the
+    cut line, a second WARC-Type)."""
+    blocks = [record.rec_headers] + ([record.http_headers] if record.http_headers else [])
+    lines = [(name, value) for block in blocks for name, value in block.headers]
+    return sum(name.lower() == "warc-type" for name, _ in lines) > 1 or any("WARC/1." in f"{name}:{value}" for name, value in lines) \
+        or (record.http_headers is not None and any(name.lower().startswith("warc-") for name, _ in record.http_headers.headers))
 
 
 def _truncation(record, doc_id: str, src: str, index: int) -> ReadFailure | None:
