@@ -1,9 +1,9 @@
 """WARC / WET input via warcio: HTML responses (charset from the HTTP header) and WET text records.
 
-A damaged file loses only its damaged records: a record cut short by the end of the file or
-with a wrong Content-Length, or a header warcio cannot parse, becomes one rejected row, and
-reading resumes at the next record header (the next `WARC/1.x` line, or the next gzip member of
-a .warc.gz). Header lines are read with a bounded length, so a file without line breaks cannot
+A damaged file loses only its damaged records: a record cut short (by the end of the file, also
+inside its headers, or by the next record), with a wrong Content-Length, or with a header warcio
+cannot parse, becomes one rejected row, and reading resumes at the next record header (the next
+`WARC/1.x` version line, also one glued to a cut line, or the next gzip member of a .warc.gz). Header lines are read with a bounded length, so a file without line breaks cannot
 take unbounded memory.
 """
 
