@@ -66,19 +66,25 @@ def test_counted_documents_are_the_rows_the_readers_give(tmp_path):
     (d / "i.docx").write_bytes(b"PK\x03\x04")
     # a .json that is not an array (a leading blank run of 64 bytes, then a list) is read as lines
     (d / "j.json").write_bytes(b" " * 64 + b'[{"text": "in a list"}]\n{"text": "k"}\n')
+    # a .json file of lines whose second 1 MiB chunk starts with a line that is a JSON list
+    line1 = json.dumps({"text": "l" * (CHUNK - 13)}).encode() + b"\n"
+    assert len(line1) == CHUNK
+    (d / "k.json").write_bytes(line1 + b"[1, 2]\n")
+    (d / "l.jsonl.gz").write_bytes(b"\x1f\x8b\x08 not gzip")  # one row, counted as one
     os.symlink(d, d / "sub" / "loop")  # a folder loop: one rejected row, its size not counted
     files = resolve_inputs([d])
     c = count_inputs(files)
 
-    want_docs = 1 + 1 + 4 + 1 + 40 + 4 + 4 + 7 + 1 + 1 + 2 + 1
+    want_docs = 1 + 1 + 4 + 1 + 40 + 4 + 4 + 7 + 1 + 1 + 2 + 2 + 1 + 1
     assert c.documents == _rows_read(files) == want_docs
-    assert c.files == len(files) == 12
-    assert c.kinds == {"error": 1, "html": 1, "jsonl": 6, "parquet": 2, "text": 1, "unknown": 1}
+    assert c.files == len(files) == 14
+    assert c.kinds == {"error": 1, "html": 1, "jsonl": 8, "parquet": 2, "text": 1, "unknown": 1}
     assert list(c.kinds) == sorted(c.kinds)
     regular = [p for p in d.rglob("*") if p.is_file() and "loop" not in p.parts]
     assert c.bytes == sum(p.stat().st_size for p in regular)
     plain = sum(p.stat().st_size for p in regular if p.suffix not in (".gz", ".zst"))
-    assert c.raw_bytes == plain + sum(raw.values())
+    not_gzip = (d / "l.jsonl.gz").stat().st_size  # shorter than a gzip header and trailer: its size on disk
+    assert c.raw_bytes == plain + sum(raw.values()) + not_gzip
 
 
 def test_a_json_array_a_warc_or_too_much_jsonl_leave_the_documents_unknown(tmp_path, monkeypatch):

@@ -178,7 +178,10 @@ def test_parquet_schema_and_corruption(tmp_path):
     bad = tmp_path / "b.parquet"
     bad.write_bytes(b"not parquet at all")
     (fail,) = read_parquet(_file(bad, "parquet"))
-    assert fail.id == "f:<file>" and fail.reason.startswith("read:not a readable Parquet file (")
+    with pytest.raises(Exception) as pyarrow_says:
+        pq.ParquetFile(bad)
+    assert fail.id == "f:<file>"
+    assert fail.reason == f"read:not a readable Parquet file ({type(pyarrow_says.value).__name__}: {pyarrow_says.value})"
     only_html = tmp_path / "h.parquet"
     pq.write_table(pa.table({"html": ["<p>x</p>"]}), only_html)
     assert next(read_parquet(_file(only_html, "parquet"))).format == "html"
@@ -269,6 +272,9 @@ def test_parquet_corrupt_after_some_rows_keeps_them_and_ends_with_one_failure(tm
     assert [g.data for g in got[:-1]] == texts[:2000]
     assert got[-1].id == "c:<file>" and got[-1].source == str(p)
     assert got[-1].reason.startswith("read:corrupt Parquet after row 2000 (")
+    with pytest.raises(Exception) as pyarrow_says:  # what pyarrow itself says of that row group
+        pq.ParquetFile(p).read_row_group(2)
+    assert got[-1].reason.endswith(f"({type(pyarrow_says.value).__name__}: {str(pyarrow_says.value)[:200]})"), got[-1].reason
 
 
 def test_read_reason_key_groups_reasons_by_kind():

@@ -193,3 +193,10 @@ def test_a_cut_record_that_is_not_a_document_is_still_a_row(tmp_path):
     assert isinstance(rows[0], RawDocument) and len(rows) == 2
     assert rows[1] == ReadFailure("x:00000000-0000-0000-0000-000000000001", str(tmp_path / "x.warc"),
                                   "read:truncated WARC record 2 (100 bytes short of its Content-Length)")
+
+
+def test_a_gzip_member_cut_before_any_output_is_a_row(tmp_path):
+    first, last = _records(2)
+    rows = _read(tmp_path, "x.warc.gz", gzip.compress(first) + gzip.compress(last)[:15])
+    assert [type(r) for r in rows] == [RawDocument, ReadFailure]
+    assert rows[1].reason == f"read:truncated WARC record 2 at byte {len(gzip.compress(first))} (the file ends inside its headers)"
