@@ -70,6 +70,7 @@ def test_a_record_cut_short_inside_the_file_costs_only_itself(tmp_path, where):
     assert (rows[0].url, rows[0].data) == ("https://e.org/0", _page(0))
     assert (rows[2].url, rows[2].data) == ("https://e.org/2", _page(2))
     assert "WARC record 2" in rows[1].reason and rows[1].reason.startswith("read:"), rows[1].reason
+    assert rows[1].source == str(tmp_path / "x.warc") and rows[1].id.startswith("x:")
 
 
 def test_a_cut_record_is_numbered_after_the_records_before_it(tmp_path):
@@ -200,3 +201,34 @@ def test_a_gzip_member_cut_before_any_output_is_a_row(tmp_path):
     rows = _read(tmp_path, "x.warc.gz", gzip.compress(first) + gzip.compress(last)[:15])
     assert [type(r) for r in rows] == [RawDocument, ReadFailure]
     assert rows[1].reason == f"read:truncated WARC record 2 at byte {len(gzip.compress(first))} (the file ends inside its headers)"
+
+
+def test_records_are_numbered_in_file_order_through_damage(tmp_path):
+    """A first record warcio cannot parse, a good one, one whose Content-Length is too small as
+    the last record, and a file ending inside a request record: each row names its record's
+    number and the file; reading goes on after each."""
+    recs = _records(3)
+    junk = b"NOT A WARC HEADER\r\n\r\n"
+    header, _ = recs[2].split(b"\r\n\r\n", 1)
+    n = int(header.split(b"Content-Length: ")[1])
+    short_last = _with_content_length(recs[2], str(n - 10).encode())
+    rows = _read(tmp_path, "x.warc", junk + recs[0] + recs[1] + short_last)
+    src = str(tmp_path / "x.warc")
+    assert [type(r) for r in rows] == [ReadFailure, RawDocument, RawDocument, ReadFailure], rows
+    assert rows[0].id == "x:<record 1>" and rows[0].source == src
+    assert rows[0].reason.startswith("read:broken WARC record 1 at byte 0 (ArchiveLoadFailed: Unknown archive format"), rows[0].reason
+    assert [r.url for r in rows[1:3]] == ["https://e.org/0", "https://e.org/1"]
+    assert rows[3].source == src and rows[3].reason == "read:WARC record 4 has a wrong Content-Length (not followed by a blank line)"
+    # a request record (not a document) cut by the end of the file is still a row, named and numbered
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=False)
+    req = w.create_warc_record("https://e.org/a", "request", payload=io.BytesIO(b"GET /a HTTP/1.1\r\nHost: e.org\r\n\r\n" + b"q" * 300),
+                               warc_content_type="application/http; msgtype=request")
+    req.rec_headers.replace_header("WARC-Record-ID", "<urn:uuid:12121212-0000-0000-0000-000000000000>")
+    w.write_record(req)
+    rows = _read(tmp_path, "r.warc", recs[0] + buf.getvalue()[:-104])
+    assert rows[1] == ReadFailure("x:12121212-0000-0000-0000-000000000000", str(tmp_path / "r.warc"),
+                                  "read:truncated WARC record 2 (100 bytes short of its Content-Length)")
+

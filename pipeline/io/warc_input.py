@@ -242,12 +242,9 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
 
 def _runs_into_next_record(record) -> bool:
     """A record cut inside its WARC or HTTP headers and followed by another record: warcio
-    reads the next record's header lines as more of this one's (a version line glued to the
-    cut line, a second WARC-Type)."""
+    reads the next record's header lines as more of this one's, so a second WARC-Type shows."""
     blocks = [record.rec_headers] + ([record.http_headers] if record.http_headers else [])
-    lines = [(name, value) for block in blocks for name, value in block.headers]
-    return sum(name.lower() == "warc-type" for name, _ in lines) > 1 or any("WARC/1." in f"{name}:{value}" for name, value in lines) \
-        or (record.http_headers is not None and any(name.lower().startswith("warc-") for name, _ in record.http_headers.headers))
+    return sum(name.lower() == "warc-type" for block in blocks for name, _ in block.headers) > 1
 
 
 def _truncation(record, doc_id: str, src: str, index: int) -> ReadFailure | None:
