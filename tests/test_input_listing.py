@@ -119,6 +119,7 @@ def test_raw_bytes_estimates_from_the_compression_headers(tmp_path):
         "two.txt.gz": (gzip.compress(b"a" * 100) + gzip.compress(text), len(text)),  # the last member's
         "sized.txt.zst": (zstandard.ZstdCompressor().compress(text), len(text)),
         "empty.txt.zst": (zstandard.ZstdCompressor().compress(b""), None),
+        "one.txt.zst": (zstandard.ZstdCompressor().compress(b"x"), 1),  # smaller than on disk: the header says 1
         "junk.txt.zst": (b"\x00" * 40, None),
         "short.txt.gz": (b"\x1f\x8b" + b"\x00" * 11 + (100_000).to_bytes(4, "little"), None),  # 17 bytes
         "min.txt.gz": (b"\x1f\x8b" + b"\x00" * 12 + (100_000).to_bytes(4, "little"), 100_000),  # 18: header + trailer

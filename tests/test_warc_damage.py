@@ -120,6 +120,7 @@ def test_find_next_gives_the_offset_of_the_next_header():
     assert at(b"x" * 100 + b"\r" + head) == 101
     assert at(b"a line cut short" + head) == 16
     assert at(b"x" * 30 + b"\nWARC/1.1\n") == 31  # bare line feeds, version 1.1
+    assert at(b"x" * 30 + b"\nWARC/1.0\n") == 31 and at(b"x" * 30 + b"WARC/1.1\r\n") == 30
     assert at(head + b"x" * 10 + b"\n" + head) == 0  # a header right at the start offset
     assert at(b"x" * 50 + b"\r" + head + b"x" * 50 + b"\n" + head) == 51  # the first of several
     assert at(head + b"x" * 20 + b"\n" + head, start=1) == len(head) + 21  # start is past the first

@@ -101,7 +101,6 @@ def _find_next(fh: IO[bytes], start: int, gz: bool) -> int | None:
     # A WARC version line anywhere, not only after a line end: a record cut mid-line runs
     # straight into the next record's first line.
     patterns = (b"\x1f\x8b\x08",) if gz else (b"WARC/1.0\r\n", b"WARC/1.1\r\n", b"WARC/1.0\n", b"WARC/1.1\n")
-    skip = 0
     pos = start
     keep = 16
     while True:
@@ -112,7 +111,7 @@ def _find_next(fh: IO[bytes], start: int, gz: bool) -> int | None:
         hits = [chunk.find(p) for p in patterns]
         hits = [h for h in hits if h >= 0]
         if hits:
-            return pos + min(hits) + skip
+            return pos + min(hits)
         if len(chunk) < _SCAN:
             return None
         pos += len(chunk) - keep
