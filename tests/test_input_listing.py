@@ -63,6 +63,7 @@ def test_counted_documents_are_the_rows_the_readers_give(tmp_path):
     (d / "f.ndjson").write_bytes(crossing)
     pq.write_table(pa.table({"id": [f"p{i}" for i in range(7)], "text": ["t"] * 7}), d / "g.parquet")
     (d / "h.parquet").write_bytes(b"PAR1 not really")
+    pq.write_table(pa.table({"text": ["only one row"]}), d / "h1.parquet")
     (d / "i.docx").write_bytes(b"PK\x03\x04")
     # a .json that is not an array (a leading blank run of 64 bytes, then a list) is read as lines
     (d / "j.json").write_bytes(b" " * 64 + b'[{"text": "in a list"}]\n{"text": "k"}\n')
@@ -75,10 +76,10 @@ def test_counted_documents_are_the_rows_the_readers_give(tmp_path):
     files = resolve_inputs([d])
     c = count_inputs(files)
 
-    want_docs = 1 + 1 + 4 + 1 + 40 + 4 + 4 + 7 + 1 + 1 + 2 + 2 + 1 + 1
+    want_docs = 1 + 1 + 4 + 1 + 40 + 4 + 4 + 7 + 1 + 1 + 1 + 2 + 2 + 1 + 1
     assert c.documents == _rows_read(files) == want_docs
-    assert c.files == len(files) == 14
-    assert c.kinds == {"error": 1, "html": 1, "jsonl": 8, "parquet": 2, "text": 1, "unknown": 1}
+    assert c.files == len(files) == 15
+    assert c.kinds == {"error": 1, "html": 1, "jsonl": 8, "parquet": 3, "text": 1, "unknown": 1}
     assert list(c.kinds) == sorted(c.kinds)
     regular = [p for p in d.rglob("*") if p.is_file() and "loop" not in p.parts]
     assert c.bytes == sum(p.stat().st_size for p in regular)

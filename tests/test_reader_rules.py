@@ -51,7 +51,7 @@ def test_resolve_inputs(tmp_path):
     got = resolve_inputs([tmp_path / "d", str(tmp_path / "one.HTML")])
     assert [(f.path.relative_to(tmp_path).as_posix(), f.rel_id, f.kind, f.compression) for f in got] == [
         ("d/b.txt", "b", "text", None), ("d/sub/a.jsonl.gz", "sub/a", "jsonl", "gz"), ("one.HTML", "one", "html", None)]
-    with pytest.raises(InputError, match="no input paths given"):
+    with pytest.raises(InputError, match="^no input paths given$"):
         resolve_inputs([])
     with pytest.raises(InputError, match=r"nope: no such file or folder"):
         resolve_inputs([tmp_path / "nope"])
