@@ -16,6 +16,7 @@ from pipeline.core.document import RawDocument
 from pipeline.errors import InputError
 from pipeline.io import readers as r
 from pipeline.io.parquet_input import read_parquet
+from pipeline.io.fields import InputConfig
 from pipeline.io.readers import InputFile, ReadFailure, read_file, record_from_mapping, resolve_inputs
 from pipeline.io.warc_input import _charset, read_warc
 
@@ -50,7 +51,7 @@ def test_resolve_inputs(tmp_path):
     got = resolve_inputs([tmp_path / "d", str(tmp_path / "one.HTML")])
     assert [(f.path.relative_to(tmp_path).as_posix(), f.rel_id, f.kind, f.compression) for f in got] == [
         ("d/b.txt", "b", "text", None), ("d/sub/a.jsonl.gz", "sub/a", "jsonl", "gz"), ("one.HTML", "one", "html", None)]
-    with pytest.raises(InputError, match="no input paths given"):
+    with pytest.raises(InputError, match="^no input paths given$"):
         resolve_inputs([])
     with pytest.raises(InputError, match=r"nope: no such file or folder"):
         resolve_inputs([tmp_path / "nope"])
@@ -177,7 +178,10 @@ def test_parquet_schema_and_corruption(tmp_path):
     bad = tmp_path / "b.parquet"
     bad.write_bytes(b"not parquet at all")
     (fail,) = read_parquet(_file(bad, "parquet"))
-    assert fail.id == "f:<file>" and fail.reason.startswith("read:not a readable Parquet file (")
+    with pytest.raises(Exception) as pyarrow_says:
+        pq.ParquetFile(bad)
+    assert fail.id == "f:<file>"
+    assert fail.reason == f"read:not a readable Parquet file ({type(pyarrow_says.value).__name__}: {pyarrow_says.value})"
     only_html = tmp_path / "h.parquet"
     pq.write_table(pa.table({"html": ["<p>x</p>"]}), only_html)
     assert next(read_parquet(_file(only_html, "parquet"))).format == "html"
@@ -187,6 +191,7 @@ def test_parquet_schema_and_corruption(tmp_path):
     (None, None), ("", None), ("text/html", None), ("text/html; charset=ISO-8859-1", "ISO-8859-1"),
     ('text/html; Charset="utf-8"', "utf-8"), ("text/html; charset='koi8-r' ", "koi8-r"), ("text/html; charset=", None),
     ("text/html; boundary=x; charset=cp1251", "cp1251"), ("charset=cp1251", None),
+    ("text/html;charset=UTF-8", "UTF-8"), ('text/html; charset="X-MAC-CYRILLIC"', "X-MAC-CYRILLIC"),
 ])
 def test_warc_charset(ctype, want):
     assert _charset(ctype) == want
@@ -267,3 +272,120 @@ def test_parquet_corrupt_after_some_rows_keeps_them_and_ends_with_one_failure(tm
     assert [g.data for g in got[:-1]] == texts[:2000]
     assert got[-1].id == "c:<file>" and got[-1].source == str(p)
     assert got[-1].reason.startswith("read:corrupt Parquet after row 2000 (")
+    with pytest.raises(Exception) as pyarrow_says:  # what pyarrow itself says of that row group
+        pq.ParquetFile(p).read_row_group(2)
+    assert got[-1].reason.endswith(f"({type(pyarrow_says.value).__name__}: {str(pyarrow_says.value)[:200]})"), got[-1].reason
+
+
+def test_read_reason_key_groups_reasons_by_kind():
+    assert r.read_reason_key("read:unsupported file type 'report.final.docx'") == "read:unsupported file type '*.docx'"
+    assert r.read_reason_key("read:unsupported file type 'README'") == "read:unsupported file type '*'"
+    assert r.read_reason_key("read:line 17 is not JSON (Expecting value: line 1 column 1 (char 0))") == \
+        "read:line N is not JSON (Expecting value: line N column N (char N))"
+
+
+def test_file_level_failures_name_the_file(tmp_path):
+    import os
+
+    d = tmp_path / "in"
+    d.mkdir()
+    os.mkfifo(d / "pipe.jsonl")
+    (entry,) = resolve_inputs([d])
+    assert list(read_file(entry, 100)) == [ReadFailure("pipe.jsonl:<file>", str(d / "pipe.jsonl"), entry.problem)]
+    assert entry.problem.startswith("read:not a regular file (fifo)")
+    assert list(read_file(InputFile(d / "x", "x", "error", None), 100)) == [ReadFailure("x:<file>", str(d / "x"), "read:cannot read")]
+    # removed between listing and reading
+    gone = d / "gone.txt"
+    gone.write_text("x")
+    (f,) = [e for e in resolve_inputs([d]) if e.rel_id == "gone"]
+    gone.unlink()
+    assert list(read_file(f, 100)) == [ReadFailure("gone:<file>", str(gone), "read:cannot open file (No such file or directory)")]
+    # a gzip stream cut short: the records read before the cut, then one row saying how many
+    p = d / "cut.jsonl.gz"
+    lines = [json.dumps({"text": f"t{i} " + "x" * 100}).encode() + b"\n" for i in range(50_000)]
+    p.write_bytes(gzip.compress(b"".join(lines), compresslevel=1)[:-1000])
+    *docs, fail = read_file(_file(p, "jsonl", "gz", rel_id="cut"), 1000)
+    assert 1000 < len(docs) < 50_000 and [d.data for d in docs] == [json.loads(ln)["text"] for ln in lines[:len(docs)]]
+    assert fail.id == "cut:<file>" and fail.source == str(p)
+    assert fail.reason.startswith(f"read:corrupt or truncated gz after record {len(docs)} (")
+
+
+def test_json_arrays_by_name_and_first_character(tmp_path):
+    array = b'[{"text": "a"}, {"text": "b"}]'
+    files = {
+        "a.json": b"\xef\xbb\xbf \r\n\t" + array,  # BOM and blanks before the [
+        "b.json.gz": gzip.compress(array), "c.JSON.ZST": zstandard.ZstdCompressor().compress(array),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        (f,) = resolve_inputs([tmp_path / name])
+        assert [(g.id, g.data) for g in read_file(f, 100)] == [(f"{f.rel_id}:1", "a"), (f"{f.rel_id}:2", "b")], name
+    lines = tmp_path / "l.jsonl"  # only a .json file is an array: a .jsonl line that is one is a row
+    lines.write_bytes(array + b"\n")
+    assert list(read_file(_file(lines, "jsonl", rel_id="l"), 100)) == [ReadFailure("l:1", str(lines), "read:line 1 is a JSON list, not an object")]
+    big = tmp_path / "big.json"
+    big.write_bytes(b'[{"text": "' + b"x" * (3 << 20) + b'"}, {"text": "never read"}]')  # beyond the first buffer
+    (fail,) = read_file(_file(big, "jsonl", rel_id="big"), 100)
+    assert fail.reason == "read:JSON array element 1 is larger than max_bytes; rest of the file not read"
+
+
+def test_jsonl_bom_nesting_and_a_last_line_at_the_limit(tmp_path):
+    p = tmp_path / "b.jsonl"
+    p.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n\xef\xbb\xbf{"text": "second"}\n')
+    first, second = read_file(_file(p, "jsonl", rel_id="b"), 100)
+    assert first.data == "first"  # a byte-order mark starts the file, not a line
+    assert second.id == "b:2" and second.reason.startswith("read:line 2 is not JSON (")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_bytes(b"[" * 200_000 + b"]" * 200_000 + b"\n")
+    assert list(read_file(_file(deep, "jsonl", rel_id="deep"), 10**6)) == [
+        ReadFailure("deep:1", str(deep), "read:line 1 is JSON nested too deeply")]
+    last = tmp_path / "last.jsonl"
+    line = json.dumps({"text": "q" * 20}).encode()
+    last.write_bytes(b"\n" + line)  # no newline at the end: exactly max_bytes long
+    (doc,) = read_file(_file(last, "jsonl", rel_id="last"), len(line))
+    assert doc.data == "q" * 20 and doc.id == "last:2"
+
+
+def _relabelled(columns: dict[str, tuple[list, pa.DataType, pa.DataType]]) -> pa.Table:
+    """A table whose string columns hold the given bytes unchecked (what a buggy producer
+    writes: Arrow refuses to build invalid UTF-8 strings, so binary buffers are relabelled)."""
+    arrays = {}
+    for name, (values, binary, string) in columns.items():
+        raw = pa.array(values, binary)
+        arrays[name] = pa.Array.from_buffers(string, len(raw), raw.buffers())
+    return pa.table(arrays)
+
+
+@pytest.mark.parametrize("binary, string", [(pa.binary(), pa.string()), (pa.large_binary(), pa.large_string())],
+                         ids=["string", "large_string"])
+def test_parquet_invalid_utf8_costs_only_what_holds_it(tmp_path, binary, string):
+    """Bodies (text, html) that are not UTF-8 go on as bytes for the decode stage; metadata and
+    ids keep what is readable (replacement characters); valid values in the same batch are
+    unchanged."""
+    p = tmp_path / "bad.parquet"
+    pq.write_table(_relabelled({
+        "id": ([b"p1", b"p\xff2", b"p3", None], binary, string),
+        "text": ([b"good", b"caf\xe9", b"ok", b"t"], binary, string),
+        "html": ([None, None, b"<p>\xff</p>", None], binary, string),
+        "title": ([b"fine", b"bad \xff title", None, b"T"], binary, string),
+    }), p)
+    got = list(read_parquet(_file(p, "parquet", rel_id="bad")))
+    src = str(p)
+    assert got == [
+        RawDocument(id="p1", source=src, data="good", format="text", title="fine"),
+        RawDocument(id="p\ufffd2", source=src, data=b"caf\xe9", format="text", title="bad \ufffd title"),
+        RawDocument(id="p3", source=src, data=b"<p>\xff</p>", format="html"),
+        RawDocument(id="bad:4", source=src, data="t", format="text", title="T"),
+    ]
+    body = tmp_path / "body.parquet"  # the configured text column is a body too
+    pq.write_table(_relabelled({"body": ([b"\xffbytes", b"str"], binary, string)}), body)
+    got = list(read_parquet(_file(body, "parquet", rel_id="body"), InputConfig(text_field="body")))
+    assert [g.data for g in got] == [b"\xffbytes", "str"]
+
+
+def test_parquet_column_names_holding_a_dot(tmp_path):
+    """A column literally named `meta.body` is that field (before any struct named `meta`)."""
+    p = tmp_path / "dots.parquet"
+    pq.write_table(pa.table({"meta.body": ["the text"], "meta.id": ["m1"]}), p)
+    (doc,) = read_parquet(_file(p, "parquet"), InputConfig(text_field="meta.body", id_field="meta.id"))
+    assert (doc.id, doc.data) == ("m1", "the text")

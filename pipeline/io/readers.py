@@ -35,7 +35,7 @@ KNOWN_EXT = TEXT_EXT | HTML_EXT | JSONL_EXT | PARQUET_EXT | WARC_EXT
 REASONS = {
     "read:*": "the file or record could not be read (unsupported type, corrupt or truncated "
               "compression, a JSONL line that is not a JSON object or longer than decode.max_bytes, "
-              "a .json file that is not an array, a broken or truncated WARC record, a record or "
+              "a .json file that is not an array, a broken, damaged or truncated WARC record, a record or "
               "Parquet file without the text field (input.text_field, --text-field) or html, a Parquet "
               "file corrupt after some rows, a FIFO/socket/device not opened, "
               "a symlink loop or an unreadable folder); the rest of the text says which",

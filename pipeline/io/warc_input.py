@@ -1,9 +1,9 @@
 """WARC / WET input via warcio: HTML responses (charset from the HTTP header) and WET text records.
 
-A damaged file loses only its damaged records: a record cut short by the end of the file or
-with a wrong Content-Length, or a header warcio cannot parse, becomes one rejected row, and
-reading resumes at the next record header (the next `WARC/1.x` line, or the next gzip member of
-a .warc.gz). Header lines are read with a bounded length, so a file without line breaks cannot
+A damaged file loses only its damaged records: a record cut short (by the end of the file, also
+inside its headers, or by the next record), with a wrong Content-Length, or with a header warcio
+cannot parse, becomes one rejected row, and reading resumes at the next record header (the next
+`WARC/1.x` version line, also one glued to a cut line, or the next gzip member of a .warc.gz). Header lines are read with a bounded length, so a file without line breaks cannot
 take unbounded memory.
 """
 
@@ -13,6 +13,7 @@ import contextvars
 import logging
 import os
 import sys
+import zlib
 from typing import IO, Iterator
 
 from pipeline.core.document import RawDocument
@@ -97,8 +98,9 @@ def _bound_readline(reader) -> None:
 def _find_next(fh: IO[bytes], start: int, gz: bool) -> int | None:
     """Offset of the next record header at or after `start`: a gzip member header for a
     compressed file, else a `WARC/1.` line start."""
-    patterns = (b"\x1f\x8b\x08",) if gz else (b"\nWARC/1.", b"\rWARC/1.")
-    skip = 0 if gz else 1
+    # A WARC version line anywhere, not only after a line end: a record cut mid-line runs
+    # straight into the next record's first line.
+    patterns = (b"\x1f\x8b\x08",) if gz else (b"WARC/1.0\r\n", b"WARC/1.1\r\n", b"WARC/1.0\n", b"WARC/1.1\n")
     pos = start
     keep = 16
     while True:
@@ -109,7 +111,7 @@ def _find_next(fh: IO[bytes], start: int, gz: bool) -> int | None:
         hits = [chunk.find(p) for p in patterns]
         hits = [h for h in hits if h >= 0]
         if hits:
-            return pos + min(hits) + skip
+            return pos + min(hits)
         if len(chunk) < _SCAN:
             return None
         pos += len(chunk) - keep
@@ -146,7 +148,7 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                     doc, problem = _record(record, f, src, index, max_bytes)
                     if problem is not None:
                         yield problem
-                        if problem.reason.startswith("read:truncated"):
+                        if problem.reason.startswith(("read:truncated", "read:damaged")):
                             resync = rec_start + 1
                             break
                     elif doc is not None:
@@ -154,22 +156,46 @@ def read_warc(f: InputFile, max_bytes: int) -> Iterator[RawDocument | ReadFailur
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
                     pending = None
+                if resync is None and _ends_inside_headers(fh, it.offset, size, gz):
+                    index += 1
+                    yield ReadFailure(f"{f.rel_id}:<record {index}>", src,
+                                      f"read:truncated WARC record {index} at byte {it.offset} (the file ends inside its headers)")
             except Exception as exc:  # noqa: BLE001 - warcio raises many kinds on damaged headers
                 if pending is not None:
                     yield _checked(pending, warn, index, src)
+                if warn.count:  # the unparsable bytes are the rest of the record just rejected:
+                    # the next record starts after that record's start (perhaps inside what
+                    # warcio read as its content, when the record was cut short)
+                    start = _find_next(fh, max(rec_start, start) + 1, gz)
+                    continue
                 # Raised while reading the next record's headers: warcio has moved its offset to
                 # that record, the broken one; resyncing past the previous record would meet it
                 # again and report it twice.
                 rec_start = max(rec_start, getattr(it, "offset", rec_start) or rec_start)
-                if warn.count:  # the unparsable bytes are the rest of the record just rejected
-                    resync = max(rec_start, start) + 1
-                    start = _find_next(fh, resync, gz)
-                    continue
                 yield ReadFailure(f"{f.rel_id}:<record {index + 1}>", src,
                                   f"read:broken WARC record {index + 1} at byte {rec_start} ({type(exc).__name__}: {str(exc)[:120]})")
                 index += 1
                 resync = max(rec_start, start) + 1
             start = None if resync is None else _find_next(fh, resync, gz)
+
+
+def _ends_inside_headers(fh: IO[bytes], offset: int, size: int, gz: bool) -> bool:
+    """warcio ends its iteration quietly when the file ends inside a record's WARC or HTTP
+    headers: bytes after the last record it gave, other than blank padding (or an empty gzip
+    member), are such a record."""
+    if offset >= size:
+        return False
+    fh.seek(offset)
+    rest = fh.read(1 << 16)
+    if gz:
+        member = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            rest = member.decompress(rest, 1 << 16)
+        except zlib.error:
+            return True
+        if not member.eof and not rest:  # a member cut before its first byte of output
+            return True
+    return bool(rest.strip(b"\r\n\t \x00"))
 
 
 def _checked(doc: RawDocument, warn: _LengthWarning, index: int, src: str) -> RawDocument | ReadFailure:
@@ -185,6 +211,12 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
     headers = record.rec_headers
     rec_id = (headers.get_header("WARC-Record-ID") or "").strip("<>").replace("urn:uuid:", "")
     doc_id = f"{f.rel_id}:{rec_id or index}"
+    if _runs_into_next_record(record):
+        return None, ReadFailure(doc_id, src, f"read:damaged WARC record {index} (cut inside its headers, which run into the next record's)")
+    if not rtype or not headers.get_header("Content-Length"):  # both are mandatory: the file ends
+        # inside this record's headers, or they are damaged (warcio reads such a record as empty)
+        return None, _truncation(record, doc_id, src, index) or ReadFailure(
+            doc_id, src, f"read:WARC record {index} has no WARC-Type or Content-Length (cut or damaged headers)")
     if rtype not in ("response", "conversion", "resource"):
         return None, _truncation(record, doc_id, src, index)
     url = headers.get_header("WARC-Target-URI")
@@ -205,6 +237,13 @@ def _record(record, f: InputFile, src: str, index: int, max_bytes: int) -> tuple
     if cut is not None:
         return None, cut
     return RawDocument(id=doc_id, source=src, data=data, format=fmt, charset_hint=charset, url=url, date=date), None
+
+
+def _runs_into_next_record(record) -> bool:
+    """A record cut inside its WARC or HTTP headers and followed by another record: warcio
+    reads the next record's header lines as more of this one's, so a second WARC-Type shows."""
+    blocks = [record.rec_headers] + ([record.http_headers] if record.http_headers else [])
+    return sum(name.lower() == "warc-type" for block in blocks for name, _ in block.headers) > 1
 
 
 def _truncation(record, doc_id: str, src: str, index: int) -> ReadFailure | None:
