@@ -178,3 +178,82 @@ def test_ascii_byte_counts_equal_the_regex_counts_on_real_articles():
         return len(words), sum(map(len, words)), len(re.findall(r"[^\W\d_]", t)), sum(not c.isspace() for c in t)
 
     assert [_counts(t) for t in texts] == [reference(t) for t in texts]
+
+
+# ---------------------------------------------------------------- quality_score (the corpus column)
+# Its definition (QualityFilter.quality_score's docstring, the report's glossary): the mean of five
+# margins in [0, 1], each 0 at its rejection threshold and 1 where typical prose is: >= 25 x
+# min_words words (on a log scale), >= 80 % letters, a mean word length >= 2 from both limits,
+# no bullet lines, no repeated lines; rounded to 4 decimals. The expected values below follow
+# from that definition and the config's thresholds.
+
+def _signals(**changes) -> QualitySignals:
+    """Typical prose: every margin at 1."""
+    base = dict(words=25 * CFG.min_words, mean_word_length=CFG.min_mean_word_length + 2.0, alpha_ratio=0.8,
+                bullet_line_ratio=0.0, duplicate_line_char_ratio=0.0)
+    return QualitySignals(**{**base, **changes})
+
+
+def test_quality_score_is_one_for_typical_prose_and_stays_one_beyond_it():
+    qf = QualityFilter()
+    assert qf.quality_score(_signals()) == 1.0
+    assert qf.quality_score(_signals(words=1000 * CFG.min_words, alpha_ratio=1.0)) == 1.0
+
+
+MARGIN_AT_THRESHOLD = {
+    "words": CFG.min_words,
+    "alpha_ratio": CFG.min_alpha_ratio,
+    "mean_word_length": CFG.min_mean_word_length,
+    "bullet_line_ratio": CFG.max_bullet_line_ratio,
+    "duplicate_line_char_ratio": CFG.max_duplicate_line_char_ratio,
+}
+MARGIN_HALFWAY = {
+    "words": 5 * CFG.min_words,  # log 5 / log 25
+    "alpha_ratio": (CFG.min_alpha_ratio + 0.8) / 2,
+    "mean_word_length": CFG.min_mean_word_length + 1.0,
+    "bullet_line_ratio": CFG.max_bullet_line_ratio / 2,
+    "duplicate_line_char_ratio": CFG.max_duplicate_line_char_ratio / 2,
+}
+
+
+@pytest.mark.parametrize("field", sorted(MARGIN_AT_THRESHOLD))
+def test_each_margin_is_zero_at_its_threshold_and_one_half_halfway(field):
+    qf = QualityFilter()
+    assert qf.quality_score(_signals(**{field: MARGIN_AT_THRESHOLD[field]})) == 0.8
+    assert qf.quality_score(_signals(**{field: MARGIN_HALFWAY[field]})) == 0.9
+
+
+def test_word_length_margin_measures_the_nearer_limit():
+    qf = QualityFilter()
+    assert qf.quality_score(_signals(mean_word_length=CFG.max_mean_word_length - 1.0)) == 0.9
+    assert qf.quality_score(_signals(mean_word_length=CFG.max_mean_word_length)) == 0.8
+
+
+@pytest.mark.parametrize("changes", [
+    {"words": 1}, {"alpha_ratio": 0.0}, {"mean_word_length": 40.0}, {"mean_word_length": 1.0},
+    {"bullet_line_ratio": 1.0}, {"duplicate_line_char_ratio": 1.0},
+])
+def test_a_margin_past_its_threshold_is_zero_not_negative(changes):
+    assert QualityFilter().quality_score(_signals(**changes)) == 0.8
+
+
+def test_quality_score_is_rounded_to_four_decimals():
+    # words = 2 x min_words: margin log 2 / log 25 = 0.21533..., mean (0.21533 + 4) / 5 = 0.843066...
+    assert QualityFilter().quality_score(_signals(words=2 * CFG.min_words)) == round((math.log(2) / math.log(25) + 4) / 5, 4) == 0.8431
+
+
+def test_a_disabled_rule_gives_a_full_margin():
+    qf = QualityFilter(QualityConfig(min_words=0, max_bullet_line_ratio=0.0, max_duplicate_line_char_ratio=0.0))
+    typical = _signals(words=3, bullet_line_ratio=0.5, duplicate_line_char_ratio=0.5)
+    assert qf.quality_score(typical) == 1.0
+    assert qf.quality_score(_signals(words=0, bullet_line_ratio=0.5)) == 0.8
+
+
+def test_kept_documents_carry_their_quality_score():
+    """The filter records the score it computes in the document's meta (the corpus column)."""
+    text = " ".join(tag(i) for i in range(30 * CFG.min_words)) + "."
+    outcome = QualityFilter().apply(Document(id="d", source="t", text=text))
+    assert outcome.doc is not None
+    recorded = float(outcome.doc.meta["quality_score"])  # meta holds strings: "0.9500"
+    # 4-letter words: 1.5 above the minimum mean length, so that margin is 0.75, the rest 1.
+    assert recorded == QualityFilter().quality_score(score(text)) == 0.95
