@@ -22,6 +22,9 @@ if __package__ in (None, ""):
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 TARGET_DOCS_PER_CPU_S = 5000
+# The tokenise reference is chain_bench's pass, written again here on purpose: importing
+# benchmarks.chain_bench puts benchmarks/ on sys.path, where benchmarks/datasets.py then shadows
+# Hugging Face `datasets` for everything imported later (the test suite imports this module).
 _WORD = re.compile(r"\w+")
 
 
