@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
+from pipeline.stages.word_spans import word_spans
 
 _WORD = re.compile(r"\w+")
 _SEPARATORS = "[|•·»›/>–—:]"
@@ -29,6 +30,10 @@ _SENTENCE_END = pa.array(list(".!?…。！？؟"))
 _CLOSERS = "\"'”’»)]*"
 _BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
 _STOPWORDS = pa.array(sorted(STOPWORDS))
+# From this many lines in a batch the compiled kernels (words here, the tree walk in
+# content_model) pay for numba's import and cache load, about half a second in a fresh process;
+# smaller batches take the bit-identical Python / NumPy paths.
+COMPILED_MIN_ROWS = 5000
 # Long lines anchor the main text: at least this many words and a sentence end.
 LONG_WORDS = 12
 
@@ -75,11 +80,14 @@ def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return counts[inverse], inverse, first
 
 
-def _words(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
-    """Every word (Python's `\\w+`) of every line, flat, with the index of its line. Python's
-    regex engine finds them (Arrow's RE2 compiles a Unicode word class anew on every call, ~5 ms,
-    which a page cleaned on its own cannot afford); each line's words travel to Arrow joined by
-    a separator no word contains, and one literal split makes the flat array."""
+def _words(texts: Sequence[str], lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Every word (Python's `\\w+`) of every line, flat, with the index of its line. A big batch
+    goes through the compiled kernel of `word_spans` (the same words, ~10x cheaper); a small one
+    through Python's regex engine (Arrow's RE2 compiles a Unicode word class anew on every call,
+    ~5 ms, which a page cleaned on its own cannot afford), each line's words travelling to Arrow
+    joined by a separator no word contains, and one literal split making the flat array."""
+    if len(texts) >= COMPILED_MIN_ROWS and (found := word_spans(lines)) is not None:
+        return found
     joined = pa.array(["\x1f".join(_WORD.findall(t)) for t in texts], type=pa.large_string())
     pieces = pc.split_pattern(joined, "\x1f")
     parent = pc.list_parent_indices(pieces).to_numpy()
@@ -88,10 +96,10 @@ def _words(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
     return flat.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
 
 
-def _word_features(texts: Sequence[str], pages: _Pages, n: int) -> dict[str, np.ndarray]:
+def _word_features(texts: Sequence[str], lines: pa.Array, pages: _Pages, n: int) -> dict[str, np.ndarray]:
     """Per-line sums over the line's words: tokens, letters, title and upper case, stop words,
     the page's frequent words, words shared with other lines of the page."""
-    words, parent = _words(texts)
+    words, parent = _words(texts, lines)
     per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
     length = pc.utf8_length(words).to_numpy().astype(np.float64)
     lower = pc.utf8_lower(words)
@@ -158,7 +166,7 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     n = len(texts)
     lines = pa.array(texts, type=pa.large_string())
     s = _line_shape(lines)
-    w = _word_features(texts, pages, n)
+    w = _word_features(texts, lines, pages, n)
     chars, tokens = s["chars"], w["tokens"]
     n_words = np.where(s["cjk"] > 0, np.maximum(tokens, s["cjk"] // 2), tokens)
     nw = np.maximum(n_words, 1)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import BASE, main_span
+from pipeline.stages.content_features import BASE, COMPILED_MIN_ROWS, main_span
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
 _CJK = BASE.index("cjk_share")
@@ -66,11 +66,6 @@ def _walk_numpy(X, feature, threshold, left, right, leaf, value, raw) -> None:
         go_left = X[rows, feature[trees, node]] <= threshold[trees, node]
         node = np.where(done, node, np.where(go_left, left[trees, node], right[trees, node]))
     raw += np.cumsum(value[trees, node].astype(np.float64), axis=1)[:, -1]
-
-
-# Below this many rows the NumPy walk is as cheap as loading the compiled kernel (numba's import
-# and cache load cost a fresh process about half a second), so small runs never pay for it.
-COMPILED_MIN_ROWS = 5000
 
 
 def _walk(X, feature, threshold, left, right, leaf, value, raw) -> None:
