@@ -292,13 +292,14 @@ def test_compiled_words_are_pythons_words_on_real_pages():
     each with its line: the AEB pages (one Korean), the Wikinews articles, cut mid-array."""
     import pyarrow as pa
 
-    from pipeline.stages.word_spans import word_spans
+    from pipeline.stages.word_spans import scan_lines
 
     with gzip.open(FIXTURES / "wikinews-300.jsonl.gz", "rt", encoding="utf-8") as fh:
         articles = [json.loads(line)["text"] for line in fh]
     lines = [ln for p in _real_pages() + articles for ln in lines_of(p)]
     array = pa.array(["", *lines, ""], type=pa.large_string()).slice(1, len(lines))
-    words, parent = word_spans(array)
+    scan = scan_lines(array, ())
+    words, parent = scan.words, scan.parent
     expected_words, expected_parent = _findall_words(lines)
     assert len(expected_words) > 50_000 and any("가" <= w[0] <= "힣" for w in expected_words)
     assert words.to_pylist() == expected_words and parent.tolist() == expected_parent
@@ -310,10 +311,37 @@ def test_compiled_words_are_pythons_words_on_any_text(lines):
     """Any Unicode (combining marks, digits of every script, emoji, controls): same words."""
     import pyarrow as pa
 
-    from pipeline.stages.word_spans import word_spans
+    from pipeline.stages.content_features import COUNTED
+    from pipeline.stages.word_spans import scan_lines
 
-    words, parent = word_spans(pa.array(lines, type=pa.large_string()))
-    assert (words.to_pylist(), parent.tolist()) == _findall_words(lines)
+    scan = scan_lines(pa.array(lines, type=pa.large_string()), tuple(COUNTED.values()))
+    assert (scan.words.to_pylist(), scan.parent.tolist()) == _findall_words(lines)
+    import re
+
+    expected = [[len(re.findall(c, ln)) for c in COUNTED.values()] for ln in lines]
+    assert scan.counts.tolist() == expected
+
+
+def test_scan_classes_are_the_regex_classes_on_every_code_point():
+    """The kernel's class table says what each regex character class matches, for every code
+    point but surrogates (which no UTF-8 text holds)."""
+    import re
+
+    import numpy as np
+
+    from pipeline.stages.content_features import COUNTED
+    from pipeline.stages.word_spans import class_table
+
+    table = class_table(tuple(COUNTED.values()))
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    text = "".join(map(chr, points))
+    for k, char_class in enumerate(COUNTED.values(), 1):
+        expected = np.zeros(0x110000, dtype=bool)
+        expected[[ord(m) for m in re.findall(char_class, text)]] = True
+        assert np.array_equal((table & (1 << k)) > 0, expected), char_class
+    words = np.zeros(0x110000, dtype=bool)
+    words[[ord(m) for m in re.findall(r"\w", text)]] = True
+    assert np.array_equal((table & 1) > 0, words)
 
 
 def test_features_equal_on_the_compiled_and_python_word_paths(monkeypatch):

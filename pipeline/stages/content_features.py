@@ -22,12 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
-from pipeline.stages.word_spans import word_spans
+from pipeline.stages.word_spans import LineScan, scan_lines
 
 _WORD = re.compile(r"\w+")
 _SEPARATORS = "[|•·»›/>–—:]"
 _SENTENCE_END = pa.array(list(".!?…。！？؟"))
 _CLOSERS = "\"'”’»)]*"
+# Characters counted per line, by plain regex character classes.
+COUNTED = {"digits": "[0-9]", "commas": "[,]", "spaces": "[ ]", "separators": _SEPARATORS, "cjk": CJK_CHARS}
 _BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
 _STOPWORDS = pa.array(sorted(STOPWORDS))
 # From this many lines in a batch the compiled kernels (words here, the tree walk in
@@ -80,14 +82,14 @@ def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return counts[inverse], inverse, first
 
 
-def _words(texts: Sequence[str], lines: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Every word (Python's `\\w+`) of every line, flat, with the index of its line. A big batch
-    goes through the compiled kernel of `word_spans` (the same words, ~10x cheaper); a small one
-    through Python's regex engine (Arrow's RE2 compiles a Unicode word class anew on every call,
-    ~5 ms, which a page cleaned on its own cannot afford), each line's words travelling to Arrow
-    joined by a separator no word contains, and one literal split making the flat array."""
-    if len(texts) >= COMPILED_MIN_ROWS and (found := word_spans(lines)) is not None:
-        return found
+def _words(texts: Sequence[str], scan: LineScan | None) -> tuple[pa.Array, np.ndarray]:
+    """Every word (Python's `\\w+`) of every line, flat, with the index of its line: from the
+    compiled scan of a big batch, else from Python's regex engine (Arrow's RE2 compiles a
+    Unicode word class anew on every call, ~5 ms, which a page cleaned on its own cannot
+    afford), each line's words travelling to Arrow joined by a separator no word contains, and
+    one literal split making the flat array."""
+    if scan is not None:
+        return scan.words, scan.parent
     joined = pa.array(["\x1f".join(_WORD.findall(t)) for t in texts], type=pa.large_string())
     pieces = pc.split_pattern(joined, "\x1f")
     parent = pc.list_parent_indices(pieces).to_numpy()
@@ -96,10 +98,10 @@ def _words(texts: Sequence[str], lines: pa.Array) -> tuple[pa.Array, np.ndarray]
     return flat.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
 
 
-def _word_features(texts: Sequence[str], lines: pa.Array, pages: _Pages, n: int) -> dict[str, np.ndarray]:
+def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n: int) -> dict[str, np.ndarray]:
     """Per-line sums over the line's words: tokens, letters, title and upper case, stop words,
     the page's frequent words, words shared with other lines of the page."""
-    words, parent = _words(texts, lines)
+    words, parent = _words(texts, scan)
     per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
     length = pc.utf8_length(words).to_numpy().astype(np.float64)
     lower = pc.utf8_lower(words)
@@ -143,18 +145,22 @@ def _frequent(page: np.ndarray, in_page: np.ndarray, key_inverse: np.ndarray, ke
     return is_frequent[key_inverse]
 
 
-def _line_shape(lines: pa.Array) -> dict[str, np.ndarray]:
+def _class_counts(lines: pa.Array, scan: LineScan | None) -> dict[str, np.ndarray]:
+    """Characters of each class of `COUNTED` per line: from the compiled scan, else Arrow."""
+    if scan is not None:
+        return {name: scan.counts[:, k].astype(np.float64) for k, name in enumerate(COUNTED)}
+    return {name: pc.count_substring_regex(lines, char_class).to_numpy(zero_copy_only=False).astype(np.float64)
+            for name, char_class in COUNTED.items()}
+
+
+def _line_shape(lines: pa.Array, scan: LineScan | None) -> dict[str, np.ndarray]:
     """Per-line counts and flags read straight off the line's characters."""
     as_np = lambda a: a.to_numpy(zero_copy_only=False).astype(np.float64)  # noqa: E731
     last = pc.utf8_slice_codeunits(pc.utf8_rtrim(lines, characters=_CLOSERS), -1)
     has = lambda s: pc.match_substring(lines, s).to_numpy(zero_copy_only=False)  # noqa: E731
     return {
         "chars": as_np(pc.utf8_length(lines)),
-        "digits": as_np(pc.count_substring_regex(lines, "[0-9]")),
-        "commas": as_np(pc.count_substring(lines, ",")),
-        "spaces": as_np(pc.count_substring(lines, " ")),
-        "separators": as_np(pc.count_substring_regex(lines, _SEPARATORS)),
-        "cjk": as_np(pc.count_substring_regex(lines, CJK_CHARS)),
+        **_class_counts(lines, scan),
         "ends_sentence": as_np(pc.is_in(last, value_set=_SENTENCE_END)),
         "ends_colon": as_np(pc.equal(last, ":")),
         "bullet": as_np(pc.match_substring_regex(lines, _BULLET)),
@@ -165,8 +171,11 @@ def _line_shape(lines: pa.Array) -> dict[str, np.ndarray]:
 def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     n = len(texts)
     lines = pa.array(texts, type=pa.large_string())
-    s = _line_shape(lines)
-    w = _word_features(texts, lines, pages, n)
+    # A big batch is scanned once by a compiled kernel (words and class counts); a small one
+    # by Python's regex and Arrow's kernels. Same features either way (tested).
+    scan = scan_lines(lines, tuple(COUNTED.values())) if n >= COMPILED_MIN_ROWS else None
+    s = _line_shape(lines, scan)
+    w = _word_features(texts, scan, pages, n)
     chars, tokens = s["chars"], w["tokens"]
     n_words = np.where(s["cjk"] > 0, np.maximum(tokens, s["cjk"] // 2), tokens)
     nw = np.maximum(n_words, 1)

@@ -1,35 +1,65 @@
-"""Every word (Python's `\\w+`) of every line of an Arrow string array, in one compiled pass.
+"""One compiled pass over a batch's lines: every word (Python's `\\w+`) and per-line counts of
+the characters the content features count.
 
-The content model's features need the words of a whole shard's lines (~250 per news article).
-Python's `re.findall` per line costs ~35 us per article, a quarter of the boilerplate stage
-(issue 13). This numba kernel walks the lines' UTF-8 bytes once with the same code-point table
-as dedup's tokeniser (`\\w` = `str.isalnum()` or "_"), so the words, their order and the line
-each belongs to are those of `re.findall(r"\\w+", line)`: tests compare the two on real pages.
+The content model's features need the words of a whole shard's lines (~250 per news article)
+and a few character counts per line. Python's `re.findall` per line and one Arrow regex pass
+per count cost ~50 us per article, a fifth of the boilerplate stage (issue 13). This numba
+kernel walks the lines' UTF-8 bytes once, classifying each code point with one table: `\\w` is
+dedup's table (`str.isalnum()` or "_"), so the words, their order and their lines are those of
+`re.findall(r"\\w+", line)`, and each counted class is read off the same regex character class
+the Arrow path counts with. Tests compare the two paths on real pages and on any Unicode.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
+@dataclass(frozen=True)
+class LineScan:
+    words: pa.Array  # every word of every line, flat, large_string
+    parent: np.ndarray  # the line of each word
+    counts: np.ndarray  # (lines, classes): characters of each counted class per line
+
+
+def class_ranges(char_class: str) -> list[tuple[int, int]]:
+    """Code-point ranges [start, end) of a plain regex character class such as "[a-z_]"."""
+    body = char_class[1:-1]
+    assert char_class[0] == "[" and char_class[-1] == "]" and "\\" not in body and not body.startswith("^")
+    return [(ord(m[1]), ord(m[2] or m[1]) + 1) for m in re.finditer(r"(.)(?:-(.))?", body, re.S)]
+
+
+@lru_cache(maxsize=4)
+def class_table(char_classes: tuple[str, ...]) -> np.ndarray:
+    """uint8 per code point: bit 0 set for `\\w`, bit k for the k-th of `char_classes`."""
+    from pipeline.dedup._kernels import is_word_table
+
+    table = is_word_table().copy()
+    for k, char_class in enumerate(char_classes, 1):
+        for a, b in class_ranges(char_class):
+            table[a:b] |= 1 << k
+    return table
+
 
 @lru_cache(maxsize=1)
-def compiled_word_spans():
-    """The compiled kernel, or None without numba (the caller then uses `re.findall`)."""
+def _compiled_scan():
+    """The compiled kernel, or None without numba (the caller then uses Python and Arrow)."""
     try:
         from numba import njit
     except ImportError:  # pragma: no cover - numba is a declared dependency
         return None
 
     @njit(cache=True, nogil=True)
-    def words(buf, offsets, is_word):  # pragma: no cover - compiled
+    def scan(buf, offsets, table, n_classes):  # pragma: no cover - compiled
         n = offsets.shape[0] - 1
         out = np.empty(offsets[n] - offsets[0], dtype=np.uint8)
-        # at most one word per two bytes, plus one per line
-        out_offs = np.zeros((offsets[n] - offsets[0]) // 2 + n + 2, dtype=np.int64)
+        out_offs = np.zeros((offsets[n] - offsets[0]) // 2 + n + 2, dtype=np.int64)  # <= 1 word per 2 bytes + 1
         parent = np.empty(out_offs.shape[0], dtype=np.int64)
+        counts = np.zeros((n, n_classes), dtype=np.int64)
         o = 0
         m = 0
         for d in range(n):
@@ -51,7 +81,8 @@ def compiled_word_spans():
                     ln = 4
                     cp = ((np.int64(c & 0x07) << 18) | (np.int64(buf[i + 1] & 0x3F) << 12)
                           | (np.int64(buf[i + 2] & 0x3F) << 6) | np.int64(buf[i + 3] & 0x3F))
-                if is_word[cp]:
+                bits = table[cp]
+                if bits & 1:
                     if not inside:
                         inside = True
                         parent[m] = d
@@ -62,26 +93,28 @@ def compiled_word_spans():
                     inside = False
                     m += 1
                     out_offs[m] = o
+                if bits > 1:
+                    for k in range(n_classes):
+                        if bits & (2 << k):
+                            counts[d, k] += 1
                 i += ln
             if inside:
                 m += 1
                 out_offs[m] = o
-        return out[:o], out_offs[:m + 1], parent[:m]
+        return out[:o], out_offs[:m + 1], parent[:m], counts
 
-    return words
+    return scan
 
 
-def word_spans(lines: pa.Array) -> tuple[pa.Array, np.ndarray] | None:
-    """(every word of `lines` as one flat large_string array, the index of its line), or None
-    without numba. `lines` is a large_string array without nulls."""
-    kernel = compiled_word_spans()
+def scan_lines(lines: pa.Array, char_classes: tuple[str, ...]) -> LineScan | None:
+    """Words and class counts of `lines` (a large_string array without nulls), or None without
+    numba. `char_classes` are plain regex character classes ("[0-9]"), counted per line."""
+    kernel = _compiled_scan()
     if kernel is None:
         return None
-    from pipeline.dedup._kernels import is_word_table
-
     _validity, offsets_buf, data_buf = lines.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    out, out_offs, parent = kernel(data, offsets, is_word_table())
+    out, out_offs, parent, counts = kernel(data, offsets, class_table(char_classes), len(char_classes))
     words = pa.LargeStringArray.from_buffers(len(parent), pa.py_buffer(out_offs), pa.py_buffer(out))
-    return words, parent
+    return LineScan(words, parent, counts)
