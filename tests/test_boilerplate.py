@@ -292,7 +292,7 @@ def test_compiled_words_are_pythons_words_on_real_pages():
     each with its line: the AEB pages (one Korean), the Wikinews articles, cut mid-array."""
     import pyarrow as pa
 
-    from pipeline.stages.word_spans import scan_lines
+    from pipeline.stages.feature_kernels import scan_lines
 
     with gzip.open(FIXTURES / "wikinews-300.jsonl.gz", "rt", encoding="utf-8") as fh:
         articles = [json.loads(line)["text"] for line in fh]
@@ -312,7 +312,7 @@ def test_compiled_words_are_pythons_words_on_any_text(lines):
     import pyarrow as pa
 
     from pipeline.stages.content_features import COUNTED
-    from pipeline.stages.word_spans import scan_lines
+    from pipeline.stages.feature_kernels import scan_lines
 
     scan = scan_lines(pa.array(lines, type=pa.large_string()), tuple(COUNTED.values()))
     assert (scan.words.to_pylist(), scan.parent.tolist()) == _findall_words(lines)
@@ -330,7 +330,7 @@ def test_scan_classes_are_the_regex_classes_on_every_code_point():
     import numpy as np
 
     from pipeline.stages.content_features import COUNTED
-    from pipeline.stages.word_spans import class_table
+    from pipeline.stages.feature_kernels import class_table
 
     table = class_table(tuple(COUNTED.values()))
     points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
@@ -345,8 +345,9 @@ def test_scan_classes_are_the_regex_classes_on_every_code_point():
 
 
 def test_features_equal_on_the_compiled_and_python_word_paths(monkeypatch):
-    """The compiled word kernel (big batches) and the Python regex path (small ones) give
-    bit-identical feature rows: the kernel changes cost, never a feature."""
+    """The compiled kernels (big batches: the scan of the lines, the word counts per page and
+    line) and the Python / Arrow / sorting path (small ones) give bit-identical feature rows:
+    the kernels change cost, never a feature."""
     import numpy as np
 
     from pipeline.stages import content_features

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
-from pipeline.stages.word_spans import LineScan, scan_lines
+from pipeline.stages.feature_kernels import LineScan, scan_lines, word_groups
 
 _WORD = re.compile(r"\w+")
 _SEPARATORS = "[|•·»›/>–—:]"
@@ -109,10 +109,15 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
     upper = pc.utf8_is_upper(words).to_numpy(zero_copy_only=False) & (length > 1)
     stop = pc.is_in(lower, value_set=_STOPWORDS).to_numpy(zero_copy_only=False)
     word_id = pc.dictionary_encode(lower).indices.to_numpy().astype(np.int64)
-    vocab = int(word_id.max()) + 1 if len(word_id) else 1
     page = pages.page[parent]
-    in_page, key_inverse, key_first = _group_count(page * vocab + word_id)
-    in_line, _, _ = _group_count(parent * vocab + word_id)
+    # A big batch counts in one compiled pass; a small one sorts (same counts, tested).
+    found = word_groups(word_id, parent, page) if scan is not None else None
+    if found is not None:
+        in_page, in_line, key_inverse, key_first = found
+    else:
+        vocab = int(word_id.max()) + 1 if len(word_id) else 1
+        in_page, key_inverse, key_first = _group_count(page * vocab + word_id)
+        in_line, _, _ = _group_count(parent * vocab + word_id)
     frequent = _frequent(page, in_page, key_inverse, key_first, length, lower, pages)
     return {
         "tokens": per_line(np.ones(len(parent))),
