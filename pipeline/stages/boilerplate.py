@@ -84,15 +84,26 @@ class Boilerplate:
         probs = self._model.predict(X)
         line_probs = self._model.predict_line(X)
         bounds = np.concatenate(([0], np.cumsum(sizes)))
+        clear = self._all_clear(probs, line_probs, sizes)
         outcomes = []
         for k, doc in enumerate(docs):
-            if not scored[k]:
+            if not scored[k] or clear[k]:
                 outcomes.append(Outcome.keep(doc))
                 continue
             a, b = bounds[k], bounds[k + 1]
             outcomes.append(self._decide(doc, [i for i, _ in pages[k]], probs[a:b],
                                          None if line_probs is None else line_probs[a:b]))
         return outcomes
+
+    def _all_clear(self, probs: np.ndarray, line_probs: np.ndarray | None, sizes: np.ndarray) -> np.ndarray:
+        """Per page: every line clears the highest bar `decide` can set, so all stay wherever the
+        main block falls; about half of news articles, whose per-page decision is then skipped."""
+        c = self.config
+        below = probs < max(c.threshold, c.outside_threshold)
+        if line_probs is not None:
+            below |= line_probs < c.line_threshold
+        owner = np.repeat(np.arange(len(sizes)), sizes)
+        return np.bincount(owner, weights=below, minlength=len(sizes)) == 0
 
     def _decide(self, doc: Document, index: list[int], probs: np.ndarray, line_probs: np.ndarray | None) -> Outcome:
         """The outcome for one page from its non-blank lines' (line numbers) probabilities."""
