@@ -225,7 +225,7 @@ document.getElementById('f').addEventListener('load', function () {
     assert log[0] == "start 000_e2e47744eb601a7f"  # first in the list
     assert log[1:6] == [f"next {touched[i % len(touched)]}" for i in range(5)]  # wraps around
     assert log[6] == f"prev {touched[3 % len(touched)]}"
-    assert log[7] == "search 001_cbb55a347cb20141 | 1 of 12 documents match | 001_cbb55a347cb20141"
+    assert log[7] == "search 001_cbb55a347cb20141 | 1 of 13 documents match | 001_cbb55a347cb20141"
     assert log[8] == "search 011_too_short | 011_too_short"
 
 

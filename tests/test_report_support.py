@@ -1,15 +1,22 @@
 """A real run with edits of every kind, for the report and diff tests: samples/ plus a
-near-copy of 002 with one phrase rewritten (-> a near-duplicate cluster) and a two-word page
-(-> rejected by the quality stage). Everything in it is what the pipeline itself writes."""
+near-copy of 002 with one phrase rewritten (-> a near-duplicate cluster), a two-word page
+(-> rejected by the quality stage) and the whole-page text of a real news page (menus and
+footers: a second document the boilerplate stage edits besides 004). Everything in it is what
+the pipeline itself writes."""
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
 import pytest
 
+from benchmarks.content_data import render_page
 from tests.conftest import SAMPLES
+
+# An English AEB fixture page (tests/fixtures/aeb, with its licence), rendered as whole-page text.
+AEB_PAGE = Path(__file__).resolve().parent / "fixtures" / "aeb" / "06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85.html.gz"
 
 # Reason families the real stages give the seed lines these tests look at.
 SPAM_REASON = "spam:link+commercial+cta+pitch"  # the pharmacy line of 001
@@ -27,6 +34,8 @@ def build_edited_run(base: Path) -> Path:
     assert ORIGINAL_PHRASE in text
     (inputs / "010_near_copy_of_002.txt").write_text(text.replace(ORIGINAL_PHRASE, CHANGED_PHRASE), encoding="utf-8")
     (inputs / "011_too_short.txt").write_text("Click here.\n", encoding="utf-8")
+    page = gzip.decompress((AEB_PAGE).read_bytes()).decode("utf-8", "replace")
+    (inputs / "012_whole_page.txt").write_text(render_page(page), encoding="utf-8")
     out = base / "out"
     run([inputs], out)
     return out
