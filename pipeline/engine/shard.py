@@ -49,6 +49,8 @@ KEPT_SCHEMA = pa.schema([pa.field("date", pa.string()) if f.name == "date" else 
 # Documents between the two phases, whole (every Document field, meta as a JSON object): the
 # post phase gets exactly what the pre phase made.
 SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
+# The corpus-wide step's note of each document (see `Bound`), beside it between the phases.
+NOTE = "corpus_note"
 
 
 @dataclass
@@ -98,9 +100,20 @@ def _kept_table(docs: list[Document], seqs: list[int]) -> pa.Table:
     )
 
 
-def _survivor_table(docs: list[Document], seqs: list[int]) -> pa.Table:
-    """Documents between the phases, whole (SURVIVOR_SCHEMA), built column by column."""
-    return pa.table(
+def _observe(plan: Plan, docs: list[Document]) -> tuple[Any, pa.Array | None]:
+    """The corpus-wide step's observation of a shard, and its notes of each document when it
+    takes notes (see `core.stage.Bound`); (None, None) without a corpus-wide step."""
+    if plan.corpus is None:
+        return None, None
+    stage = plan.corpus_stage()
+    noting = getattr(stage, "observe_noting", None)
+    return noting(docs) if noting is not None else (stage.observe(docs), None)
+
+
+def _survivor_table(docs: list[Document], seqs: list[int], notes: pa.Array | None = None) -> pa.Table:
+    """Documents between the phases, whole (SURVIVOR_SCHEMA), built column by column; the
+    corpus-wide step's notes of them, when it takes notes, in one more column (NOTE)."""
+    table = pa.table(
         dict(
             id=[d.id for d in docs],
             text=[d.text for d in docs],
@@ -114,6 +127,7 @@ def _survivor_table(docs: list[Document], seqs: list[int]) -> pa.Table:
         ),
         schema=SURVIVOR_SCHEMA,
     )
+    return table if notes is None else table.append_column(NOTE, notes)
 
 
 def _survivor_docs(table: pa.Table) -> tuple[list[Document], list[int]]:
@@ -163,10 +177,11 @@ def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFa
     part_rows = _write_edits(plan, layout, index, edits, names)
     if plan.config.run.store_input:
         part_rows["input"] = write_part(inputs, INPUT_SCHEMA, layout.inputs(index), output_metadata(plan.config))
-    write_table(_survivor_table(survivors, seqs), layout.survivors(index), scratch=True)
+    observation, notes = _observe(plan, survivors)
+    write_table(_survivor_table(survivors, seqs, notes), layout.survivors(index), scratch=True)
     write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index), scratch=True)
     if plan.corpus is not None:
-        _write_pickle(plan.corpus_stage().observe(survivors), layout.observation(index))
+        _write_pickle(observation, layout.observation(index))
     summary = ShardSummary(index=index, n_input=len(records), n_kept=len(survivors), n_rejected=len(rejected),
                            stats={k: stats[k].to_dict() for k in names}, part_rows=part_rows)
     write_json(summary.to_json(), layout.pre_summary(index))
@@ -178,12 +193,14 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
     stages after it, then the dedup sketches of what is kept."""
     layout = plan.layout(as_path(out_dir))
     stats = plan.new_stats()
-    stages = plan.post_stages(fact)
     edits: dict[str, list[dict]] = {s: [] for s in plan.names}
     kept: list[Document] = []
     kept_seqs: list[int] = []
     rejected: list[dict] = []
-    docs, seqs = _survivor_docs(read_table(layout.survivors(index)))
+    table = read_table(layout.survivors(index))
+    docs, seqs = _survivor_docs(table)
+    notes = table.column(NOTE).combine_chunks() if NOTE in table.column_names else None
+    stages = plan.post_stages(fact, notes, {d.id: i for i, d in enumerate(docs)} if notes is not None else None)
     results = [CleanResult(doc.id, doc.source, None, doc.format, doc) for doc in docs]
     run_chain_batch(results, docs, stages, stats, plan.budget)
     for seq, result in zip(seqs, results):
