@@ -103,9 +103,12 @@ def profile(inp: Path, path: str) -> None:
 
     def chain() -> None:
         shards = [[r for r in cleaner.clean_pre_batch(raws[k:k + 2000]) if r.doc is not None] for k in range(0, len(raws), 2000)]
-        fact = corpus.merge([corpus.observe([r.doc for r in alive]) for alive in shards])
-        for alive in shards:
-            run_chain_batch(alive, [r.doc for r in alive], [Bound(corpus, fact), *cleaner.post], None, cleaner.budget)
+        noted = [corpus.observe_noting([r.doc for r in alive]) for alive in shards]  # as the engine: keys noted once
+        fact = corpus.merge([observation for observation, _ in noted])
+        for alive, (_, notes) in zip(shards, noted):
+            docs = [r.doc for r in alive]
+            bound = Bound(corpus, fact, notes, {d.id: i for i, d in enumerate(docs)})
+            run_chain_batch(alive, docs, [bound, *cleaner.post], None, cleaner.budget)
 
     cProfile.runctx("chain()", globals(), {"chain": chain}, path)
     print(f"profile written to {path} (python -m pstats {path})")

@@ -153,3 +153,40 @@ def test_keys_of_real_lines_match_a_line_by_line_reference():
     assert sum(not e for e in expected[300:340]) >= 20  # one line of more than max_words: no key
     wanted = frozenset(k for e in expected[::3] for k in e.values())
     assert rl._keys_by_line(docs, config, wanted) == [{n: k for n, k in e.items() if k in wanted} for e in expected]
+
+
+def test_noted_keys_give_the_outcomes_of_keying_again():
+    """The engine keeps what `observe_noting` noted of each document beside it between the
+    phases and `apply_batch` reads those notes instead of keying the lines again: on real
+    articles with a shared footer (some lines too long to key) the outcomes equal `apply` one
+    document at a time, for the whole batch and for a subset in another order (what `Bound`
+    hands over when the chain retries documents)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    from pipeline.core.stage import Bound
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "wikinews-300.jsonl.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh][:120]
+    texts = [t + (f"\n\n{FOOTER}\nUpdated {i} May\n" if i % 2 else "") for i, t in enumerate(texts)]
+    texts += [" ".join(t.split()) for t in texts[:10]]
+    docs = [Document(id=str(i), source="/crawl/site/a.txt", text=t) for i, t in enumerate(texts)]
+    stage = RepeatedLinesPass(RepeatedLinesConfig())
+    observation, notes = stage.observe_noting(docs)
+    assert len(notes) == len(docs)
+    assert observation.counts == stage.observe(docs).counts
+    fact = stage.merge([observation])
+    assert fact
+    one_by_one = [stage.apply(d, fact) for d in docs]
+    assert sum(bool(o.edits) for o in one_by_one) >= 60  # the footer and the "Updated" line go
+    assert stage.apply_batch(docs, fact, notes) == one_by_one
+    # the notes are what is read: documents noted as having no keyed line lose nothing
+    import pyarrow as pa
+    from pipeline.stages.repeated_lines import NOTE_TYPE
+
+    assert not any(o.edits for o in stage.apply_batch(docs, fact, pa.array([[]] * len(docs), NOTE_TYPE)))
+    bound = Bound(stage, fact, notes, {d.id: i for i, d in enumerate(docs)})
+    subset = docs[::-3]
+    assert bound.apply_batch(subset) == [one_by_one[int(d.id)] for d in subset]

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from contextlib import nullcontext
-from typing import Generic, Iterable, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import Any, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar, runtime_checkable
 
 from pipeline.core.deadline import Budget, DeadlineExceeded, ItemTimer, deadline
 from pipeline.core.document import Document, Outcome, RawDocument
@@ -60,10 +60,18 @@ class CorpusStage(Protocol[Obs, Fact]):
 
 @dataclass(frozen=True)
 class Bound(Generic[Obs, Fact]):
-    """A corpus-wide stage with its merged fact: a per-document Stage for `run_stage`."""
+    """A corpus-wide stage with its merged fact: a per-document Stage for `run_stage`.
+
+    A stage with `observe_noting(docs) -> (observation, notes)` notes something of each
+    document as it observes it (one value each in an Arrow array; repeated_lines: its keyed
+    lines); the engine keeps the notes beside the documents and binds them here (`notes`, with
+    `noted`: document id -> its note's row), and `apply_batch(docs, fact, notes)` then reads
+    them instead of computing them again. Outcomes are the same with or without notes."""
 
     stage: CorpusStage[Obs, Fact]
     fact: Fact
+    notes: Any = None
+    noted: Mapping[str, int] | None = None
 
     @property
     def name(self) -> str:
@@ -80,7 +88,9 @@ class Bound(Generic[Obs, Fact]):
         batch = getattr(self.stage, "apply_batch", None)
         if batch is None:
             return [self.stage.apply(doc, self.fact) for doc in docs]
-        return batch(docs, self.fact)
+        if self.notes is None or self.noted is None:
+            return batch(docs, self.fact)
+        return batch(docs, self.fact, self.notes.take([self.noted[d.id] for d in docs]))
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from pipeline.dedup import _kernels as K
-from pipeline.dedup.cluster import DuplicateRow, KeepInfo, rank_key
+from pipeline.dedup.cluster import DuplicateRow, KeepColumns, KeepInfo, rank_key
 from pipeline.dedup.config import DedupConfig
 from pipeline.dedup.graph import UnionFind, similarity
 from pipeline.dedup.keep import choose_kept, kept_pairs
@@ -29,6 +29,7 @@ from pipeline.dedup.lsh import BandStore, band_hashes, bucket_pairs, lsh_params,
 from pipeline.dedup.sketch import Sketches, normalise
 
 FetchTexts = Callable[[Sequence[str]], Mapping[str, str]]
+KeepInfos = Mapping[str, KeepInfo] | KeepColumns  # by id, or as columns (big runs: compact)
 
 
 @dataclass
@@ -159,14 +160,17 @@ def _check_unique(ids: list[str]) -> None:
         raise ValueError(f"document id {dup!r} appears more than once")
 
 
-def rank(ids: Sequence[str], keep_info: Mapping[str, KeepInfo], config: DedupConfig) -> Ranks:
+def rank(ids: Sequence[str], keep_info: KeepInfos, config: DedupConfig) -> Ranks:
     """Keep ranks by the keep policy (0 = best)."""
-    key = rank_key(config)
-    try:
-        order = sorted(range(len(ids)), key=lambda a: key(ids[a], keep_info[ids[a]]))
-    except KeyError as exc:
-        raise ValueError(f"no keep info for document {exc.args[0]!r}") from None
-    order_arr = np.array(order, dtype=np.int64)
+    if isinstance(keep_info, KeepColumns):
+        order_arr = keep_info.order(ids, config)
+    else:
+        key = rank_key(config)
+        try:
+            order = sorted(range(len(ids)), key=lambda a: key(ids[a], keep_info[ids[a]]))
+        except KeyError as exc:
+            raise ValueError(f"no keep info for document {exc.args[0]!r}") from None
+        order_arr = np.array(order, dtype=np.int64)
     rank_of = np.empty(len(ids), dtype=np.int64)
     rank_of[order_arr] = np.arange(len(ids))
     return Ranks(order_arr, rank_of)
@@ -378,7 +382,7 @@ def duplicate_rows(
 
 
 def resolve_all(
-    sketches: Iterable[Sketches], keep_info: Mapping[str, KeepInfo], fetch_texts: FetchTexts, config: DedupConfig,
+    sketches: Iterable[Sketches], keep_info: KeepInfos, fetch_texts: FetchTexts, config: DedupConfig,
     bands: int, rows: int, tmp: str, budget: int,
 ) -> tuple[list[DuplicateRow], ResolveStats]:
     """Every step, from the sketches: the embedded engine's global dedup."""
@@ -410,7 +414,7 @@ def resolve_all(
 
 
 def cluster_edges(
-    arrivals: Arrivals, keep_info: Mapping[str, KeepInfo], a: np.ndarray, b: np.ndarray, sim: np.ndarray,
+    arrivals: Arrivals, keep_info: KeepInfos, a: np.ndarray, b: np.ndarray, sim: np.ndarray,
     fetch_texts: FetchTexts, config: DedupConfig, stats: ResolveStats | None = None,
 ) -> list[DuplicateRow]:
     """The steps from `rank` on, for documents whose candidates were verified elsewhere (Ray):
@@ -434,7 +438,7 @@ def cluster_edges(
 
 def find_duplicates(
     sketches: Iterable[Sketches],
-    keep_info: Mapping[str, KeepInfo],
+    keep_info: KeepInfos,
     fetch_texts: Callable[[Sequence[str]], Mapping[str, str]],
     config: DedupConfig,
 ) -> list[DuplicateRow]:
@@ -444,7 +448,7 @@ def find_duplicates(
 
 def find_duplicates_with_stats(
     sketches: Iterable[Sketches],
-    keep_info: Mapping[str, KeepInfo],
+    keep_info: KeepInfos,
     fetch_texts: Callable[[Sequence[str]], Mapping[str, str]],
     config: DedupConfig,
     *,

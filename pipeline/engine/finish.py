@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 import pipeline
 from pipeline.config import PipelineConfig, config_hash
 from pipeline.core.stage import StageStats
-from pipeline.dedup import DuplicateRow, KeepInfo, find_duplicates_with_stats, keep_info_table, sketches_from_table
+from pipeline.dedup import DuplicateRow, find_duplicates_with_stats, sketches_from_table
+from pipeline.dedup.cluster import KeepColumns
 from pipeline.dedup import index as dedup_index
 from pipeline.engine.faults import fault_point
 from pipeline.engine.plan import Plan
@@ -66,17 +68,19 @@ def run_dedup(
     duplicate what those runs kept are removed first (pipeline.dedup.index)."""
     if not config.dedup.enabled:
         return [], {"enabled": False}
-    keep: dict[str, KeepInfo] = {}
-    shard_of: dict[str, int] = {}
-    for s in summaries:
-        part = keep_info_table(read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]))
-        keep.update(part)
-        shard_of.update(dict.fromkeys(part, s.index))
+    # What dedup keeps per document stays in Arrow columns (~60 bytes a news document): a dict
+    # of KeepInfo and an id -> shard dict cost ~330 more, the bulk of a big run's growth.
+    parts = [read_table(layout.kept(s.index), columns=["id", "n_chars", "seq", "date", "n_words"]) for s in summaries]
+    keep = KeepColumns.of(parts)
+    shard_index = np.array([s.index for s in summaries], dtype=np.int64)
+    first_row = np.cumsum([0] + [t.num_rows for t in parts])[:-1]  # of each shard in `keep`
+    del parts
 
     def fetch_texts(ids: Sequence[str]) -> Mapping[str, str]:
+        shards = shard_index[np.searchsorted(first_row, keep.positions(ids), side="right") - 1]
         by_shard: dict[int, list[str]] = {}
-        for i in ids:
-            by_shard.setdefault(shard_of[i], []).append(i)
+        for i, index in zip(ids, shards.tolist()):
+            by_shard.setdefault(index, []).append(i)
         texts: dict[str, str] = {}
         for index, wanted in by_shard.items():
             t = read_table(layout.kept(index), columns=["id", "text"], filters=[("id", "in", wanted)])

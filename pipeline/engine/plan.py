@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from pipeline.config import PipelineConfig
 from pipeline.core.deadline import Budget
@@ -78,9 +78,10 @@ class Plan:
         assert self.corpus is not None
         return self.corpus.build(self.config)
 
-    def post_stages(self, fact: Any = None) -> list[Stage[Any, Any]]:
-        """The stages after the split; the corpus-wide stage first, bound to its merged fact."""
-        bound = [Bound(self.corpus_stage(), fact)] if self.corpus is not None else []
+    def post_stages(self, fact: Any = None, notes: Any = None, noted: Mapping[str, int] | None = None) -> list[Stage[Any, Any]]:
+        """The stages after the split; the corpus-wide stage first, bound to its merged fact
+        (and to what it noted of the documents, see `Bound`)."""
+        bound = [Bound(self.corpus_stage(), fact, notes, noted)] if self.corpus is not None else []
         return [*bound, *(s.build(self.config) for s in self.post)]
 
     def new_stats(self) -> dict[str, StageStats]:

@@ -49,6 +49,8 @@ KEPT_SCHEMA = pa.schema([pa.field("date", pa.string()) if f.name == "date" else 
 # Documents between the two phases, whole (every Document field, meta as a JSON object): the
 # post phase gets exactly what the pre phase made.
 SURVIVOR_SCHEMA = pa.schema([(f, pa.string()) for f in ("id", "text", "source", "format", "url", "title", "date", "meta")] + [("seq", pa.int64())])
+# The corpus-wide step's note of each document (see `Bound`), beside it between the phases.
+NOTE = "corpus_note"
 
 
 @dataclass
@@ -74,32 +76,67 @@ def _preview(text: str | None) -> str | None:
     return None if text is None else text[:300]
 
 
-def _kept_row(d: Document, seq: int) -> dict:
-    return dict(
-        id=d.id,
-        text=d.text,
-        source=d.source,
-        url=d.url,
-        title=d.title,
-        date=iso_date(d.date),
-        date_raw=d.date,
-        n_chars=len(d.text),
-        n_words=len(d.text.split()),
-        charset=d.meta.get("charset"),
-        quality_score=float(d.meta["quality_score"]) if d.meta.get("quality_score") else None,
-        language=d.meta.get("language"),
-        seq=seq,
+def _kept_table(docs: list[Document], seqs: list[int]) -> pa.Table:
+    """The kept documents as scratch rows (KEPT_SCHEMA), built column by column."""
+    meta = [d.meta for d in docs]
+    texts = [d.text for d in docs]
+    return pa.table(
+        dict(
+            id=[d.id for d in docs],
+            text=texts,
+            source=[d.source for d in docs],
+            url=[d.url for d in docs],
+            title=[d.title for d in docs],
+            date=[iso_date(d.date) for d in docs],
+            date_raw=[d.date for d in docs],
+            n_chars=[len(t) for t in texts],
+            n_words=[len(t.split()) for t in texts],
+            charset=[m.get("charset") for m in meta],
+            quality_score=[float(m["quality_score"]) if m.get("quality_score") else None for m in meta],
+            language=[m.get("language") for m in meta],
+            seq=seqs,
+        ),
+        schema=KEPT_SCHEMA,
     )
 
 
-def _survivor_row(d: Document, seq: int) -> dict:
-    return dict(id=d.id, text=d.text, source=d.source, format=d.format, url=d.url, title=d.title, date=d.date,
-                meta=json.dumps(dict(d.meta), ensure_ascii=False), seq=seq)
+def _observe(plan: Plan, docs: list[Document]) -> tuple[Any, pa.Array | None]:
+    """The corpus-wide step's observation of a shard, and its notes of each document when it
+    takes notes (see `core.stage.Bound`); (None, None) without a corpus-wide step."""
+    if plan.corpus is None:
+        return None, None
+    stage = plan.corpus_stage()
+    noting = getattr(stage, "observe_noting", None)
+    return noting(docs) if noting is not None else (stage.observe(docs), None)
 
 
-def _survivor_doc(row: dict) -> Document:
-    return Document(id=row["id"], text=row["text"], source=row["source"], format=row["format"], url=row["url"],
-                    title=row["title"], date=row["date"], meta=json.loads(row["meta"]))
+def _survivor_table(docs: list[Document], seqs: list[int], notes: pa.Array | None = None) -> pa.Table:
+    """Documents between the phases, whole (SURVIVOR_SCHEMA), built column by column; the
+    corpus-wide step's notes of them, when it takes notes, in one more column (NOTE)."""
+    table = pa.table(
+        dict(
+            id=[d.id for d in docs],
+            text=[d.text for d in docs],
+            source=[d.source for d in docs],
+            format=[d.format for d in docs],
+            url=[d.url for d in docs],
+            title=[d.title for d in docs],
+            date=[d.date for d in docs],
+            meta=[json.dumps(dict(d.meta), ensure_ascii=False) for d in docs],
+            seq=seqs,
+        ),
+        schema=SURVIVOR_SCHEMA,
+    )
+    return table if notes is None else table.append_column(NOTE, notes)
+
+
+def _survivor_docs(table: pa.Table) -> tuple[list[Document], list[int]]:
+    """`_survivor_table` read back: the documents and their input positions."""
+    c = {name: table.column(name).to_pylist() for name in SURVIVOR_SCHEMA.names}
+    docs = [Document(id=i, text=t, source=s, format=f, url=u, title=ti, date=da, meta=json.loads(m))
+            for i, t, s, f, u, ti, da, m in zip(c["id"], c["text"], c["source"], c["format"], c["url"], c["title"],
+                                                  c["date"], c["meta"])]
+    return docs, c["seq"]
 
 
 def _write_edits(plan: Plan, layout: RunLayout, index: int, edits: dict[str, list[dict]], stages: list[str]) -> dict[str, int]:
@@ -140,10 +177,11 @@ def run_pre_phase(index: int, first_seq: int, records: list[RawDocument | ReadFa
     part_rows = _write_edits(plan, layout, index, edits, names)
     if plan.config.run.store_input:
         part_rows["input"] = write_part(inputs, INPUT_SCHEMA, layout.inputs(index), output_metadata(plan.config))
-    write_rows([_survivor_row(d, q) for d, q in zip(survivors, seqs)], SURVIVOR_SCHEMA, layout.survivors(index))
-    write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index))
+    observation, notes = _observe(plan, survivors)
+    write_table(_survivor_table(survivors, seqs, notes), layout.survivors(index), scratch=True)
+    write_rows(rejected, REJECTED_SCHEMA, layout.rejected_pre(index), scratch=True)
     if plan.corpus is not None:
-        _write_pickle(plan.corpus_stage().observe(survivors), layout.observation(index))
+        _write_pickle(observation, layout.observation(index))
     summary = ShardSummary(index=index, n_input=len(records), n_kept=len(survivors), n_rejected=len(rejected),
                            stats={k: stats[k].to_dict() for k in names}, part_rows=part_rows)
     write_json(summary.to_json(), layout.pre_summary(index))
@@ -155,24 +193,28 @@ def run_post_phase(index: int, pre: ShardSummary, plan: Plan, out_dir: str, fact
     stages after it, then the dedup sketches of what is kept."""
     layout = plan.layout(as_path(out_dir))
     stats = plan.new_stats()
-    stages = plan.post_stages(fact)
     edits: dict[str, list[dict]] = {s: [] for s in plan.names}
-    kept: list[dict] = []
+    kept: list[Document] = []
+    kept_seqs: list[int] = []
     rejected: list[dict] = []
-    rows = read_table(layout.survivors(index)).to_pylist()
-    docs = [_survivor_doc(row) for row in rows]
+    table = read_table(layout.survivors(index))
+    docs, seqs = _survivor_docs(table)
+    notes = table.column(NOTE).combine_chunks() if NOTE in table.column_names else None
+    stages = plan.post_stages(fact, notes, {d.id: i for i, d in enumerate(docs)} if notes is not None else None)
     results = [CleanResult(doc.id, doc.source, None, doc.format, doc) for doc in docs]
     run_chain_batch(results, docs, stages, stats, plan.budget)
-    for row, result in zip(rows, results):
+    for seq, result in zip(seqs, results):
         _collect(result, edits, [], rejected)
         if result.doc is not None:
-            kept.append(_kept_row(result.doc, row["seq"]))
+            kept.append(result.doc)
+            kept_seqs.append(seq)
     part_rows = _write_edits(plan, layout, index, edits, list(plan.post_names))
     earlier = read_table(layout.rejected_pre(index)).cast(REJECTED_SCHEMA)
-    write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index))
-    write_rows(kept, KEPT_SCHEMA, layout.kept(index))
+    write_table(pa.concat_tables([earlier, pa.Table.from_pylist(rejected, schema=REJECTED_SCHEMA)]), layout.rejected_part(index),
+                scratch=True)
+    write_table(_kept_table(kept, kept_seqs), layout.kept(index), scratch=True)
     if plan.dedup:
-        write_table(sketches_to_table(sketch([(k["id"], k["text"]) for k in kept], plan.config.dedup)), layout.sketch(index))
+        write_table(sketches_to_table(sketch([(d.id, d.text) for d in kept], plan.config.dedup)), layout.sketch(index), scratch=True)
     summary = ShardSummary(index=index, n_input=pre.n_input, n_kept=len(kept), n_rejected=pre.n_rejected + len(rejected),
                            stats={**pre.stats, **{k: stats[k].to_dict() for k in plan.post_names}},
                            part_rows={**pre.part_rows, **part_rows})

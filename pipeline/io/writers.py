@@ -98,17 +98,25 @@ def output_metadata(config: "PipelineConfig") -> dict[str, str]:
     return {META_VERSION: pipeline.__version__, META_CONFIG_HASH: config_hash(config)}
 
 
-def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metadata: Mapping[str, str] | None = None) -> None:
+# Scratch between the phases (OUT/_work: read back once by this run, deleted at its end) is
+# written plain: zstd and dictionary pages cost 5x the write and 6x the read of plain pages on
+# the news texts (2,000 articles: 11 ms -> 2 ms write, 9 -> 1.5 ms read), for files nobody keeps.
+SCRATCH = dict(compression="none", use_dictionary=False)
+
+
+def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metadata: Mapping[str, str] | None = None,
+                scratch: bool = False) -> None:
     """Write zstd Parquet to `path` atomically: a reader never sees a half-written file (on a
-    remote filesystem: one put of the whole file).
+    remote filesystem: one put of the whole file). `scratch`: plain pages (see SCRATCH).
 
     An empty table is written with no row group at all: a row group of 0 rows makes Hugging
     Face `datasets` fail ("BatchSize must be greater than 0")."""
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    options = SCRATCH if scratch else dict(compression="zstd")
     if is_remote(path):
         if table.num_rows:
-            put_parquet(table, path, compression="zstd", row_group_size=row_group_size)
+            put_parquet(table, path, row_group_size=row_group_size, **options)
         else:
             sink = pa.BufferOutputStream()
             pq.ParquetWriter(sink, table.schema, compression="zstd").close()
@@ -119,7 +127,7 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metad
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         if table.num_rows:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
+            pq.write_table(table, tmp, row_group_size=row_group_size, **options)
         else:
             pq.ParquetWriter(tmp, table.schema, compression="zstd").close()
         os.replace(tmp, path)
@@ -130,8 +138,8 @@ def write_table(table: pa.Table, path: Path, row_group_size: int = 10_000, metad
 
 
 def write_rows(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, row_group_size: int = 10_000,
-               metadata: Mapping[str, str] | None = None) -> None:
-    write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size, metadata)
+               metadata: Mapping[str, str] | None = None, scratch: bool = False) -> None:
+    write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size, metadata, scratch)
 
 
 def write_part(rows: list[dict[str, Any]], schema: pa.Schema, path: Path, metadata: Mapping[str, str] | None = None) -> int:

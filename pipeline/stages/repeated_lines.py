@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from array import array
+from itertools import chain
 from typing import Iterable, Literal, Sequence
 from urllib.parse import urlsplit
 
@@ -126,6 +127,35 @@ def _too_long(lines: pa.Array, rows: list[int], max_words: int) -> set[int]:
     cjk = pc.count_substring_regex(sub, CJK_CHARS).to_numpy(zero_copy_only=False)
     bound = np.where(cjk < 4, tokens + cjk // 2, np.maximum(tokens, cjk // 2))
     return set(at[bound > max_words].tolist())
+
+
+# A document's note between the phases: its keyed lines as [line, key, line, key, ...].
+NOTE_TYPE = pa.list_(pa.int64())
+
+
+def _notes(keyed: list[dict[int, int]]) -> pa.Array:
+    """`_keys_by_line`'s dicts as one Arrow list per document (NOTE_TYPE)."""
+    offsets = np.zeros(len(keyed) + 1, dtype=np.int32)
+    np.cumsum([2 * len(d) for d in keyed], out=offsets[1:])
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(d.items()) for d in keyed), np.int64, int(offsets[-1]))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.int64()))
+
+
+def _noted_keys(notes: pa.Array, wanted: frozenset[int]) -> list[dict[int, int]]:
+    """Per document (one note each): line number -> key of its noted lines whose key is in
+    `wanted`, which is what `_keys_by_line(docs, config, wanted)` gives (a line's key and its
+    length check depend on that line alone)."""
+    if isinstance(notes, pa.ChunkedArray):
+        notes = notes.combine_chunks()
+    flat = pc.list_flatten(notes).to_numpy(zero_copy_only=False)
+    per_doc = pc.list_value_length(notes).fill_null(0).to_numpy(zero_copy_only=False) // 2
+    lines, keys = flat[0::2], flat[1::2]
+    hit = np.isin(keys, np.fromiter(wanted, np.int64, len(wanted)))
+    owner = np.repeat(np.arange(len(notes)), per_doc)
+    out: list[dict[int, int]] = [{} for _ in range(len(notes))]
+    for k, n, key in zip(owner[hit].tolist(), lines[hit].tolist(), keys[hit].tolist()):
+        out[k][n] = key
+    return out
 
 
 def line_keys(doc: Document, config: RepeatedLinesConfig) -> list[int]:
@@ -238,12 +268,15 @@ class RepeatedLines:
     def apply(self, doc: Document) -> Outcome:
         return self.apply_batch([doc])[0]
 
-    def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
+    def apply_batch(self, docs: Sequence[Document], notes: pa.Array | None = None) -> list[Outcome]:
+        """`notes`: what `RepeatedLinesPass.observe_noting` noted of these documents (one value
+        each, in order): their keyed lines are then not keyed again (same outcomes; tested)."""
         if not self.config.enabled or not self.repeated:
             return [Outcome.keep(d) for d in docs]
         reason = f"repeated_lines:cross_document | seen in >= {self.config.min_docs} docs of this source"
+        keyed = _keys_by_line(docs, self.config, self.repeated) if notes is None else _noted_keys(notes, self.repeated)
         outcomes = []
-        for doc, keys in zip(docs, _keys_by_line(docs, self.config, self.repeated)):
+        for doc, keys in zip(docs, keyed):
             removals = {i: (reason, 1.0) for i, k in keys.items() if k in self.repeated}
             if not removals:
                 outcomes.append(Outcome.keep(doc))
@@ -264,11 +297,17 @@ class RepeatedLinesPass:
         self.config = config or RepeatedLinesConfig()
 
     def observe(self, docs: Iterable[Document]) -> LineCounts:
+        return self.observe_noting(docs)[0]
+
+    def observe_noting(self, docs: Iterable[Document]) -> tuple[LineCounts, pa.Array]:
+        """`observe`, plus a note per document: its keyed lines (line number, key), which the
+        engine keeps beside the document until `apply_batch`, so the lines are keyed once."""
         counts = LineCounts(self.config.max_keys)
         docs = list(docs)
-        for doc, keys in zip(docs, _keys_by_line(docs, self.config)):
+        keyed = _keys_by_line(docs, self.config)
+        for doc, keys in zip(docs, keyed):
             counts.add(keys.values(), text_key(doc, self.config))
-        return counts
+        return counts, _notes(keyed)
 
     def merge(self, observations: Iterable[LineCounts]) -> frozenset[int]:
         """Observations come in shard order: a text copied across shards counts in the first."""
@@ -282,8 +321,8 @@ class RepeatedLinesPass:
     def apply(self, doc: Document, fact: frozenset[int]) -> Outcome:
         return RepeatedLines(self.config, fact).apply(doc)
 
-    def apply_batch(self, docs: Sequence[Document], fact: frozenset[int]) -> list[Outcome]:
-        return RepeatedLines(self.config, fact).apply_batch(docs)
+    def apply_batch(self, docs: Sequence[Document], fact: frozenset[int], notes: pa.Array | None = None) -> list[Outcome]:
+        return RepeatedLines(self.config, fact).apply_batch(docs, notes)
 
 
 # Reason codes this stage emits.
