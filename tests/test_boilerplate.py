@@ -276,7 +276,7 @@ def test_compiled_tree_walk_equals_the_numpy_walk():
     compiled = np.zeros(len(X))
     content_model._compiled_walk()(X, *arrays, compiled)
     fallback = np.zeros(len(X))
-    content_model._walk_numpy(X, *arrays, fallback)
+    content_model._walk_numpy(X, *arrays, fallback, trees.depth)
     assert len(X) > 200 and np.array_equal(compiled, fallback)
 
 
@@ -358,5 +358,6 @@ def test_features_equal_on_the_compiled_and_python_word_paths(monkeypatch):
     monkeypatch.setattr(content_features, "COMPILED_MIN_ROWS", 1)
     compiled, _ = content_features.page_features(pages)
     monkeypatch.setattr(content_features, "COMPILED_MIN_ROWS", 10**9)
+    monkeypatch.setattr(content_features, "COMPILED_AFTER_ROWS", 10**12)
     python_path, _ = content_features.page_features(pages)
     assert len(compiled) > 2000 and np.array_equal(compiled, python_path)

@@ -32,10 +32,28 @@ _CLOSERS = "\"'”’»)]*"
 COUNTED = {"digits": "[0-9]", "commas": "[,]", "spaces": "[ ]", "separators": _SEPARATORS, "cjk": CJK_CHARS}
 _BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
 _STOPWORDS = pa.array(sorted(STOPWORDS))
-# From this many lines in a batch the compiled kernels (words here, the tree walk in
-# content_model) pay for numba's import and cache load, about half a second in a fresh process;
-# smaller batches take the bit-identical Python / NumPy paths.
+# A batch of this many lines (a shard of plain-text articles) takes the compiled kernels (words
+# here, the tree walk in content_model), which cost numba's import and first kernel load once,
+# ~0.6 s CPU in a fresh process, and save ~40 us per line after. Smaller batches take the bit-identical Python / NumPy paths (~40 us
+# more per line) until the process has featurised COMPILED_AFTER_ROWS lines in all: by then the
+# slow path has cost what the load costs (ski rental), so a crawl of small HTML shards switches
+# after a few shards, and a page cleaned on its own never loads numba.
 COMPILED_MIN_ROWS = 5000
+COMPILED_AFTER_ROWS = 15000
+_rows_scored = 0
+
+
+def compiled_pays(rows: int) -> bool:
+    """Whether a batch of `rows` lines takes the compiled kernels. (Process-wide on purpose,
+    like a cache: it changes cost, never a result.)"""
+    return rows >= COMPILED_MIN_ROWS or _rows_scored >= COMPILED_AFTER_ROWS
+
+
+def _count_rows(rows: int) -> None:
+    global _rows_scored
+    _rows_scored += rows
+
+
 # Long lines anchor the main text: at least this many words and a sentence end.
 LONG_WORDS = 12
 
@@ -178,7 +196,8 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     lines = pa.array(texts, type=pa.large_string())
     # A big batch is scanned once by a compiled kernel (words and class counts); a small one
     # by Python's regex and Arrow's kernels. Same features either way (tested).
-    scan = scan_lines(lines, tuple(COUNTED.values())) if n >= COMPILED_MIN_ROWS else None
+    _count_rows(n)
+    scan = scan_lines(lines, tuple(COUNTED.values())) if compiled_pays(n) else None
     s = _line_shape(lines, scan)
     w = _word_features(texts, scan, pages, n)
     chars, tokens = s["chars"], w["tokens"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import BASE, COMPILED_MIN_ROWS, main_span
+from pipeline.stages.content_features import BASE, compiled_pays, main_span
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
 _CJK = BASE.index("cjk_share")
@@ -49,28 +49,34 @@ class Trees:
         X = np.ascontiguousarray(X, dtype=np.float32)
         raw = np.zeros(len(X), dtype=np.float64)
         if len(X):
-            _walk(X, self.feature, self.threshold, self.left, self.right, self.leaf, self.value, raw)
+            _walk(X, self.feature, self.threshold, self.left, self.right, self.leaf, self.value, raw, self.depth)
         return (1.0 / (1.0 + np.exp(-(raw + self.baseline)))).astype(np.float32)
 
 
-def _walk_numpy(X, feature, threshold, left, right, leaf, value, raw) -> None:
-    """Add the sum of every tree's leaf value to `raw`: all rows and trees at once, one step
-    down per level; the leaf values summed tree after tree (cumsum is sequential), in float64."""
-    trees = np.arange(feature.shape[0])[None, :]
-    rows = np.arange(len(X))[:, None]
-    node = np.zeros((len(X), feature.shape[0]), dtype=np.intp)
-    while True:
-        done = leaf[trees, node]
-        if done.all():
-            break
-        go_left = X[rows, feature[trees, node]] <= threshold[trees, node]
-        node = np.where(done, node, np.where(go_left, left[trees, node], right[trees, node]))
-    raw += np.cumsum(value[trees, node].astype(np.float64), axis=1)[:, -1]
+def _walk_numpy(X, feature, threshold, left, right, leaf, value, raw, depth) -> None:
+    """Add the sum of every tree's leaf value to `raw`: all rows and trees at once, `depth` steps
+    down (a path that reached its leaf stays there), on the flattened node arrays (`take` on flat
+    indices costs half of 2-D fancy indexing); the leaf values summed tree after tree (cumsum is
+    sequential), in float64, as the compiled walk sums them."""
+    n_trees, size = feature.shape
+    tree_base = (np.arange(n_trees) * size)[None, :]
+    f, th, lo, hi, end = feature.ravel(), threshold.ravel(), left.ravel(), right.ravel(), leaf.ravel()
+    flat_x = X.ravel()
+    row_base = (np.arange(len(X)) * X.shape[1])[:, None]
+    node = np.broadcast_to(tree_base, (len(X), n_trees)).copy()  # flat index of each path's node
+    for _ in range(depth):
+        go_left = flat_x.take(row_base + f.take(node)) <= th.take(node)
+        child = np.where(go_left, lo.take(node), hi.take(node)) + tree_base
+        node = np.where(end.take(node), node, child)
+    raw += np.cumsum(value.ravel().take(node).astype(np.float64), axis=1)[:, -1]
 
 
-def _walk(X, feature, threshold, left, right, leaf, value, raw) -> None:
-    walk = _compiled_walk() if len(X) >= COMPILED_MIN_ROWS else None
-    (walk or _walk_numpy)(X, feature, threshold, left, right, leaf, value, raw)
+def _walk(X, feature, threshold, left, right, leaf, value, raw, depth) -> None:
+    walk = _compiled_walk() if compiled_pays(len(X)) else None
+    if walk is None:
+        _walk_numpy(X, feature, threshold, left, right, leaf, value, raw, depth)
+    else:
+        walk(X, feature, threshold, left, right, leaf, value, raw)
 
 
 @lru_cache(maxsize=1)
