@@ -112,3 +112,17 @@ def test_verbosity_levels_and_third_party_loggers(capsys):
         assert ("reading 3 files" in err) is info_shown and ray_info is info_shown
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("pipeline").setLevel(logging.NOTSET)
+
+
+def test_cli_run_in_process_leaves_no_log_handler_behind():
+    """A command run inside another program (click's CliRunner here) removes its log handler
+    when it ends: the library's later warnings do not keep printing to that program's stderr."""
+    from click.testing import CliRunner
+
+    from pipeline.cli.main import main
+
+    before = list(logging.getLogger().handlers)
+    result = CliRunner().invoke(main, ["config", "show"])
+    assert result.exit_code == 0, result.output
+    assert "boilerplate" in result.output
+    assert logging.getLogger().handlers == before

@@ -7,6 +7,7 @@ files), `--quiet/-q` (-q keeps the summary line, -q -q prints nothing), `--worke
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -40,7 +41,10 @@ def main(ctx: click.Context, debug: bool, verbose: int) -> None:
       pipeline -v run samples/ --out outputs/samples --overwrite
     """
     ctx.ensure_object(dict).update(debug=debug, verbose=verbose)
-    setup_cli_logging(debug, verbose)
+    handler = setup_cli_logging(debug, verbose)
+    # The handler goes with the command: a caller that runs the CLI in its own process (click's
+    # CliRunner, a notebook) must not keep printing the library's warnings afterwards.
+    ctx.call_on_close(lambda: logging.getLogger().removeHandler(handler))
 
 
 @main.command()
