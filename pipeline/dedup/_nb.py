@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from pipeline.core.utf8_numba import code_point
 from pipeline.dedup._kernels import LANES, MAX_HASH, MERSENNE_PRIME  # noqa: F401  (used inside kernels)
 
 
@@ -172,19 +173,7 @@ def nb_normalise(buf, offsets, is_word):
         pending = False  # a separator is owed before the next token byte
         started = False
         while i < e:
-            c = buf[i]
-            if c < 0x80:
-                ln = 1
-                cp = np.int64(c)
-            elif c < 0xE0:
-                ln = 2
-                cp = (np.int64(c & 0x1F) << 6) | np.int64(buf[i + 1] & 0x3F)
-            elif c < 0xF0:
-                ln = 3
-                cp = (np.int64(c & 0x0F) << 12) | (np.int64(buf[i + 1] & 0x3F) << 6) | np.int64(buf[i + 2] & 0x3F)
-            else:
-                ln = 4
-                cp = (np.int64(c & 0x07) << 18) | (np.int64(buf[i + 1] & 0x3F) << 12) | (np.int64(buf[i + 2] & 0x3F) << 6) | np.int64(buf[i + 3] & 0x3F)
+            cp, ln = code_point(buf, i)
             if is_word[cp]:
                 if pending and started:
                     out[o] = 32

@@ -57,6 +57,7 @@ def _compiled_scan():
         from numba import njit
     except ImportError:  # pragma: no cover - numba is a declared dependency
         return None
+    from pipeline.core.utf8_numba import code_point
 
     @njit(cache=True, nogil=True)
     def scan(buf, offsets, table, n_classes):  # pragma: no cover - compiled
@@ -72,20 +73,7 @@ def _compiled_scan():
             e = offsets[d + 1]
             inside = False
             while i < e:
-                c = buf[i]
-                if c < 0x80:
-                    ln = 1
-                    cp = np.int64(c)
-                elif c < 0xE0:
-                    ln = 2
-                    cp = (np.int64(c & 0x1F) << 6) | np.int64(buf[i + 1] & 0x3F)
-                elif c < 0xF0:
-                    ln = 3
-                    cp = (np.int64(c & 0x0F) << 12) | (np.int64(buf[i + 1] & 0x3F) << 6) | np.int64(buf[i + 2] & 0x3F)
-                else:
-                    ln = 4
-                    cp = ((np.int64(c & 0x07) << 18) | (np.int64(buf[i + 1] & 0x3F) << 12)
-                          | (np.int64(buf[i + 2] & 0x3F) << 6) | np.int64(buf[i + 3] & 0x3F))
+                cp, ln = code_point(buf, i)
                 bits = table[cp]
                 if bits & 1:
                     if not inside:
