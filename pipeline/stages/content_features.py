@@ -33,11 +33,11 @@ COUNTED = {"digits": "[0-9]", "commas": "[,]", "spaces": "[ ]", "separators": _S
 _BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
 _STOPWORDS = pa.array(sorted(STOPWORDS))
 # A batch of this many lines (a shard of plain-text articles) takes the compiled kernels (words
-# here, the tree walk in content_model), which cost numba's import and first kernel load once,
-# ~0.6 s CPU in a fresh process, and save ~40 us per line after. Smaller batches take the bit-identical Python / NumPy paths (~40 us
-# more per line) until the process has featurised COMPILED_AFTER_ROWS lines in all: by then the
-# slow path has cost what the load costs (ski rental), so a crawl of small HTML shards switches
-# after a few shards, and a page cleaned on its own never loads numba.
+# here, the tree walk in content_model): they cost numba's import and first kernel load once,
+# ~0.6 s CPU in a fresh process, and save ~40 us per line after. Smaller batches take the
+# bit-identical Python / NumPy paths until the process has featurised COMPILED_AFTER_ROWS lines
+# in all: by then the slow path has cost what the load costs (ski rental), so a crawl of small
+# HTML shards switches after a few shards, and a page cleaned on its own never loads numba.
 COMPILED_MIN_ROWS = 5000
 COMPILED_AFTER_ROWS = 15000
 _rows_scored = 0
