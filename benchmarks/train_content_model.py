@@ -59,17 +59,28 @@ def documents(content: Path, data: Path) -> list[dict]:
     return docs
 
 
+def _features_version() -> str:
+    """Digest of the code that computes the features: a cache made by other code is stale."""
+    import hashlib
+
+    from pipeline.stages import content_features, feature_kernels
+
+    sources = (Path(m.__file__).read_bytes() for m in (content_features, feature_kernels))
+    return hashlib.sha256(b"".join(sources)).hexdigest()[:16]
+
+
 def matrix(docs: list[dict], cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels and owning document of every line (cached: the features are slow)."""
+    version = _features_version()
     if cache is not None and cache.exists():
         with np.load(cache) as z:
-            if z["X"].shape[1] == len(NAMES) and len(z["y"]) == sum(len(d["lines"]) for d in docs):
+            if "version" in z.files and str(z["version"]) == version and len(z["y"]) == sum(len(d["lines"]) for d in docs):
                 return z["X"], z["y"], z["owner"]
     feats = [line_features(d["lines"]) for d in docs]
     owner = np.concatenate([np.full(len(f), i) for i, f in enumerate(feats)])
     X, y = np.concatenate(feats), np.concatenate([d["labels"] for d in docs])
     if cache is not None:
-        np.savez(cache, X=X, y=y, owner=owner)
+        np.savez(cache, X=X, y=y, owner=owner, version=np.array(version))
     return X, y, owner
 
 

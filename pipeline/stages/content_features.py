@@ -1,10 +1,11 @@
 """Line features for the content model: the shape of each line and of the lines around it.
 
 No vocabulary decides here. Every feature measures shape (length, sentence end, case, digits,
-symbols, links), language-light function-word density (the document's own most frequent words,
-plus a small multilingual stop-word list), repetition inside the document, and position; each
-is then also measured over the neighbouring lines, and against the document's long prose lines,
-because chrome and content come in blocks.
+symbols, links), function-word density (a small multilingual stop-word list, or on a page in a
+language it does not cover the page's own most frequent short words; and those frequent words
+in any case), repetition inside the document, and position; each is then also measured over
+the neighbouring lines, and against the document's long prose lines, because chrome and
+content come in blocks.
 
 `page_features` computes them for many pages at once: the lines of a whole batch of documents
 go through Arrow's string kernels and NumPy as flat arrays (no Python loop per line or word),
@@ -24,14 +25,25 @@ import pyarrow.compute as pc
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
 from pipeline.stages.feature_kernels import LineScan, scan_lines, word_groups
 
-_WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (Han, kana, Thai): there a `\w+` run is a
+# whole clause, so each of their characters counts as a word of its own; the page's own
+# frequent "words" then find its particles as they find English function words.
+_NOSPACE = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u0e00-\u0e7f]"
+_WORD = re.compile(rf"(?={_NOSPACE})\w|(?:(?!{_NOSPACE})\w)+")
 _SEPARATORS = "[|•·»›/>–—:]"
 _SENTENCE_END = pa.array(list(".!?…。！？؟"))
 _CLOSERS = "\"'”’»)]*"
 # Characters counted per line, by plain regex character classes.
-COUNTED = {"digits": "[0-9]", "commas": "[,]", "spaces": "[ ]", "separators": _SEPARATORS, "cjk": CJK_CHARS}
-_BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
+COUNTED = {"digits": "[0-9]", "commas": "[,]", "spaces": "[ ]", "separators": _SEPARATORS, "cjk": CJK_CHARS,
+           "nospace": _NOSPACE}
+_SOLO = list(COUNTED).index("nospace")  # the compiled scan's class of one-character words
 _STOPWORDS = pa.array(sorted(STOPWORDS))
+# A page where fewer of the words are in the stop-word list is in a language the list does not
+# cover (Korean, Japanese, Indonesian... pages: 0.00-0.06; English ones: 0.10-0.40, below 0.03
+# for 0.2 % of WCXB dev's whole pages): its function words are then its own frequent words.
+STOP_COVERAGE = 0.03
+STOP_COVERAGE_WORDS = 50  # a shorter page says too little about its language
+_BULLET = r"^(?:[•·*\-–—▪►●○◦■□➤>»›✓✔]|\(?\d{1,3}[.)/]\s)"
 # A batch of this many lines (a shard of plain-text articles) takes the compiled kernels (words
 # here, the tree walk in content_model): they cost numba's import and first kernel load once,
 # ~0.6 s CPU in a fresh process, and save ~40 us per line after. Smaller batches take the
@@ -101,11 +113,11 @@ def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _words(texts: Sequence[str], scan: LineScan | None) -> tuple[pa.Array, np.ndarray]:
-    """Every word (Python's `\\w+`) of every line, flat, with the index of its line: from the
-    compiled scan of a big batch, else from Python's regex engine (Arrow's RE2 compiles a
-    Unicode word class anew on every call, ~5 ms, which a page cleaned on its own cannot
-    afford), each line's words travelling to Arrow joined by a separator no word contains, and
-    one literal split making the flat array."""
+    """Every word (`_WORD`: `\\w+`, or one Han / kana / Thai character) of every line, flat,
+    with the index of its line: from the compiled scan of a big batch, else from Python's regex
+    engine (Arrow's RE2 compiles a Unicode word class anew on every call, ~5 ms, which a page
+    cleaned on its own cannot afford), each line's words travelling to Arrow joined by a
+    separator no word contains, and one literal split making the flat array."""
     if scan is not None:
         return scan.words, scan.parent
     joined = pa.array(["\x1f".join(_WORD.findall(t)) for t in texts], type=pa.large_string())
@@ -117,15 +129,14 @@ def _words(texts: Sequence[str], scan: LineScan | None) -> tuple[pa.Array, np.nd
 
 
 def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n: int) -> dict[str, np.ndarray]:
-    """Per-line sums over the line's words: tokens, letters, title and upper case, stop words,
-    the page's frequent words, words shared with other lines of the page."""
+    """Per-line sums over the line's words: tokens, letters, title and upper case, function
+    words (`_stop_words`), the page's frequent words, words shared with other lines of the page."""
     words, parent = _words(texts, scan)
     per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
     length = pc.utf8_length(words).to_numpy().astype(np.float64)
     lower = pc.utf8_lower(words)
     title = pc.utf8_is_upper(pc.utf8_slice_codeunits(words, 0, 1)).to_numpy(zero_copy_only=False)
     upper = pc.utf8_is_upper(words).to_numpy(zero_copy_only=False) & (length > 1)
-    stop = pc.is_in(lower, value_set=_STOPWORDS).to_numpy(zero_copy_only=False)
     word_id = pc.dictionary_encode(lower).indices.to_numpy().astype(np.int64)
     page = pages.page[parent]
     # A big batch counts in one compiled pass; a small one sorts (same counts, tested).
@@ -137,6 +148,7 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
         in_page, key_inverse, key_first = _group_count(page * vocab + word_id)
         in_line, _, _ = _group_count(parent * vocab + word_id)
     frequent = _frequent(page, in_page, key_inverse, key_first, length, lower, pages)
+    stop = _stop_words(lower, frequent, page, pages)
     return {
         "tokens": per_line(np.ones(len(parent))),
         "letters_digits": per_line(length),
@@ -146,6 +158,18 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
         "frequent": per_line(frequent),
         "shared": per_line(in_page > in_line),
     }
+
+
+def _stop_words(lower: pa.Array, frequent: np.ndarray, page: np.ndarray, pages: _Pages) -> np.ndarray:
+    """Whether each word is a function word: in the stop-word list, or on a page of at least
+    `STOP_COVERAGE_WORDS` words that the list does not cover (`STOP_COVERAGE`) one of the page's
+    own frequent words, so that prose in any language measures as prose."""
+    listed = pc.is_in(lower, value_set=_STOPWORDS).to_numpy(zero_copy_only=False)
+    n_pages = len(pages.sizes)
+    words = np.bincount(page, minlength=n_pages)
+    coverage = np.bincount(page, weights=listed, minlength=n_pages) / np.maximum(words, 1)
+    uncovered = (coverage < STOP_COVERAGE) & (words >= STOP_COVERAGE_WORDS)
+    return np.where(uncovered[page], frequent, listed)
 
 
 def _frequent(page: np.ndarray, in_page: np.ndarray, key_inverse: np.ndarray, key_first: np.ndarray,
@@ -197,12 +221,15 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     # A big batch is scanned once by a compiled kernel (words and class counts); a small one
     # by Python's regex and Arrow's kernels. Same features either way (tested).
     _count_rows(n)
-    scan = scan_lines(lines, tuple(COUNTED.values())) if compiled_pays(n) else None
+    scan = scan_lines(lines, tuple(COUNTED.values()), _SOLO) if compiled_pays(n) else None
     s = _line_shape(lines, scan)
     w = _word_features(texts, scan, pages, n)
     chars, tokens = s["chars"], w["tokens"]
-    n_words = np.where(s["cjk"] > 0, np.maximum(tokens, s["cjk"] // 2), tokens)
+    # Words as a reader counts them (~2 characters each in CJK text) for the length features;
+    # shares of the line's words are taken over the words found (single characters there).
+    n_words = np.where(s["cjk"] > 0, np.maximum(tokens - s["nospace"], s["cjk"] // 2), tokens)
     nw = np.maximum(n_words, 1)
+    per_word = np.maximum(np.where(s["nospace"] > 0, tokens, n_words), 1)
     letters = w["letters_digits"] - s["digits"]
     longest = np.maximum(np.maximum.reduceat(chars, pages.starts), 1) if n else np.zeros(0)
     line_id = pc.dictionary_encode(lines).indices.to_numpy().astype(np.int64)
@@ -211,10 +238,10 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     cols = {
         "log_chars": np.log1p(chars), "log_words": np.log1p(n_words), "rel_chars": chars / longest[pages.page],
         "ends_sentence": s["ends_sentence"], "ends_colon": s["ends_colon"], "commas_per_word": s["commas"] / nw,
-        "title_share": w["title"] / nw, "upper_share": w["upper"] / nw, "digit_share": s["digits"] / per_char,
+        "title_share": w["title"] / per_word, "upper_share": w["upper"] / per_word, "digit_share": s["digits"] / per_char,
         "symbol_share": (chars - letters - s["digits"] - s["spaces"]) / per_char, "separators": s["separators"],
         "bullet": s["bullet"], "link": s["link"], "avg_word_len": letters / np.maximum(tokens, 1),
-        "stop_share": w["stop"] / nw, "frequent_share": w["frequent"] / nw, "shared_share": w["shared"] / nw,
+        "stop_share": w["stop"] / per_word, "frequent_share": w["frequent"] / per_word, "shared_share": w["shared"] / per_word,
         "repeats": np.log(repeats), "is_long": (n_words >= LONG_WORDS) & (s["ends_sentence"] > 0),
         "cjk_share": s["cjk"] / per_char,
     }

@@ -1,14 +1,15 @@
 """Compiled kernels of the content features for big batches: one pass over the lines' bytes
-(every word, Python's `\\w+`, and per-line counts of the characters the features count), and
-the words' counts per page and per line.
+(every word, as `content_features` finds them with Python's regex, and per-line counts of the
+characters the features count), and the words' counts per page and per line.
 
 The content model's features need the words of a whole shard's lines (~250 per news article)
 and a few character counts per line. Python's `re.findall` per line and one Arrow regex pass
 per count cost ~50 us per article, a fifth of the boilerplate stage (issue 13). This numba
 kernel walks the lines' UTF-8 bytes once, classifying each code point with one table: `\\w` is
 dedup's table (`str.isalnum()` or "_"), so the words, their order and their lines are those of
-`re.findall(r"\\w+", line)`, and each counted class is read off the same regex character class
-the Arrow path counts with. Tests compare the two paths on real pages and on any Unicode.
+`re.findall(r"\\w+", line)` (or, with a class of one-character words such as Han and kana, of
+the regex that splits those off), and each counted class is read off the same regex character
+class the Arrow path counts with. Tests compare the two paths on real pages and on any Unicode.
 
 Counting each word's occurrences in its page and its line by sorting (`np.unique`) cost another
 ~30 us per article; `word_groups` counts them in one pass per page with a vocabulary-sized
@@ -60,7 +61,7 @@ def _compiled_scan():
     from pipeline.core.utf8_numba import code_point
 
     @njit(cache=True, nogil=True)
-    def scan(buf, offsets, table, n_classes):  # pragma: no cover - compiled
+    def scan(buf, offsets, table, n_classes, solo):  # pragma: no cover - compiled
         n = offsets.shape[0] - 1
         out = np.empty(offsets[n] - offsets[0], dtype=np.uint8)
         out_offs = np.zeros((offsets[n] - offsets[0]) // 2 + n + 2, dtype=np.int64)  # <= 1 word per 2 bytes + 1
@@ -75,7 +76,18 @@ def _compiled_scan():
             while i < e:
                 cp, ln = code_point(buf, i)
                 bits = table[cp]
-                if bits & 1:
+                if bits & 1 and bits & solo:  # a word of its own: close the open one, emit it
+                    if inside:
+                        inside = False
+                        m += 1
+                        out_offs[m] = o
+                    parent[m] = d
+                    for k in range(ln):
+                        out[o] = buf[i + k]
+                        o += 1
+                    m += 1
+                    out_offs[m] = o
+                elif bits & 1:
                     if not inside:
                         inside = True
                         parent[m] = d
@@ -157,15 +169,18 @@ def word_groups(word_id: np.ndarray, parent: np.ndarray, page: np.ndarray) -> tu
     return kernel(word_id.astype(np.int64), parent.astype(np.int64), page.astype(np.int64), vocab)
 
 
-def scan_lines(lines: pa.Array, char_classes: tuple[str, ...]) -> LineScan | None:
+def scan_lines(lines: pa.Array, char_classes: tuple[str, ...], solo_class: int | None = None) -> LineScan | None:
     """Words and class counts of `lines` (a large_string array without nulls), or None without
-    numba. `char_classes` are plain regex character classes ("[0-9]"), counted per line."""
+    numba. `char_classes` are plain regex character classes ("[0-9]"), counted per line; each
+    word character of the class numbered `solo_class` is a word of its own (the words of
+    `(?=[class])\\w|(?:(?![class])\\w)+`), else the words are `\\w+`'s."""
     kernel = _compiled_scan()
     if kernel is None:
         return None
     _validity, offsets_buf, data_buf = lines.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    out, out_offs, parent, counts = kernel(data, offsets, class_table(char_classes), len(char_classes))
+    solo = 0 if solo_class is None else 2 << solo_class
+    out, out_offs, parent, counts = kernel(data, offsets, class_table(char_classes), len(char_classes), solo)
     words = pa.LargeStringArray.from_buffers(len(parent), pa.py_buffer(out_offs), pa.py_buffer(out))
     return LineScan(words, parent, counts)
