@@ -24,7 +24,7 @@ from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, line_spans, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v5"  # v5: Han, kana and Thai characters are words of their own in the features, no fixed stop-word list (the page's own frequent words measure function words in any language), forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
+VERSION = "boilerplate_v5"  # v5: Han, kana and Thai characters are words of their own in the features, and on a page the stop-word list does not cover its own frequent words count as function words; forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
 
 
 class BoilerplateConfig(BaseModel):
