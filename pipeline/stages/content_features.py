@@ -147,8 +147,9 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
         vocab = int(word_id.max()) + 1 if len(word_id) else 1
         in_page, key_inverse, key_first = _group_count(page * vocab + word_id)
         in_line, _, _ = _group_count(parent * vocab + word_id)
-    frequent = _frequent(page, in_page, key_inverse, key_first, length, lower, pages)
-    stop = _stop_words(lower, frequent, page, pages)
+    page_words = np.bincount(page, minlength=len(pages.sizes))
+    frequent = _frequent(page, in_page, key_inverse, key_first, length, lower, page_words)
+    stop = _stop_words(lower, frequent, page, page_words)
     return {
         "tokens": per_line(np.ones(len(parent))),
         "letters_digits": per_line(length),
@@ -160,30 +161,27 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
     }
 
 
-def _stop_words(lower: pa.Array, frequent: np.ndarray, page: np.ndarray, pages: _Pages) -> np.ndarray:
+def _stop_words(lower: pa.Array, frequent: np.ndarray, page: np.ndarray, page_words: np.ndarray) -> np.ndarray:
     """Whether each word is a function word: in the stop-word list, or on a page of at least
     `STOP_COVERAGE_WORDS` words that the list does not cover (`STOP_COVERAGE`) one of the page's
     own frequent words, so that prose in any language measures as prose."""
     listed = pc.is_in(lower, value_set=_STOPWORDS).to_numpy(zero_copy_only=False)
-    n_pages = len(pages.sizes)
-    words = np.bincount(page, minlength=n_pages)
-    coverage = np.bincount(page, weights=listed, minlength=n_pages) / np.maximum(words, 1)
-    uncovered = (coverage < STOP_COVERAGE) & (words >= STOP_COVERAGE_WORDS)
+    coverage = np.bincount(page, weights=listed, minlength=len(page_words)) / np.maximum(page_words, 1)
+    uncovered = (coverage < STOP_COVERAGE) & (page_words >= STOP_COVERAGE_WORDS)
     return np.where(uncovered[page], frequent, listed)
 
 
 def _frequent(page: np.ndarray, in_page: np.ndarray, key_inverse: np.ndarray, key_first: np.ndarray,
-              length: np.ndarray, lower: pa.Array, pages: _Pages) -> np.ndarray:
+              length: np.ndarray, lower: pa.Array, page_words: np.ndarray) -> np.ndarray:
     """Whether each word is one of its page's own function words: among the page's k most
     frequent words (ties by first occurrence), at most 6 characters and not a number, with
-    k = 8..40 growing with the page's word count."""
+    k = 8..40 growing with the page's word count (`page_words`, per page)."""
     n_keys = len(key_first)
     if n_keys == 0:
         return np.zeros(0, dtype=bool)
     key_page, key_count = page[key_first], in_page[key_first]
     order = np.lexsort((key_first, -key_count, key_page))
-    page_words = np.bincount(page, minlength=len(pages.sizes))
-    first_key_of_page = np.searchsorted(key_page[order], np.arange(len(pages.sizes)))
+    first_key_of_page = np.searchsorted(key_page[order], np.arange(len(page_words)))
     rank = np.empty(n_keys, dtype=np.int64)
     rank[order] = np.arange(n_keys) - first_key_of_page[key_page[order]]
     k = np.clip(page_words // 25, 8, 40)

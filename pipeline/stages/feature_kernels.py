@@ -76,24 +76,21 @@ def _compiled_scan():
             while i < e:
                 cp, ln = code_point(buf, i)
                 bits = table[cp]
-                if bits & 1 and bits & solo:  # a word of its own: close the open one, emit it
-                    if inside:
-                        inside = False
+                if bits & 1:
+                    alone = bits & solo  # a word of its own: it closes the open word, and itself
+                    if inside and alone:
                         m += 1
                         out_offs[m] = o
-                    parent[m] = d
-                    for k in range(ln):
-                        out[o] = buf[i + k]
-                        o += 1
-                    m += 1
-                    out_offs[m] = o
-                elif bits & 1:
-                    if not inside:
+                    if not inside or alone:
                         inside = True
                         parent[m] = d
                     for k in range(ln):
                         out[o] = buf[i + k]
                         o += 1
+                    if alone:
+                        inside = False
+                        m += 1
+                        out_offs[m] = o
                 elif inside:
                     inside = False
                     m += 1
