@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -36,15 +36,19 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import datasets  # noqa: E402
+from pipeline.stages import page_structure  # noqa: E402
+from pipeline.stages.page_structure import PageText, shared_ngram_share  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "outputs" / "content"
 SHINGLE = 4
-WORD = re.compile(r"\w+")
 
 SCHEMA = pa.schema([
     ("set", pa.string()), ("page", pa.string()), ("type", pa.string()), ("render", pa.string()),
     ("line", pa.int32()), ("text", pa.string()), ("label", pa.float32()),
+    # `page` lines only: the share of the line inside each kind of element (page_structure.KINDS);
+    # null where the marked render's lines differ from the plain render's.
+    ("structure", pa.list_(pa.float32())),
 ])
 
 
@@ -65,25 +69,7 @@ def render_trafilatura(html: str) -> str:
 
 def coverage_labels(lines: list[str], truth: str) -> list[float]:
     """Share of each line's words inside a word 4-gram of the page that the ground truth also has."""
-    truth_tokens = WORD.findall(truth.lower())
-    grams = {tuple(truth_tokens[i:i + SHINGLE]) for i in range(len(truth_tokens) - SHINGLE + 1)}
-    tokens: list[str] = []
-    owner: list[int] = []
-    for i, ln in enumerate(lines):
-        words = WORD.findall(ln.lower())
-        tokens.extend(words)
-        owner.extend([i] * len(words))
-    covered = [False] * len(tokens)
-    for j in range(len(tokens) - SHINGLE + 1):
-        if tuple(tokens[j:j + SHINGLE]) in grams:
-            for k in range(j, j + SHINGLE):
-                covered[k] = True
-    hit = [0] * len(lines)
-    total = [0] * len(lines)
-    for j, i in enumerate(owner):
-        total[i] += 1
-        hit[i] += covered[j]
-    return [hit[i] / total[i] if total[i] else 0.0 for i in range(len(lines))]
+    return shared_ngram_share(lines, truth, SHINGLE)
 
 
 def snippet_labels(lines: list[str], keep: list[str], drop: list[str]) -> list[float]:
@@ -100,10 +86,20 @@ def snippet_labels(lines: list[str], keep: list[str], drop: list[str]) -> list[f
     return out
 
 
+def _structure(html: str) -> PageText:
+    """The page model's render: the same lines as `render_page` (kept as the plain-text training
+    material) with each line's element kinds."""
+    try:
+        return page_structure.render(html)
+    except Exception:  # noqa: BLE001 - no structure for a page resiliparse cannot parse
+        return PageText([], np.zeros((0, len(page_structure.KINDS)), np.float32))
+
+
 def page_rows(page: dict) -> list[dict]:
     raw = datasets.read_html(page["path"]) if page["path"].endswith(".gz") else Path(page["path"]).read_bytes()
     html = raw.decode("utf-8", errors="replace")
     rows = []
+    structure = _structure(html)
     for render, fn in (("page", render_page), ("traf", render_trafilatura)):
         try:
             lines = [ln for ln in fn(html).splitlines() if ln.strip()]
@@ -113,9 +109,10 @@ def page_rows(page: dict) -> list[dict]:
             labels = coverage_labels(lines, page["truth"])
         else:
             labels = snippet_labels(lines, page.get("with", []), page.get("without", []))
+        marks = structure.structure.tolist() if render == "page" and structure.lines == lines else None
         for i, (ln, lab) in enumerate(zip(lines, labels)):
             rows.append({"set": page["set"], "page": page["id"], "type": page.get("type", ""), "render": render,
-                         "line": i, "text": ln, "label": lab})
+                         "line": i, "text": ln, "label": lab, "structure": None if marks is None else marks[i]})
     return rows
 
 
