@@ -53,9 +53,10 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 eval: $(VENV)/.installed-bench  ## cleaning quality on ../shared/data (held-out real pages included)
 	$(BIN)/python benchmarks/eval_cleaning.py
 
-train: $(VENV)/.installed-bench  ## rebuild the labelled real-page lines, retrain the content model (WCXB dev only)
+train: $(VENV)/.installed-bench  ## rebuild the labelled real-page lines, retrain the content and page models (WCXB dev only)
 	$(BIN)/python benchmarks/content_data.py
 	$(BIN)/python benchmarks/train_content_model.py
+	$(BIN)/python benchmarks/train_page_model.py
 
 bench: $(VENV)/.installed-bench  ## dedup vs datasketch, then memory at N and 10N documents (../shared/data)
 	$(BIN)/python benchmarks/dedup_bench.py
