@@ -45,7 +45,7 @@ from pipeline.io.writers import (
     write_text,
 )
 
-_VERSIONED = ("ftfy", "trafilatura", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
+_VERSIONED = ("ftfy", "trafilatura", "resiliparse", "pyarrow", "numpy", "click", "pydantic")  # datasketch: an extra, not used at run time
 
 log = logging.getLogger(__name__)
 
