@@ -61,7 +61,7 @@ class ExtractConfig(BaseModel):
 
     # page_model: every visible block of the page is scored from its text, the markup around it
     # and whether trafilatura's extraction holds it, then the page's main block is kept
-    # (benchmarks/README.md: grouped CV on WCXB dev F1 0.848 against trafilatura's 0.826).
+    # (benchmarks/README.md: grouped CV on WCXB dev F1 0.849 against trafilatura's 0.826).
     # trafilatura: its extraction alone, as before extract_v3.
     method: Literal["page_model", "trafilatura"] = "page_model"
     include_tables: bool = True

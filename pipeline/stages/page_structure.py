@@ -38,6 +38,8 @@ _ROLE_BITS = {role: 1 << _NAMES.index(kind) for role, kind in _ROLES.items()}
 # markers would be mistaken for page text. Page text in the marker range (no font draws it) goes.
 _MARK_BASE = 0xF0000
 _MARKS = re.compile("([\U000F0000-\U000F00FF])")
+# Never rendered (noscript: not with the options below): their text needs no mark.
+_UNRENDERED = frozenset({"script", "style", "template", "noscript"})
 
 
 @dataclass(frozen=True)
@@ -50,27 +52,32 @@ class PageText:
 
 
 def _mark(tree) -> None:
-    """Prefix each text node with the character of the kinds of element it sits in."""
+    """Prefix each text node of the body with the character of the kinds of element it sits in."""
     from resiliparse.parse.html import NodeType
 
     element, text_node = NodeType.ELEMENT, NodeType.TEXT
-    stack = [(tree.document, 0)]
+    tag_bits, role_bits, marks = _TAG_BITS, _ROLE_BITS, _MARKS
+    stack = [(tree.body, 0)] if tree.body is not None else []
     while stack:
         node, bits = stack.pop()
         child = node.first_child
         while child is not None:
             kind = child.type
             if kind == element:
-                mask = bits | _TAG_BITS.get(child.tag, 0)
-                role = child.getattr("role")
-                if role:
-                    mask |= _ROLE_BITS.get(role.strip().lower(), 0)
-                stack.append((child, mask))
+                tag = child.tag
+                if tag not in _UNRENDERED:
+                    mask = bits | tag_bits.get(tag, 0)
+                    role = child.getattr("role")
+                    if role:
+                        mask |= role_bits.get(role.strip().lower(), 0)
+                    stack.append((child, mask))
             elif kind == text_node:
-                value = _MARKS.sub("", child.value)
-                body = value.lstrip()
-                if body:  # after the leading space, so whitespace collapses as without the mark
-                    child.value = value[:len(value) - len(body)] + chr(_MARK_BASE + bits) + body
+                value = child.value
+                if not value.isspace():
+                    value = marks.sub("", value)
+                    body = value.lstrip()
+                    if body:  # after the leading space, so whitespace collapses as without the mark
+                        child.value = value[:len(value) - len(body)] + chr(_MARK_BASE + bits) + body
             child = child.next
 
 
