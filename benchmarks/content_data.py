@@ -25,6 +25,7 @@ import argparse
 import gzip
 import json
 import sys
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -150,6 +151,20 @@ def load(out: Path, name: str) -> pa.Table:
     if not path.exists():
         raise SystemExit(f"{path} not found: build it with `python benchmarks/content_data.py`")
     return pq.read_table(path)
+
+
+def grouped(out: Path, name: str) -> dict[tuple[str, str], list[dict]]:
+    """The rows of one set by (page, render), each group in line order, the groups sorted."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in load(out, name).to_pylist():
+        groups[(r["page"], r["render"])].append(r)
+    return {key: sorted(rows, key=lambda r: r["line"]) for key, rows in sorted(groups.items())}
+
+
+def dev_context(data: Path) -> tuple[dict, dict]:
+    """WCXB dev's page metadata (domain, for grouped folds) and ground truths, by page id."""
+    meta = json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
+    return meta, {p["id"]: p["truth"] for p in wcxb_split(data, "dev")}
 
 
 def main(argv: list[str] | None = None) -> int:

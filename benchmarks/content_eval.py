@@ -39,12 +39,8 @@ class Page:
 
 
 def pages(content, name: str) -> dict[tuple[str, str], Page]:
-    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in content_data.load(content, name).to_pylist():
-        grouped[(r["page"], r["render"])].append(r)
     out = {}
-    for (page, render), rows in grouped.items():
-        rows.sort(key=lambda r: r["line"])
+    for (page, render), rows in content_data.grouped(content, name).items():
         structure = None
         if render == "page" and all(r["structure"] is not None for r in rows):
             structure = np.array([r["structure"] for r in rows], dtype=np.float32).reshape(len(rows), -1)

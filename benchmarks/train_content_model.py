@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -39,15 +38,9 @@ LABEL_CUT = 0.5  # a line is content when at least half of its words are covered
 
 def documents(content: Path, data: Path) -> list[dict]:
     """WCXB dev as documents: lines, labels, the page's domain (for grouped folds) and truth."""
-    table = content_data.load(content, "wcxb-dev").to_pylist()
-    meta = json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
-    truths = {p["id"]: p["truth"] for p in content_data.wcxb_split(data, "dev")}
-    grouped: dict[tuple, list] = defaultdict(list)
-    for r in table:
-        grouped[(r["page"], r["render"])].append(r)
+    meta, truths = content_data.dev_context(data)
     docs = []
-    for (page, render), rows in sorted(grouped.items()):
-        rows.sort(key=lambda r: r["line"])
+    for (page, render), rows in content_data.grouped(content, "wcxb-dev").items():
         docs.append({"page": page, "render": render, "domain": meta.get(page, {}).get("domain", page),
                      "type": rows[0]["type"], "lines": [r["text"] for r in rows],
                      "labels": np.array([r["label"] >= LABEL_CUT for r in rows]), "truth": truths.get(page, "")})

@@ -13,7 +13,6 @@ weights and seed as the content model (`train_content_model.py`). `--cv-only` re
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -31,18 +30,13 @@ from pipeline.stages import content_model, page_model  # noqa: E402
 
 def documents(content: Path, data: Path) -> list[dict]:
     """WCXB dev pages: whole-page lines, labels, element kinds, trafilatura's text, truth."""
-    table = content_data.load(content, "wcxb-dev").to_pylist()
-    meta = json.loads((data / "wcxb" / "metadata.json").read_text())["files"]
-    truths = {p["id"]: p["truth"] for p in content_data.wcxb_split(data, "dev")}
-    grouped: dict[tuple, list] = defaultdict(list)
-    for r in table:
-        grouped[(r["page"], r["render"])].append(r)
+    meta, truths = content_data.dev_context(data)
+    groups = content_data.grouped(content, "wcxb-dev")
     docs = []
-    for (page, render), rows in sorted(grouped.items()):
+    for (page, render), rows in groups.items():
         if render != "page" or rows[0]["structure"] is None:
             continue
-        rows.sort(key=lambda r: r["line"])
-        extracted = sorted(grouped.get((page, "traf"), []), key=lambda r: r["line"])
+        extracted = groups.get((page, "traf"), [])
         docs.append({"page": page, "render": "page", "domain": meta.get(page, {}).get("domain", page),
                      "type": rows[0]["type"], "lines": [r["text"] for r in rows],
                      "labels": np.array([r["label"] >= LABEL_CUT for r in rows]),
