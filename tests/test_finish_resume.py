@@ -158,7 +158,8 @@ def test_manifest_versions_and_timings(reference):
     assert m["pipeline"] == "newsclean-pipeline"
     assert m["versions"] == {"pipeline": pipeline.__version__, "python": platform.python_version(), "ftfy": ftfy.__version__,
                              "trafilatura": trafilatura.__version__, "pyarrow": pyarrow.__version__, "numpy": np.__version__,
-                             "click": importlib.metadata.version("click"), "pydantic": pydantic.VERSION}
+                             "click": importlib.metadata.version("click"), "pydantic": pydantic.VERSION,
+                             "resiliparse": importlib.metadata.version("resiliparse")}
     t = m["timings_seconds"]
     assert list(t) == ["map", "dedup", "write"]
     assert all(0 <= v == round(v, 3) for v in t.values()) and sum(t.values()) <= elapsed
