@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -155,7 +154,8 @@ REASONS = {
     "extract:html -> text": "the HTML page was replaced by its main text (the page model over its "
                             "whole-page text, or trafilatura): markup, navigation and page chrome "
                             "around the article are gone",
-    "extract:no main text found": "trafilatura found no article text in the page; the document is rejected",
+    "extract:no main text found": "no main text in the page (the page model kept no line and trafilatura "
+                                  "found none); the document is rejected",
     "extract:timeout": "extraction took longer than extract.timeout_seconds; the document is rejected",
     "extract:markup nested too deeply": "the page's markup is too deeply nested to parse; the document is rejected",
 }
