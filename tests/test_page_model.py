@@ -15,7 +15,9 @@ from benchmarks.content_data import render_page
 from benchmarks.scores import word_prf
 from pipeline.core.document import Document
 from pipeline.stages import page_model, page_structure
+from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
 from pipeline.stages.extract import Extract, ExtractConfig
+from tests.helpers import apply_replayable
 
 AEB = Path(__file__).resolve().parent / "fixtures" / "aeb"
 PAGES = sorted(p.name for p in AEB.glob("*.html.gz"))
@@ -32,6 +34,12 @@ def truth_of(page: str) -> str:
 
 def extract(html: str, method: str = "page_model"):
     return Extract(ExtractConfig(method=method)).apply(Document(id="p", text=html, format="html"))
+
+
+def clean(html: str, **boilerplate):
+    """extract, then boilerplate deciding from the page model's scores (edits replayed and checked)."""
+    doc = extract(html).doc
+    return apply_replayable(Boilerplate(BoilerplateConfig(**boilerplate)), doc.text, meta=doc.meta)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -97,8 +105,7 @@ def test_real_pages_keep_the_article_and_drop_the_menus():
     recalls, precisions, raw_precisions = [], [], []
     for page in PAGES:
         html, truth = html_of(page), truth_of(page)
-        out = extract(html)
-        assert "page model kept" in out.edits[0].reason
+        out = clean(html)
         precision, recall, _ = word_prf(out.doc.text, truth)
         recalls.append(recall)
         precisions.append(precision)
@@ -118,14 +125,67 @@ def test_menu_lines_of_a_real_page_go():
             break
         menu.append(line)
     assert len(menu) >= 5
-    kept = set(extract(html).doc.text.splitlines())
+    kept = set(clean(html).doc.text.splitlines())
     assert not kept & set(menu)
 
 
-def test_page_model_text_is_lines_of_the_whole_page():
+def test_extract_gives_the_whole_page_and_its_scores():
     html = html_of(PAGES[0])
-    lines = extract(html).doc.text.splitlines()
-    assert lines and set(lines) <= set(page_structure.render(html).lines)
+    out = extract(html)
+    lines = page_structure.render(html).lines
+    assert out.doc.text.splitlines() == lines
+    scores = page_model.decode_scores(out.doc.meta[page_model.SCORES_KEY])
+    assert len(scores) == len(lines) and ((scores >= 0) & (scores <= 1)).all()
+    assert f"{len(lines)} lines scored by the page model" in out.edits[0].reason
+
+
+def test_scores_survive_their_encoding_exactly():
+    probs = np.random.default_rng(7).random(1000).astype(np.float32)
+    assert np.array_equal(page_model.decode_scores(page_model.encode_scores(probs)), probs)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_boilerplate_removes_what_the_page_model_decides_with_reasons(page):
+    """extract + boilerplate keep exactly the lines the page model keeps; every removal names the
+    page model and its score; the annotation is gone once used."""
+    import trafilatura
+
+    html = html_of(page)
+    extracted = trafilatura.extract(html, output_format="txt", include_tables=True, include_comments=False,
+                                    deduplicate=False) or ""
+    rendered = page_structure.render(html)
+    keep, probs = page_model.shared().keep(rendered, extracted)
+    out = clean(html)
+    assert out.doc.text == "\n".join(line for line, k in zip(rendered.lines, keep) if k)
+    assert page_model.SCORES_KEY not in out.doc.meta
+    assert len(out.edits) == int((~keep).sum())
+    for edit in out.edits:
+        family, _, signal = edit.reason.partition(" | ")
+        assert family in ("boilerplate:page_chrome", "boilerplate:page_outside_main")
+        p = float(signal.removeprefix("p_content="))
+        assert edit.score == pytest.approx(1 - p, abs=0.006)
+
+
+def test_a_removed_byline_date_moves_to_the_date_field():
+    """The byline line goes as chrome; its date becomes the document's (AEB page 0dd1...)."""
+    out = clean(html_of("0dd1357045727799a447563fd8851f4ebe79f042073ea16991a9b67aa595f81a.html.gz"))
+    assert out.doc.date == "2018-10-09"
+
+
+def test_page_threshold_above_one_keeps_the_whole_page():
+    html = html_of(PAGES[0])
+    out = clean(html, page_threshold=1.01)
+    assert out.doc.text == "\n".join(page_structure.render(html).lines) and not out.edits
+
+
+def test_scores_that_no_longer_match_the_lines_fall_back_to_the_content_model():
+    """A stage between extract and boilerplate that changed the number of lines: the scores are
+    dropped and the content model decides, as for any text."""
+    doc = extract(html_of(PAGES[0])).doc
+    shifted = Document(id="p", text="Extra first line\n" + doc.text, meta=doc.meta)
+    out = Boilerplate().apply(shifted)
+    assert page_model.SCORES_KEY not in out.doc.meta
+    assert out.edits and all(not e.reason.startswith("boilerplate:page_") for e in out.edits)
 
 
 def test_trafilatura_method_is_trafilatura_alone():

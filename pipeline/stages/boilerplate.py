@@ -6,10 +6,13 @@ from the content model: gradient-boosted trees over the shape of the line and of
 `Boilerplate.apply` decides over the whole document at once (`content_model.decide`): the page's
 main block is found first, and lines before and after it must be far more clearly content to
 stay, so a short line inside the article stays and an unknown word in a menu around it goes. A removed line that carries a date moves it to `doc.date`.
+An HTML page `extract` rendered whole arrives with the page model's score of each line (it saw
+the markup): those scores decide instead, with the page model's bars.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Sequence
 
@@ -20,11 +23,12 @@ from pipeline.core.document import Document, Edit, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
 from pipeline.stages.content_features import line_features, page_features
 from pipeline.stages.content_model import ContentModel, decide
+from pipeline.stages import page_model
 from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, line_spans, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v5"  # v5: Han, kana and Thai characters are words of their own in the features, and on a page the stop-word list does not cover its own frequent words count as function words; forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
+VERSION = "boilerplate_v6"  # v6: pages extract rendered whole are decided by the page model's scores (issue 17); v5: Han, kana and Thai characters are words of their own in the features, and on a page the stop-word list does not cover its own frequent words count as function words; forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
 
 
 class BoilerplateConfig(BaseModel):
@@ -49,6 +53,10 @@ class BoilerplateConfig(BaseModel):
     min_lines: int = Field(3, ge=1)
     # Move a removed publication date into doc.date when the document has no date yet.
     move_date: bool = True
+    # HTML pages rendered whole by extract carry the page model's scores; its bars, chosen like
+    # the three above (grouped CV on WCXB dev, benchmarks/README.md). Above 1 disables removal.
+    page_threshold: float = Field(page_model.THRESHOLD, ge=0, le=1.01)
+    page_outside_threshold: float = Field(page_model.OUTSIDE_THRESHOLD, ge=0, le=1.01)
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +84,26 @@ class Boilerplate:
         return self.apply_batch([doc])[0]
 
     def apply_batch(self, docs: Sequence[Document]) -> list[Outcome]:
-        """`apply` on many documents: one feature pass and one model pass over all their lines."""
+        """`apply` on many documents: one feature pass and one model pass over all their lines
+        (pages carrying the page model's scores are decided from those)."""
+        docs = list(docs)
+        outcomes: list[Outcome | None] = [None] * len(docs)
+        plain: list[int] = []
+        for k, doc in enumerate(docs):
+            scored = _page_scores(doc)
+            if scored is None:
+                plain.append(k)
+                continue
+            docs[k], index, probs = scored
+            if index is None:  # the lines no longer match the scores: the content model decides
+                plain.append(k)
+            else:
+                outcomes[k] = self._decide_page(docs[k], index, probs)
+        for k, outcome in zip(plain, self._content_model([docs[k] for k in plain])):
+            outcomes[k] = outcome
+        return outcomes  # type: ignore[return-value]
+
+    def _content_model(self, docs: Sequence[Document]) -> list[Outcome]:
         c = self.config
         pages = [_nonblank(doc.text) for doc in docs]
         scored = [len(p) >= c.min_lines and c.threshold <= 1.0 for p in pages]
@@ -94,6 +121,17 @@ class Boilerplate:
             outcomes.append(self._decide(doc, [i for i, _ in pages[k]], probs[a:b],
                                          None if line_probs is None else line_probs[a:b]))
         return outcomes
+
+    def _decide_page(self, doc: Document, index: list[int], probs: np.ndarray) -> Outcome:
+        """The outcome for a page from the page model's scores of its non-blank lines."""
+        c = self.config
+        if c.page_threshold > 1.0:
+            return Outcome.keep(doc)
+        keep = decide(probs, c.page_threshold, c.page_outside_threshold, page_model.BLOCK_BASE)
+        removals = {index[i]: (f"boilerplate:{'page_chrome' if probs[i] < c.page_threshold else 'page_outside_main'}"
+                               f" | p_content={probs[i]:.2f}", float(1.0 - probs[i]))
+                    for i in np.flatnonzero(~keep).tolist()}
+        return self._remove(doc, removals)
 
     def _all_clear(self, probs: np.ndarray, line_probs: np.ndarray | None, sizes: np.ndarray) -> np.ndarray:
         """Per page: every line clears the highest bar `decide` can set, so all stay wherever the
@@ -121,6 +159,14 @@ class Boilerplate:
             else:
                 kind = "outside_main"
             removals[index[i]] = (f"boilerplate:{kind} | p_content={p:.2f}", float(1.0 - p))
+        return self._remove(doc, removals)
+
+    def _remove(self, doc: Document, removals: dict[int, tuple[str, float]]) -> Outcome:
+        """Remove the lines `removals` names (line number -> reason, score); a removed short line's
+        date moves to `doc.date`."""
+        if not removals:
+            return Outcome.keep(doc)
+        c = self.config
         text = doc.text
         lines = line_spans(text)
         edits: list[Edit] = removal_edits(text, lines, removals)
@@ -132,6 +178,18 @@ class Boilerplate:
             if date:
                 changes["date"] = date
         return Outcome.keep(doc.with_text(apply_edits(text, edits), **changes), edits)
+
+
+def _page_scores(doc: Document) -> tuple[Document, list[int] | None, np.ndarray] | None:
+    """For a page carrying the page model's scores: the document without them, the line numbers
+    of its non-blank lines (None when their count no longer matches the scores) and the scores."""
+    encoded = doc.meta.get(page_model.SCORES_KEY)
+    if encoded is None:
+        return None
+    bare = replace(doc, meta={k: v for k, v in doc.meta.items() if k != page_model.SCORES_KEY})
+    probs = page_model.decode_scores(encoded)
+    index = [i for i, _ in _nonblank(doc.text)]
+    return bare, (index if len(index) == len(probs) else None), probs
 
 
 def _nonblank(text: str) -> list[tuple[int, str]]:
@@ -147,6 +205,10 @@ REASONS = {
                                 "(p_content below outside_threshold): menus, related headlines, sign-up prompts",
     "boilerplate:line_shape": "the line's own shape, without its neighbours, says chrome (p_content of the "
                               "shape-only trees below line_threshold): a widget or label inside the article",
+    "boilerplate:page_chrome": "page chrome by the page model (an HTML page rendered whole: the line's text, the "
+                               "markup it sat in and trafilatura's choice): p_content below page_threshold",
+    "boilerplate:page_outside_main": "before or after the page's main block by the page model and not clearly "
+                                     "content (p_content below page_outside_threshold)",
 }
 
 SPEC = StageSpec(NAME, VERSION, BoilerplateConfig, Boilerplate, reasons=REASONS)

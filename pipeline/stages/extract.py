@@ -1,5 +1,7 @@
-"""extract: HTML page -> main text (the page model over the whole-page text, or trafilatura
-alone); plain-text documents pass through. One edit per page records what was removed.
+"""extract: HTML page -> text; plain-text documents pass through. One edit per page.
+
+By default the whole page, each line scored by the page model (the scores travel in `meta` to
+`boilerplate`, which removes the chrome line by line); or trafilatura's main text alone.
 """
 
 from __future__ import annotations
@@ -58,10 +60,11 @@ class ExtractConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # page_model: every visible block of the page is scored from its text, the markup around it
-    # and whether trafilatura's extraction holds it, then the page's main block is kept
-    # (benchmarks/README.md: grouped CV on WCXB dev F1 0.849 against trafilatura's 0.826).
-    # trafilatura: its extraction alone, as before extract_v3.
+    # page_model: the whole page, every visible block a line, each scored from its text, the
+    # markup around it and whether trafilatura's extraction holds it; boilerplate then removes
+    # the chrome line by line from those scores, with reasons (benchmarks/README.md: grouped CV
+    # on WCXB dev F1 0.849 against trafilatura's 0.826). trafilatura: its extraction alone, as
+    # before extract_v3.
     method: Literal["page_model", "trafilatura"] = "page_model"
     include_tables: bool = True
     # Comment threads are user content, not the article.
@@ -121,39 +124,40 @@ class Extract:
                 date = date or getattr(result, "date", None)
         else:
             text = trafilatura.extract(doc.text, output_format="txt", **common)
-        how = "trafilatura"
+        how, meta = "trafilatura", {}
         if c.method == "page_model":
-            text, how = _page_model_text(doc.text, text or "")
+            text, how, meta = _page_model_text(doc.text, text or "")
         if not text or not text.strip():
             return Outcome.drop("extract:no main text found")
         removed = len(doc.text) - len(text)
         # `removed` stays empty (the markup is kept once, in stages/01_decode/input-*); the
         # replacement is the extracted text so the history replays exactly.
-        edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup and page chrome ({how})", None, text)
-        return Outcome.keep(doc.with_text(text, format="text", title=title, date=date, url=url), (edit,))
+        edit = Edit(0, len(doc.text), "", f"extract:html -> text | {removed} chars of markup ({how})", None, text)
+        out = doc.with_text(text, format="text", title=title, date=date, url=url)
+        return Outcome.keep(out.with_meta(**meta) if meta else out, (edit,))
 
 
-def _page_model_text(markup: str, extracted: str) -> tuple[str, str]:
-    """The lines of the whole-page text the page model keeps, and how they were chosen; trafilatura's
-    text where the page cannot be rendered or the model keeps nothing."""
+def _page_model_text(markup: str, extracted: str) -> tuple[str, str, dict[str, str]]:
+    """The whole-page text, how it was made, and the page model's score of each of its lines as
+    a `meta` annotation; trafilatura's text (no annotation) where the page cannot be rendered or
+    the model would keep no line of it."""
     from pipeline.stages import page_model, page_structure
 
     try:
         page = page_structure.render(markup)
     except (ValueError, RuntimeError):  # resiliparse's parse errors: keep trafilatura's text
-        return extracted, "trafilatura: page not rendered"
-    keep, _ = page_model.shared().keep(page, extracted)
+        return extracted, "trafilatura: page not rendered", {}
+    keep, probs = page_model.shared().keep(page, extracted)
     if not keep.any():
-        return extracted, "trafilatura: page model kept no line"
-    text = "\n".join(line for line, kept in zip(page.lines, keep) if kept)
-    return text, f"page model kept {int(keep.sum())} of {len(keep)} lines"
+        return extracted, "trafilatura: the page model keeps no line", {}
+    how = f"whole page, {len(keep)} lines scored by the page model, {int(keep.sum())} content"
+    return "\n".join(page.lines), how, {page_model.SCORES_KEY: page_model.encode_scores(probs)}
 
 
 # Reason codes this stage emits.
 REASONS = {
-    "extract:html -> text": "the HTML page was replaced by its main text (the page model over its "
-                            "whole-page text, or trafilatura): markup, navigation and page chrome "
-                            "around the article are gone",
+    "extract:html -> text": "the HTML page was replaced by its text: the whole page with each line's "
+                            "page-model score (boilerplate removes the chrome), or trafilatura's main text",
     "extract:no main text found": "no main text in the page (the page model kept no line and trafilatura "
                                   "found none); the document is rejected",
     "extract:timeout": "extraction took longer than extract.timeout_seconds; the document is rejected",

@@ -1,11 +1,13 @@
 """The page model: which lines of an HTML page's whole-page text are its content.
 
 Scores each line from its text shape (`content_features`), the markup it sat in
-(`page_structure`) and how much of it trafilatura's extraction repeats, then decides over the page.
+(`page_structure`) and how much of it trafilatura's extraction repeats; `extract` attaches the
+scores to the document (`SCORES_KEY`), `boilerplate` decides over the page from them.
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +18,12 @@ from pipeline.stages.content_features import NAMES as TEXT_NAMES, line_features
 from pipeline.stages.content_model import Trees, decide
 from pipeline.stages.page_structure import KINDS, PageText, shared_ngram_share
 
-__all__ = ["NAMES", "PageModel", "page_features"]
+__all__ = ["NAMES", "PageModel", "SCORES_KEY", "decode_scores", "encode_scores", "page_features"]
 
 WEIGHTS = Path(__file__).with_name("page_model.npz")
+# The document annotation (`Document.meta`) carrying each non-blank line's content probability
+# from `extract` to `boilerplate`; boilerplate removes it once it has decided.
+SCORES_KEY = "page_model_scores"
 # Neighbourhoods: a menu is a run of link lines, an article a run of paragraphs.
 STRUCTURE_WINDOWS = (1, 3, 10)
 OVERLAP_WINDOWS = (1, 3)
@@ -27,6 +32,7 @@ OVERLAP_WINDOWS = (1, 3)
 # for the content model's 0.3 / 0.7 and 0.9454 for 0.5 / 0.7 (a flat optimum; all page types 0.849).
 THRESHOLD = 0.4
 OUTSIDE_THRESHOLD = 0.8
+BLOCK_BASE = 0.3
 NAMES = (list(TEXT_NAMES)
          + [f"{k}{'' if r == 0 else f'@{r}'}" for r in (0, *STRUCTURE_WINDOWS) for k in KINDS]
          + [f"{k}@page" for k in KINDS]
@@ -75,11 +81,25 @@ class PageModel:
         """Probability that each line (a row of `NAMES`) is content."""
         return self.trees.predict(X)
 
+    def score(self, page: PageText, extracted: str) -> np.ndarray:
+        """Content probability of each line of `page` (pure, no threshold)."""
+        return self.predict(page_features(page.lines, page.structure, extracted))
+
     def keep(self, page: PageText, extracted: str) -> tuple[np.ndarray, np.ndarray]:
         """Keep mask and content probability of each line of `page` (decided over the page as
         `content_model.decide` does: a main block, a stricter bar outside it)."""
-        probs = self.predict(page_features(page.lines, page.structure, extracted))
-        return decide(probs, threshold=THRESHOLD, outside_threshold=OUTSIDE_THRESHOLD), probs
+        probs = self.score(page, extracted)
+        return decide(probs, threshold=THRESHOLD, outside_threshold=OUTSIDE_THRESHOLD, block_base=BLOCK_BASE), probs
+
+
+def encode_scores(probs: np.ndarray) -> str:
+    """Probabilities as a `meta` string: base64 of the float32 values, exact and ~5 chars a line."""
+    return base64.b64encode(np.asarray(probs, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_scores(text: str) -> np.ndarray:
+    """`encode_scores` read back."""
+    return np.frombuffer(base64.b64decode(text.encode("ascii")), dtype="<f4").astype(np.float32)
 
 
 @lru_cache(maxsize=1)
