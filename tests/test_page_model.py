@@ -188,6 +188,14 @@ def test_scores_that_no_longer_match_the_lines_fall_back_to_the_content_model():
     assert out.edits and all(not e.reason.startswith("boilerplate:page_") for e in out.edits)
 
 
+@pytest.mark.parametrize("scores", ["not base64 at all!", "AAAA" * 3 + "AA==", page_model.encode_scores(np.full(3, np.nan))])
+def test_scores_that_do_not_read_back_fall_back_to_the_content_model(scores):
+    text = "Home\nNews\nThe council approved the budget on Tuesday after a long debate about roads."
+    out = Boilerplate().apply(Document(id="p", text=text, meta={page_model.SCORES_KEY: scores}))
+    assert out.doc is not None and page_model.SCORES_KEY not in out.doc.meta
+    assert all(not e.reason.startswith("boilerplate:page_") for e in out.edits)
+
+
 def test_trafilatura_method_is_trafilatura_alone():
     import trafilatura
 

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.core.document import Document, Edit, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
+from pipeline.stages import page_model
 from pipeline.stages.content_features import line_features, page_features
 from pipeline.stages.content_model import ContentModel, decide
-from pipeline.stages import page_model
 from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, line_spans, measure, removal_edits
 
@@ -182,14 +182,18 @@ class Boilerplate:
 
 def _page_scores(doc: Document) -> tuple[Document, list[int] | None, np.ndarray] | None:
     """For a page carrying the page model's scores: the document without them, the line numbers
-    of its non-blank lines (None when their count no longer matches the scores) and the scores."""
+    of its non-blank lines (None when their count no longer matches the scores, or the scores do
+    not read back) and the scores."""
     encoded = doc.meta.get(page_model.SCORES_KEY)
     if encoded is None:
         return None
     bare = replace(doc, meta={k: v for k, v in doc.meta.items() if k != page_model.SCORES_KEY})
-    probs = page_model.decode_scores(encoded)
+    try:
+        probs = page_model.decode_scores(encoded)
+    except ValueError:  # not base64 of float32 values: not ours to trust
+        return bare, None, np.zeros(0, np.float32)
     index = [i for i, _ in _nonblank(doc.text)]
-    return bare, (index if len(index) == len(probs) else None), probs
+    return bare, (index if len(index) == len(probs) and np.isfinite(probs).all() else None), probs
 
 
 def _nonblank(text: str) -> list[tuple[int, str]]:
