@@ -116,3 +116,21 @@ def test_html_page_shows_a_bounded_excerpt_and_the_extracted_text_in_place(tmp_p
     labels = sec.xpath('.//span[@class="lbl"]')
     assert sum("extract" in x.text_content() for x in labels) == 1  # one label for the page, not per paragraph
     assert root.xpath('//ul[@class="doclist"]//span[@class="title"]')[0].text_content() == "Budget agreed"
+
+
+def test_a_run_of_removed_lines_is_one_marked_span(edited_run):
+    """The harbour page's menu (eight lines boilerplate removes in a row, each an edit with its own
+    score) shows as one span in the raw pane, with the run's length and score range; the edits
+    table keeps every line."""
+    import pyarrow.dataset as ds
+
+    root = lxml.html.fromstring(build_report(edited_run))
+    section = root.xpath('//section[contains(@class, "doc") and @data-id="005_harbour_council"]')[0]
+    runs = section.xpath('.//div[contains(@class, "pane-raw")]//del[@data-run and @data-stage="boilerplate"]')
+    assert runs
+    menu = max(runs, key=lambda d: int(d.get("data-run")))
+    text = menu.text_content()
+    assert "Politics" in text and "Weather" in text and int(menu.get("data-run")) >= 5
+    assert f"{menu.get('data-run')} removals in a row" in menu.get("title")
+    edits = ds.dataset(sorted((edited_run / "stages" / "04_boilerplate").glob("edits-*.parquet"))).to_table().to_pylist()
+    assert len([e for e in edits if e["id"] == "005_harbour_council"]) >= int(menu.get("data-run"))

@@ -12,6 +12,7 @@ from pipeline.core.stage import reason_key
 BIG = 1500  # removed/inserted runs longer than this are collapsed (e.g. a whole HTML page)
 MAX_DOC_CHARS = 200_000  # per pane; longer documents are cut with a note
 CHAR_DIFF_MAX = 5000  # character-level highlighting inside changed spans up to this length
+GAP_TITLE_LINES = 5  # removals listed in the tooltip of one removal marker on the clean side
 RAW_EXCERPT = 3000  # characters of a long removed run (a page's HTML) embedded; the rest is summarised
 
 
@@ -84,7 +85,7 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
     side 'clean': the surviving text with inserted spans marked and a small marker where
     something was removed. `pairs`: from _pair_texts. One label per block: consecutive removed
     pieces with the same stage and reason share the first one's label."""
-    out: list[str] = []
+    out: list = []  # HTML strings, and on the raw side removal runs (lists, see _removal_run)
     gaps: list[Piece] = []  # removals with nothing left between them: one marker on the clean side
     bulk = _bulk_edits(ann)
     last_label: tuple[str, str] | None = None  # (stage, reason key) of the current block
@@ -102,7 +103,10 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
         if not gaps:
             return
         stages = list(dict.fromkeys(g.removed_by or "" for g in gaps))
-        what = "\n".join(_title(g.removed_by or "", g.reason, g.score, "removed here") + ": " + " ".join(g.text.split())[:160] for g in gaps)
+        what = "\n".join(_title(g.removed_by or "", g.reason, g.score, "removed here") + ": " + " ".join(g.text.split())[:160]
+                         for g in gaps[:GAP_TITLE_LINES])
+        if len(gaps) > GAP_TITLE_LINES:  # a page's whole menu: the tooltip names the first ones
+            what += f"\n... and {len(gaps) - GAP_TITLE_LINES} more removals"
         out.append(f'<span class="gap" style="--c:{color(stages[0])}" data-stage="{esc(" ".join(stages))}" title="{esc(what)}"></span>')
         gaps.clear()
 
@@ -144,9 +148,15 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
                                'later stages\' removals are marked in place:</div>')
                 last_label = None
                 budget -= min(len(p.text), RAW_EXCERPT)
+            elif not changed and out and isinstance(out[-1], list) and out[-1][:2] == [(stage, reason_key(p.reason or "")), verb]:
+                out[-1][2].append(p)  # one more line of the same removal run (a menu, a footer)
+                budget -= len(p.text)
             else:
                 body = pairs[p.edit][0] if p.edit in pairs else esc(p.text)
-                out.append(f"<del {attrs}>{label_once(stage, p.reason, p.score)}{body}</del>")
+                label = label_once(stage, p.reason, p.score)
+                # An unchanged removal stays open as a run (a list) until something else follows.
+                out.append([(stage, reason_key(p.reason or "")), verb, [p], attrs, label, body] if not changed
+                           else f"<del {attrs}>{label}{body}</del>")
                 budget -= len(p.text)
         else:
             if not p.live:
@@ -165,7 +175,20 @@ def _render_pieces(ann: Annotated, side: str, pairs: dict[int, tuple[str, str]])
                            f'{lbl}{body}</ins>')
             budget -= len(p.text)
     flush_gaps()
-    return "".join(out)
+    return "".join(x if isinstance(x, str) else _removal_run(*x[2:]) for x in out)
+
+
+def _removal_run(pieces: list[Piece], attrs: str, label: str, body: str) -> str:
+    """Consecutive removed lines of one stage and reason family as one marked span: a page's menu
+    of 150 lines is one <del>, not 150 (the report of a whole-page run stays small); the tooltip
+    gives the run's length and score range, each line's own score is in the edit tables."""
+    if len(pieces) == 1:
+        return f"<del {attrs}>{label}{body}</del>"
+    scores = [p.score for p in pieces if p.score is not None]
+    extra = f" -- {len(pieces)} removals in a row" + (f", scores {min(scores):.2f}-{max(scores):.2f}" if scores else "")
+    attrs = attrs.replace('" title="', '" data-run="' + str(len(pieces)) + '" title="', 1)
+    attrs = attrs[:-1] + esc(extra) + '"'
+    return f"<del {attrs}>{label}{body}{''.join(esc(p.text) for p in pieces[1:])}</del>"
 
 
 def _what_happened(h: History, ann: Annotated) -> list[str]:
@@ -182,7 +205,7 @@ def _what_happened(h: History, ann: Annotated) -> list[str]:
                 reasons[reason_key(e.reason)] = reasons.get(reason_key(e.reason), 0) + 1
             parts = []
             if step.stage == "extract":
-                parts.append(f"took the article text out of the HTML page ({len(step.before):,} chars of HTML &rarr; "
+                parts.append(f"turned the HTML page into text ({len(step.before):,} chars of HTML &rarr; "
                              f"{len(step.after or ''):,} chars of text)")
                 replaced, changes = [], []
             n_rm = len(changes) - len(replaced)
