@@ -62,8 +62,7 @@ def cross_validate(X, y, owner, docs, weights, folds: int = 3) -> None:
     starts = np.searchsorted(owner, np.arange(len(docs) + 1))
     ours, traf = defaultdict(list), defaultdict(list)
     for i, d in enumerate(docs):
-        keep = content_model.decide(probs[starts[i]:starts[i + 1]], threshold=page_model.THRESHOLD,
-                                    outside_threshold=page_model.OUTSIDE_THRESHOLD)
+        keep = page_model.decide_page(probs[starts[i]:starts[i + 1]])
         kept = "\n".join(ln for ln, k in zip(d["lines"], keep) if k)
         for group in ("all", d["type"]):
             ours[group].append(word_prf(kept, d["truth"]))

@@ -127,7 +127,7 @@ class Boilerplate:
         c = self.config
         if c.page_threshold > 1.0:
             return Outcome.keep(doc)
-        keep = decide(probs, c.page_threshold, c.page_outside_threshold, page_model.BLOCK_BASE)
+        keep = page_model.decide_page(probs, c.page_threshold, c.page_outside_threshold)
         removals = {index[i]: (f"boilerplate:{'page_chrome' if probs[i] < c.page_threshold else 'page_outside_main'}"
                                f" | p_content={probs[i]:.2f}", float(1.0 - probs[i]))
                     for i in np.flatnonzero(~keep).tolist()}

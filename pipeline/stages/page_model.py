@@ -18,7 +18,7 @@ from pipeline.stages.content_features import NAMES as TEXT_NAMES, line_features
 from pipeline.stages.content_model import Trees, decide
 from pipeline.stages.page_structure import KINDS, PageText, shared_ngram_share
 
-__all__ = ["NAMES", "PageModel", "SCORES_KEY", "decode_scores", "encode_scores", "page_features"]
+__all__ = ["NAMES", "PageModel", "SCORES_KEY", "decide_page", "decode_scores", "encode_scores", "page_features"]
 
 WEIGHTS = Path(__file__).with_name("page_model.npz")
 # The document annotation (`Document.meta`) carrying each non-blank line's content probability
@@ -89,7 +89,14 @@ class PageModel:
         """Keep mask and content probability of each line of `page` (decided over the page as
         `content_model.decide` does: a main block, a stricter bar outside it)."""
         probs = self.score(page, extracted)
-        return decide(probs, threshold=THRESHOLD, outside_threshold=OUTSIDE_THRESHOLD, block_base=BLOCK_BASE), probs
+        return decide_page(probs), probs
+
+
+def decide_page(probs: np.ndarray, threshold: float = THRESHOLD,
+                outside_threshold: float = OUTSIDE_THRESHOLD) -> np.ndarray:
+    """Keep mask over a page from its lines' page-model scores: the main block (p - BLOCK_BASE),
+    `threshold` inside it, `outside_threshold` before and after it."""
+    return decide(probs, threshold=threshold, outside_threshold=outside_threshold, block_base=BLOCK_BASE)
 
 
 def encode_scores(probs: np.ndarray) -> str:
