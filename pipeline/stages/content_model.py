@@ -39,44 +39,48 @@ class Trees:
 
     @classmethod
     def from_arrays(cls, z, prefix: str) -> "Trees":
+        """Read the arrays `tree_arrays` wrote; every leaf's children are made the leaf itself, so
+        a walk takes exactly `depth` steps with no test for having arrived (see `_compiled_walk`)."""
+        leaf = z[f"{prefix}leaf"]
+        itself = np.broadcast_to(np.arange(leaf.shape[1]), leaf.shape)
+        left = np.where(leaf, itself, z[f"{prefix}left"]).astype(np.intp)
+        right = np.where(leaf, itself, z[f"{prefix}right"]).astype(np.intp)
         return cls(feature=z[f"{prefix}feature"].astype(np.intp), threshold=z[f"{prefix}threshold"],
-                   left=z[f"{prefix}left"].astype(np.intp), right=z[f"{prefix}right"].astype(np.intp),
-                   leaf=z[f"{prefix}leaf"], value=z[f"{prefix}value"], baseline=float(z[f"{prefix}baseline"]),
-                   depth=int(z[f"{prefix}depth"]))
+                   left=left, right=right, leaf=leaf, value=z[f"{prefix}value"],
+                   baseline=float(z[f"{prefix}baseline"]), depth=int(z[f"{prefix}depth"]))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class (content) for each row."""
         X = np.ascontiguousarray(X, dtype=np.float32)
         raw = np.zeros(len(X), dtype=np.float64)
         if len(X):
-            _walk(X, self.feature, self.threshold, self.left, self.right, self.leaf, self.value, raw, self.depth)
+            _walk(X, self.feature, self.threshold, self.left, self.right, self.value, raw, self.depth)
         return (1.0 / (1.0 + np.exp(-(raw + self.baseline)))).astype(np.float32)
 
 
-def _walk_numpy(X, feature, threshold, left, right, leaf, value, raw, depth) -> None:
+def _walk_numpy(X, feature, threshold, left, right, value, raw, depth) -> None:
     """Add the sum of every tree's leaf value to `raw`: all rows and trees at once, `depth` steps
-    down (a path that reached its leaf stays there), on the flattened node arrays (`take` on flat
-    indices costs half of 2-D fancy indexing); the leaf values summed tree after tree (cumsum is
-    sequential), in float64, as the compiled walk sums them."""
+    down (a leaf is its own child, so a path that reached it stays there), on the flattened node
+    arrays (`take` on flat indices costs half of 2-D fancy indexing); the leaf values summed tree
+    after tree (cumsum is sequential), in float64, as the compiled walk sums them."""
     n_trees, size = feature.shape
     tree_base = (np.arange(n_trees) * size)[None, :]
-    f, th, lo, hi, end = feature.ravel(), threshold.ravel(), left.ravel(), right.ravel(), leaf.ravel()
+    f, th, lo, hi = feature.ravel(), threshold.ravel(), left.ravel(), right.ravel()
     flat_x = X.ravel()
     row_base = (np.arange(len(X)) * X.shape[1])[:, None]
     node = np.broadcast_to(tree_base, (len(X), n_trees)).copy()  # flat index of each path's node
     for _ in range(depth):
         go_left = flat_x.take(row_base + f.take(node)) <= th.take(node)
-        child = np.where(go_left, lo.take(node), hi.take(node)) + tree_base
-        node = np.where(end.take(node), node, child)
+        node = np.where(go_left, lo.take(node), hi.take(node)) + tree_base
     raw += np.cumsum(value.ravel().take(node).astype(np.float64), axis=1)[:, -1]
 
 
-def _walk(X, feature, threshold, left, right, leaf, value, raw, depth) -> None:
+def _walk(X, feature, threshold, left, right, value, raw, depth) -> None:
     walk = _compiled_walk() if compiled_pays(len(X)) else None
     if walk is None:
-        _walk_numpy(X, feature, threshold, left, right, leaf, value, raw, depth)
+        _walk_numpy(X, feature, threshold, left, right, value, raw, depth)
     else:
-        walk(X, feature, threshold, left, right, leaf, value, raw)
+        walk(X, feature, threshold, left, right, value, raw, depth)
 
 
 @lru_cache(maxsize=1)
@@ -89,12 +93,28 @@ def _compiled_walk():
         return None
 
     @njit(cache=True, nogil=True)
-    def walk(X, feature, threshold, left, right, leaf, value, raw):  # pragma: no cover - compiled
+    def walk(X, feature, threshold, left, right, value, raw, depth):  # pragma: no cover - compiled
+        n = X.shape[0]
+        four = n - n % 4
         for t in range(feature.shape[0]):
-            f, th, lo, hi, end, v = feature[t], threshold[t], left[t], right[t], leaf[t], value[t]
-            for i in range(X.shape[0]):
+            f, th, lo, hi, v = feature[t], threshold[t], left[t], right[t], value[t]
+            # Four rows walk down together, `depth` steps each with no exit test: the four
+            # independent chains overlap in the CPU, and no branch waits on a guess of which
+            # child comes next (a third less time than one row at a time until its leaf).
+            for i in range(0, four, 4):
+                a = b = c = d = 0
+                for _ in range(depth):
+                    a = lo[a] if X[i, f[a]] <= th[a] else hi[a]
+                    b = lo[b] if X[i + 1, f[b]] <= th[b] else hi[b]
+                    c = lo[c] if X[i + 2, f[c]] <= th[c] else hi[c]
+                    d = lo[d] if X[i + 3, f[d]] <= th[d] else hi[d]
+                raw[i] += v[a]
+                raw[i + 1] += v[b]
+                raw[i + 2] += v[c]
+                raw[i + 3] += v[d]
+            for i in range(four, n):
                 node = 0
-                while not end[node]:
+                for _ in range(depth):
                     node = lo[node] if X[i, f[node]] <= th[node] else hi[node]
                 raw[i] += v[node]
 
