@@ -32,7 +32,7 @@ from pipeline.core.document import Document, Outcome, apply_edits
 from pipeline.core.registry import StageSpec
 
 from pipeline.stages.lines import TLDS, WORD, Line, content_words, find_urls, measure, removal_edits
-from pipeline.stages.spam_lexicon import CTA, LEXICON_RE2, commercial, may_contain_spam
+from pipeline.stages.spam_lexicon import LEXICON_RE2, commercial, has_cta, may_contain_spam
 
 NAME = "spam"
 VERSION = "spam_v3"  # v3: the document gates no longer miss a call to action after a blank line, indented or after a carriage return (issue 13); v2: an off-topic pitch to the reader with a link or a sum is spam without a lexicon word (issue 17)
@@ -151,7 +151,7 @@ def score_line(ln: Line, c: SpamConfig) -> SpamScore:
     has_link = ln.url_share > 0
     cw = content_words(ln.words)
     offtopic = 1.0 - ln.overlap if len(cw) >= 2 else 0.5 * (1.0 - ln.overlap)
-    cta = bool(CTA.search(t))
+    cta = has_cta(t)
     unsentence = ln.stop_ratio < 0.15
     if has_link and offtopic >= 0.5 and not ln.sentence_like and link_echo(ln):
         com += c.echo_commercial
@@ -216,7 +216,7 @@ def _may_pitch(text: str) -> bool:
         a = text.rfind("\n", 0, m.start()) + 1
         b = text.find("\n", m.end())
         line = text[a: b if b >= 0 else len(text)]
-        if "!" in line or "?" in line or CTA.search(line) or not _YOU.isdisjoint(WORD.findall(line.lower())):
+        if "!" in line or "?" in line or has_cta(line) or not _YOU.isdisjoint(WORD.findall(line.lower())):
             return True
     return False
 

@@ -82,11 +82,22 @@ CTA_PHRASES = (
     "limited time", "act now", "don't miss", "dont miss", "jetzt kaufen", "achetez maintenant",
     "compra ahora", "купить сейчас",
 )
-# Imperative openers of calls to action (buy now, click here, get your...) or a closing "!".
-CTA = re.compile(
-    _CTA_START + r"|\b(?:" + "|".join(re.escape(p) for p in CTA_PHRASES) + r")\b|!\s*$",
+# Calls to action: an imperative opener (buy now, get your...), a CTA phrase anywhere (click
+# here...) or a closing "!" (`has_cta`). Three searches rather than one alternation: the phrase
+# alternation is tried at every position of the line, and a look-ahead on the phrases' first
+# letters lets the engine skip the rest (one combined pattern cost ~23 us a line).
+_CTA_OPENER = re.compile(_CTA_START, re.I)
+_CTA_PHRASE = re.compile(
+    "(?=[" + "".join(sorted({p[0] for p in CTA_PHRASES})) + r"])\b(?:"
+    + "|".join(re.escape(p) for p in CTA_PHRASES) + r")\b",
     re.I,
 )
+
+
+def has_cta(line: str) -> bool:
+    """Whether `line` calls its reader to act: an imperative opener, a CTA phrase, or it ends in
+    "!" (trailing white space aside)."""
+    return bool(_CTA_OPENER.search(line) or _CTA_PHRASE.search(line)) or line.rstrip().endswith("!")
 # The same opener at the start of any line of a text, found as `score_line` sees lines (stripped):
 # any run of leading spaces or symbols, but never across a line break (a match starting on the
 # blank line before would point `may_contain_spam` at that empty line).
@@ -153,9 +164,6 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
     return score, out
 
 
-CTA_ANY_LINE = re.compile(CTA.pattern, re.I | re.M)
-
-
 def _alternation(items) -> str:
     return "|".join(re.escape(x) for x in sorted(items, key=len, reverse=True))
 
@@ -209,6 +217,6 @@ def may_contain_spam(text: str) -> bool:
         seen_lines.add(a)
         b = text.find("\n", pos)
         line = text[a : b if b >= 0 else len(text)].strip()
-        if CTA.search(line) and commercial(line)[0] >= 0.8:
+        if has_cta(line) and commercial(line)[0] >= 0.8:
             return True
     return False
