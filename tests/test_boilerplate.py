@@ -296,7 +296,7 @@ def test_compiled_tree_walk_equals_the_numpy_walk():
     X = np.vstack([line_features(p) for p in pages])
     trees = ContentModel.load().first
     arrays = (trees.feature, trees.threshold, trees.left, trees.right, trees.value)
-    X = np.ascontiguousarray(X[:len(X) // 4 * 4 - 1], dtype=np.float32)  # 3 rows after the fours
+    X = np.ascontiguousarray(X[:len(X) // 8 * 8 - 3], dtype=np.float32)  # 5 rows after the eights
     compiled = np.zeros(len(X))
     content_model._compiled_walk()(X, *arrays, compiled, trees.depth)
     fallback = np.zeros(len(X))
@@ -403,7 +403,8 @@ def test_scan_classes_are_the_regex_classes_on_every_code_point():
 
 def test_features_equal_on_the_compiled_and_python_word_paths(monkeypatch):
     """The compiled kernels (big batches: the scan of the lines, the word counts per page and
-    line) and the Python / Arrow / sorting path (small ones) give bit-identical feature rows:
+    line, the neighbour-window means) and the Python / Arrow / sorting / NumPy path (small
+    ones) give bit-identical feature rows:
     the kernels change cost, never a feature."""
     import numpy as np
 

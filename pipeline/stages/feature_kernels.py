@@ -154,6 +154,48 @@ def compiled_word_groups():
     return groups
 
 
+@lru_cache(maxsize=1)
+def compiled_window_means():
+    """The compiled kernel of `window_means`, or None without numba."""
+    try:
+        from numba import njit
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
+
+    @njit(cache=True, nogil=True)
+    def means(cols, first, end, offsets):  # pragma: no cover - compiled
+        n, m = cols.shape
+        out = np.zeros((offsets.shape[0], n, m))
+        for q in range(offsets.shape[0]):
+            for i in range(n):
+                lo = min(max(i + offsets[q, 0], first[i]), end[i])
+                hi = min(max(i + offsets[q, 1] + 1, first[i]), end[i])
+                if hi <= lo:
+                    continue
+                for c in range(m):
+                    total = 0.0
+                    for j in range(lo, hi):
+                        total += cols[j, c]
+                    out[q, i, c] = total / (hi - lo)
+        return out
+
+    return means
+
+
+def window_means(cols: np.ndarray, first: np.ndarray, end: np.ndarray,
+                 windows: tuple[tuple[int, int], ...]) -> list[np.ndarray] | None:
+    """Per window (a, b) of `windows`: the mean of each column of `cols` (float64, one row per
+    line) over lines i+a .. i+b within [first[i], end[i]) (its page), 0 where that is empty;
+    summed line by line in window order, as `content_features._window_means` sums them (lines
+    outside the page add +0.0 there, which leaves a sum as it is). None without numba."""
+    kernel = compiled_window_means()
+    if kernel is None:
+        return None
+    out = kernel(np.ascontiguousarray(cols, dtype=np.float64), first.astype(np.int64), end.astype(np.int64),
+                 np.array(windows, dtype=np.int64).reshape(-1, 2))
+    return list(out)
+
+
 def word_groups(word_id: np.ndarray, parent: np.ndarray, page: np.ndarray) -> tuple[np.ndarray, ...] | None:
     """Per word (ids dense from 0, `parent` its line and `page` its page, both non-decreasing):
     the count of the same word in its page and in its line, the index of its (page, word)
