@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.core.document import Document, apply_edits
 from pipeline.stages.lines import measure
-from pipeline.stages.spam import Spam, SpamConfig, score_lines
+from pipeline.stages.spam import Spam, SpamConfig, score_line, score_lines
 from pipeline.stages.spam_lexicon import _CTA_START, CTA_PHRASES, has_cta
 from tests.helpers import apply_replayable, insert_paragraph, lines_of, seed
 
@@ -212,3 +212,18 @@ def test_call_to_action_search_equals_the_single_pattern_it_replaced(line):
     finds (case-insensitive, any Unicode: the long s and the Kelvin sign fold to s and k)."""
     one = re.compile(_CTA_START + r"|\b(?:" + "|".join(re.escape(p) for p in CTA_PHRASES) + r")\b|!\s*$", re.I)
     assert has_cta(line) == bool(one.search(line))
+
+
+_PITCH_PIECES = st.sampled_from(["$5", "50%", "you", "your", "!", "?", "buy now", "click here", "casino", "pills",
+                                 "http://x.example/a", "kasino-bonus.com", "free", "cheap", "loan", "€ 20",
+                                 "bitcoin", "essay", "singles", "the", "council", "said", "on", "Monday."])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_PITCH_PIECES, st.text(max_size=6)), min_size=1, max_size=14).map(" ".join)
+       .filter(lambda line: line.strip() and len(line.splitlines()) == 1))  # one line, as the batch scores
+def test_candidate_shortcut_decides_as_the_full_score(line):
+    """`_may_remove` settles most lines by the lexicon's weight alone; it must answer exactly
+    what scoring the whole line answers."""
+    spam = Spam()
+    assert spam._may_remove(line) == spam.decide(score_line(measure(line)[0], spam.config))

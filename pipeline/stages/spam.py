@@ -221,6 +221,17 @@ def _may_pitch(text: str) -> bool:
     return False
 
 
+def _weight_is_lexical(text: str) -> bool:
+    """Whether a (stripped) line's commercial weight in `score_line` can only be the lexicon's:
+    it has no link (so no link echo) and no money amount beside a second pitch signal ('you',
+    '!', '?', a call to action), which a pitch without a link needs."""
+    if find_urls(text):
+        return False
+    if not _MONEY.search(text):
+        return True
+    return not ("!" in text or "?" in text or has_cta(text) or not _YOU.isdisjoint(WORD.findall(text.lower())))
+
+
 # A necessary condition for the document gates of `Spam.apply`, as one RE2 pattern over a whole
 # batch of lowercased texts (Arrow's regex kernels): the lexicon's words, stems, phrases and
 # calls to action (`spam_lexicon.LEXICON_RE2`); a link anchor; a currency sign, "%" or a sum in
@@ -289,7 +300,13 @@ class Spam:
         """Can this line be removed in any document? It is scored alone, where none of its
         content words occurs elsewhere: the most off-topic it can be. Every other signal is the
         line's own, and the score, the commercial weight and the concepts only grow with
-        off-topicness, so a line that fails `decide` alone fails it in its document too."""
+        off-topicness, so a line that fails `decide` alone fails it in its document too.
+        (Most candidate lines hold a sum or a lexicon word and nothing more: where neither a
+        link echo nor a pitch can add weight, the lexicon's own weight settles it, a third of
+        the cost of scoring.)"""
+        text = line.strip()
+        if _weight_is_lexical(text) and commercial(text)[0] < self.config.min_commercial:
+            return False
         return self.decide(score_line(measure(line)[0], self.config))
 
     def apply(self, doc: Document) -> Outcome:
