@@ -212,22 +212,3 @@ def test_unknown_method_is_a_config_error():
 
     with pytest.raises(ValidationError):
         ExtractConfig(method="readability")
-
-
-def test_a_page_whose_content_the_model_misses_keeps_trafilaturas_text():
-    """WCXB dev page 4332 (a listing of research areas in a table): the page model keeps its
-    title and one sentence, 21 words, where trafilatura's extraction holds 194. Fewer than
-    `EXTRACTION_SHARE` of trafilatura's words: extract keeps trafilatura's text, without scores,
-    and the output matches the ground truth far better than the model's lines would."""
-    wcxb = AEB.parent / "wcxb"
-    html = gzip.decompress((wcxb / "4332.html.gz").read_bytes()).decode("utf-8")
-    truth = json.loads((wcxb / "4332.json").read_text(encoding="utf-8"))["ground_truth"]["main_content"]
-    out = extract(html)
-    assert page_model.SCORES_KEY not in out.doc.meta and "trafilatura: it holds more words" in out.edits[0].reason
-    assert word_prf(out.doc.text, truth)[2] >= 0.9
-    page = page_structure.render(html)
-    keep, _ = page_model.shared().keep(page, out.doc.text)
-    model_text = "\n".join(line for line, k in zip(page.lines, keep) if k)
-    assert word_prf(model_text, truth)[2] < 0.5
-    assert page_model.extraction_finds_more(page.lines, keep, out.doc.text)
-    assert not page_model.extraction_finds_more(page.lines, keep, model_text)

@@ -19,8 +19,7 @@ from pipeline.core.deadline import DeadlineExceeded, deadline
 NAME = "extract"
 # v2: the page URL from its canonical link or og:url when the input has none (issue 15).
 # v3: the page model picks the main text from the whole page (issue 17); trafilatura is one of its signals.
-# v4: trafilatura's text where it holds more words than the page model would keep (a missed article).
-VERSION = "extract_v4"
+VERSION = "extract_v3"
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.I | re.S)
@@ -141,7 +140,7 @@ class Extract:
 def _page_model_text(markup: str, extracted: str) -> tuple[str, str, dict[str, str]]:
     """The whole-page text, how it was made, and the page model's score of each of its lines as
     a `meta` annotation; trafilatura's text (no annotation) where the page cannot be rendered or
-    the model would keep fewer words than trafilatura finds (`page_model.extraction_finds_more`)."""
+    the model would keep no line of it."""
     from pipeline.stages import page_model, page_structure
 
     try:
@@ -151,8 +150,6 @@ def _page_model_text(markup: str, extracted: str) -> tuple[str, str, dict[str, s
     keep, probs = page_model.shared().keep(page, extracted)
     if not keep.any():
         return extracted, "trafilatura: the page model keeps no line", {}
-    if page_model.extraction_finds_more(page.lines, keep, extracted):
-        return extracted, "trafilatura: it holds more words than the page model keeps", {}
     how = f"whole page, {len(keep)} lines scored by the page model, {int(keep.sum())} content"
     return "\n".join(page.lines), how, {page_model.SCORES_KEY: page_model.encode_scores(probs)}
 

@@ -18,8 +18,7 @@ from pipeline.stages.content_features import NAMES as TEXT_NAMES, line_features
 from pipeline.stages.content_model import Trees, decide
 from pipeline.stages.page_structure import KINDS, PageText, shared_ngram_share
 
-__all__ = ["NAMES", "PageModel", "SCORES_KEY", "decide_page", "decode_scores", "encode_scores",
-           "extraction_finds_more", "page_features"]
+__all__ = ["NAMES", "PageModel", "SCORES_KEY", "decide_page", "decode_scores", "encode_scores", "page_features"]
 
 WEIGHTS = Path(__file__).with_name("page_model.npz")
 # The document annotation (`Document.meta`) carrying each non-blank line's content probability
@@ -34,12 +33,6 @@ OVERLAP_WINDOWS = (1, 3)
 THRESHOLD = 0.4
 OUTSIDE_THRESHOLD = 0.8
 BLOCK_BASE = 0.3
-# Where trafilatura's extraction holds more words than this share of them, the page keeps
-# trafilatura's text: the page model has most likely taken the article (or a forum thread, a
-# listing) for chrome, its known way to fail. Chosen on the same grouped CV over WCXB dev, from
-# 0.3-1.0 (a smooth rise to 0.8, then down): all pages 0.849 -> 0.854 (115 of 1,471 pages take
-# trafilatura's text, 65 gain, 34 lose), article pages 0.9458 -> 0.9484.
-EXTRACTION_SHARE = 0.8
 NAMES = (list(TEXT_NAMES)
          + [f"{k}{'' if r == 0 else f'@{r}'}" for r in (0, *STRUCTURE_WINDOWS) for k in KINDS]
          + [f"{k}@page" for k in KINDS]
@@ -104,13 +97,6 @@ def decide_page(probs: np.ndarray, threshold: float = THRESHOLD,
     """Keep mask over a page from its lines' page-model scores: the main block (p - BLOCK_BASE),
     `threshold` inside it, `outside_threshold` before and after it."""
     return decide(probs, threshold=threshold, outside_threshold=outside_threshold, block_base=BLOCK_BASE)
-
-
-def extraction_finds_more(lines: list[str], keep: np.ndarray, extracted: str) -> bool:
-    """Whether the page should keep trafilatura's text rather than the page model's lines: the
-    model keeps fewer words (white-space separated) than `EXTRACTION_SHARE` of trafilatura's."""
-    kept = sum(len(line.split()) for line, k in zip(lines, keep) if k)
-    return kept < EXTRACTION_SHARE * len(extracted.split())
 
 
 def encode_scores(probs: np.ndarray) -> str:
