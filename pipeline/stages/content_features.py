@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
-from pipeline.stages.feature_kernels import LineScan, scan_lines, window_means, word_groups
+from pipeline.stages.feature_kernels import LineScan, ranks_in_page, scan_lines, window_means, word_groups
 
 # Scripts written without spaces between words (Han, kana, Thai): there a `\w+` run is a
 # whole clause, so each of their characters counts as a word of its own; the page's own
@@ -155,7 +155,8 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
         in_page, key_inverse, key_first = _group_count(page * size + word_id)
         in_line, _, _ = _group_count(parent * size + word_id)
     page_words = np.bincount(page, minlength=len(pages.sizes))
-    frequent = _frequent(page, in_page, key_inverse, key_first, length, vocab, word_id, page_words)
+    frequent = _frequent(page, in_page, key_inverse, key_first, length, vocab, word_id, page_words,
+                         keys_in_order=found is not None)
     stop = _stop_words(vocab, word_id, frequent, page, page_words)
     return {
         "tokens": per_line(np.ones(len(parent))),
@@ -181,18 +182,23 @@ def _stop_words(vocab: pa.Array, word_id: np.ndarray, frequent: np.ndarray, page
 
 
 def _frequent(page: np.ndarray, in_page: np.ndarray, key_inverse: np.ndarray, key_first: np.ndarray,
-              length: np.ndarray, vocab: pa.Array, word_id: np.ndarray, page_words: np.ndarray) -> np.ndarray:
+              length: np.ndarray, vocab: pa.Array, word_id: np.ndarray, page_words: np.ndarray,
+              keys_in_order: bool = False) -> np.ndarray:
     """Whether each word is one of its page's own function words: among the page's k most
     frequent words (ties by first occurrence), at most 6 characters and not a number, with
-    k = 8..40 growing with the page's word count (`page_words`, per page)."""
+    k = 8..40 growing with the page's word count (`page_words`, per page). `keys_in_order`: the
+    (page, word) keys are numbered by page, then first occurrence (`word_groups`), so a compiled
+    stable sort per page ranks them."""
     n_keys = len(key_first)
     if n_keys == 0:
         return np.zeros(0, dtype=bool)
     key_page, key_count = page[key_first], in_page[key_first]
-    order = np.lexsort((key_first, -key_count, key_page))
-    first_key_of_page = np.searchsorted(key_page[order], np.arange(len(page_words)))
-    rank = np.empty(n_keys, dtype=np.int64)
-    rank[order] = np.arange(n_keys) - first_key_of_page[key_page[order]]
+    rank = ranks_in_page(key_page, key_count) if keys_in_order else None
+    if rank is None:
+        order = np.lexsort((key_first, -key_count, key_page))
+        first_key_of_page = np.searchsorted(key_page[order], np.arange(len(page_words)))
+        rank = np.empty(n_keys, dtype=np.int64)
+        rank[order] = np.arange(n_keys) - first_key_of_page[key_page[order]]
     k = np.clip(page_words // 25, 8, 40)
     digit = pc.utf8_is_decimal(vocab).to_numpy(zero_copy_only=False)
     is_frequent = (rank < k[key_page]) & (length[key_first] <= 6) & ~digit[word_id[key_first]]

@@ -196,6 +196,42 @@ def window_means(cols: np.ndarray, first: np.ndarray, end: np.ndarray,
     return list(out)
 
 
+@lru_cache(maxsize=1)
+def compiled_ranks():
+    """The compiled kernel of `ranks_in_page`, or None without numba."""
+    try:
+        from numba import njit
+    except ImportError:  # pragma: no cover - numba is a declared dependency
+        return None
+
+    @njit(cache=True, nogil=True)
+    def ranks(key_page, key_count):  # pragma: no cover - compiled
+        n = key_page.shape[0]
+        rank = np.empty(n, dtype=np.int64)
+        a = 0
+        while a < n:
+            b = a
+            while b < n and key_page[b] == key_page[a]:
+                b += 1
+            order = np.argsort(-key_count[a:b], kind="mergesort")  # stable: ties stay in key order
+            for r in range(b - a):
+                rank[a + order[r]] = r
+            a = b
+        return rank
+
+    return ranks
+
+
+def ranks_in_page(key_page: np.ndarray, key_count: np.ndarray) -> np.ndarray | None:
+    """Rank of each key among its page's keys by count, highest first, ties in key order, for
+    keys numbered as `word_groups` numbers its groups (by page, then first occurrence): the
+    order `np.lexsort((key_first, -key_count, key_page))` gives. None without numba."""
+    kernel = compiled_ranks()
+    if kernel is None:
+        return None
+    return kernel(key_page.astype(np.int64), key_count.astype(np.int64))
+
+
 def word_groups(word_id: np.ndarray, parent: np.ndarray, page: np.ndarray) -> tuple[np.ndarray, ...] | None:
     """Per word (ids dense from 0, `parent` its line and `page` its page, both non-decreasing):
     the count of the same word in its page and in its line, the index of its (page, word)
