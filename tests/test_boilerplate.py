@@ -292,11 +292,14 @@ def test_compiled_tree_walk_equals_the_numpy_walk():
 
     from pipeline.stages import content_model
 
-    pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages()]
+    with gzip.open(FIXTURES / "wikinews-300.jsonl.gz", "rt", encoding="utf-8") as fh:
+        articles = [json.loads(line)["text"] for line in fh][:200]
+    pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages() + articles]
     X = np.vstack([line_features(p) for p in pages])
     trees = ContentModel.load().first
     arrays = (trees.feature, trees.threshold, trees.left, trees.right, trees.value)
     X = np.ascontiguousarray(X[:len(X) // 8 * 8 - 3], dtype=np.float32)  # 5 rows after the eights
+    assert len(X) > 2 * content_model._ROW_BLOCK  # several blocks, the last one partial
     compiled = np.zeros(len(X))
     content_model._compiled_walk()(X, *arrays, compiled, trees.depth)
     fallback = np.zeros(len(X))

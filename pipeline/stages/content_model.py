@@ -83,6 +83,12 @@ def _walk(X, feature, threshold, left, right, value, raw, depth) -> None:
         walk(X, feature, threshold, left, right, value, raw, depth)
 
 
+# Rows per block of the compiled walk (89 float32 features: ~180 KB). Against one row at a time
+# down each tree until its leaf over the whole batch (15k news lines: 0.14 s), the fixed-depth
+# eight-row walk takes 0.05 s and blocks of 256-1024 rows 0.04 s (2048: 0.044 s).
+_ROW_BLOCK = 512
+
+
 @lru_cache(maxsize=1)
 def _compiled_walk():
     """The numba walk (tree by tree, so one tree's nodes stay in cache; same sums in the same
@@ -95,31 +101,33 @@ def _compiled_walk():
     @njit(cache=True, nogil=True)
     def walk(X, feature, threshold, left, right, value, raw, depth):  # pragma: no cover - compiled
         n = X.shape[0]
-        eight = n - n % 8
-        for t in range(feature.shape[0]):
-            f, th, lo, hi, v = feature[t], threshold[t], left[t], right[t], value[t]
-            # Eight rows walk down together, `depth` steps each with no exit test: the eight
-            # independent chains of loads overlap in the CPU, and no branch waits on a guess of
-            # which child comes next (0.14 -> 0.08 s on 22k lines against one row at a time until
-            # its leaf; four rows: 0.09 s).
-            for i in range(0, eight, 8):
-                a = b = c = d = e = g = h = k = 0
-                for _ in range(depth):
-                    a = lo[a] if X[i, f[a]] <= th[a] else hi[a]
-                    b = lo[b] if X[i + 1, f[b]] <= th[b] else hi[b]
-                    c = lo[c] if X[i + 2, f[c]] <= th[c] else hi[c]
-                    d = lo[d] if X[i + 3, f[d]] <= th[d] else hi[d]
-                    e = lo[e] if X[i + 4, f[e]] <= th[e] else hi[e]
-                    g = lo[g] if X[i + 5, f[g]] <= th[g] else hi[g]
-                    h = lo[h] if X[i + 6, f[h]] <= th[h] else hi[h]
-                    k = lo[k] if X[i + 7, f[k]] <= th[k] else hi[k]
-                for j, leaf in enumerate((a, b, c, d, e, g, h, k)):
-                    raw[i + j] += v[leaf]
-            for i in range(eight, n):
-                node = 0
-                for _ in range(depth):
-                    node = lo[node] if X[i, f[node]] <= th[node] else hi[node]
-                raw[i] += v[node]
+        # Blocks of rows small enough to stay in the L2 cache while every tree walks them.
+        for start in range(0, n, _ROW_BLOCK):
+            stop = min(start + _ROW_BLOCK, n)
+            eight = stop - (stop - start) % 8
+            for t in range(feature.shape[0]):
+                f, th, lo, hi, v = feature[t], threshold[t], left[t], right[t], value[t]
+                # Eight rows walk down together, `depth` steps each with no exit test: the eight
+                # independent chains of loads overlap in the CPU, and no branch waits on a guess
+                # of which child comes next.
+                for i in range(start, eight, 8):
+                    a = b = c = d = e = g = h = k = 0
+                    for _ in range(depth):
+                        a = lo[a] if X[i, f[a]] <= th[a] else hi[a]
+                        b = lo[b] if X[i + 1, f[b]] <= th[b] else hi[b]
+                        c = lo[c] if X[i + 2, f[c]] <= th[c] else hi[c]
+                        d = lo[d] if X[i + 3, f[d]] <= th[d] else hi[d]
+                        e = lo[e] if X[i + 4, f[e]] <= th[e] else hi[e]
+                        g = lo[g] if X[i + 5, f[g]] <= th[g] else hi[g]
+                        h = lo[h] if X[i + 6, f[h]] <= th[h] else hi[h]
+                        k = lo[k] if X[i + 7, f[k]] <= th[k] else hi[k]
+                    for j, end in enumerate((a, b, c, d, e, g, h, k)):
+                        raw[i + j] += v[end]
+                for i in range(eight, stop):
+                    node = 0
+                    for _ in range(depth):
+                        node = lo[node] if X[i, f[node]] <= th[node] else hi[node]
+                    raw[i] += v[node]
 
     return walk
 
