@@ -98,6 +98,8 @@ def has_cta(line: str) -> bool:
     """Whether `line` calls its reader to act: an imperative opener, a CTA phrase, or it ends in
     "!" (trailing white space aside)."""
     return bool(_CTA_OPENER.search(line) or _CTA_PHRASE.search(line)) or line.rstrip().endswith("!")
+
+
 # The same opener at the start of any line of a text, found as `score_line` sees lines (stripped):
 # any run of leading spaces or symbols, but never across a line break (a match starting on the
 # blank line before would point `may_contain_spam` at that empty line).
@@ -137,27 +139,16 @@ def commercial(text: str, words: tuple[str, ...] | list[str] | None = None) -> t
     0.5 per distinct transaction word (capped at 1.0). Returns (score, concepts hit).
     `words` are the line's lowercased tokens when the caller already has them."""
     low = text.lower()
-    if words is None:
-        words = _WORD.findall(low)
-    hits: set[str] = set()
-    tx: set[str] = set()
-    for w in words:
-        c = _EXACT.get(w)
-        if c:
-            hits.add(c)
-        for st, name in _PREFIX.get(w[:3], ()):
-            if w.startswith(st):
-                hits.add(name)
-        if w in _TX_EXACT:
-            tx.add(w)
-    for st, name in _PHRASES:
-        if st in low:
-            hits.add(name)
-    for st in _TX_PHRASES:
-        if st in low:
-            tx.add(st)
-    score = sum(WEIGHTS[h] for h in hits)
+    distinct = set(_WORD.findall(low) if words is None else words)
+    hits = {_EXACT[w] for w in distinct.intersection(_EXACT)}
+    heads = _PREFIX.keys() & {w[:3] for w in distinct}  # set operations in C; few words remain
+    if heads:
+        hits.update(name for w in distinct if w[:3] in heads for st, name in _PREFIX[w[:3]] if w.startswith(st))
+    tx = distinct.intersection(_TX_EXACT)
+    hits.update(name for st, name in _PHRASES if st in low)
+    tx.update(st for st in _TX_PHRASES if st in low)
     out = sorted(hits)
+    score = sum(WEIGHTS[h] for h in out)  # in name order: the same float sum in every process
     if tx:
         score += min(TRANSACTION_WEIGHT * len(tx), 1.0)
         out.append("transaction")
