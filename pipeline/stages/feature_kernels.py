@@ -20,10 +20,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import numpy as np
 import pyarrow as pa
+
+def _kernel(build):
+    """A compiled kernel made once, on first use: `build(jit)` with numba's
+    `njit(cache=True, nogil=True)`; None without numba (each caller then takes its Python /
+    NumPy path)."""
+
+    @lru_cache(maxsize=1)
+    @wraps(build)
+    def made():
+        try:
+            from numba import njit
+        except ImportError:  # pragma: no cover - numba is a declared dependency
+            return None
+        return build(njit(cache=True, nogil=True))
+
+    return made
+
 
 @dataclass(frozen=True)
 class LineScan:
@@ -51,16 +68,12 @@ def class_table(char_classes: tuple[str, ...]) -> np.ndarray:
     return table
 
 
-@lru_cache(maxsize=1)
-def _compiled_scan():
+@_kernel
+def _compiled_scan(jit):
     """The compiled kernel, or None without numba (the caller then uses Python and Arrow)."""
-    try:
-        from numba import njit
-    except ImportError:  # pragma: no cover - numba is a declared dependency
-        return None
     from pipeline.core.utf8_numba import code_point
 
-    @njit(cache=True, nogil=True)
+    @jit
     def scan(buf, offsets, table, n_classes, solo):  # pragma: no cover - compiled
         n = offsets.shape[0] - 1
         out = np.empty(offsets[n] - offsets[0], dtype=np.uint8)
@@ -108,15 +121,11 @@ def _compiled_scan():
     return scan
 
 
-@lru_cache(maxsize=1)
-def compiled_word_groups():
+@_kernel
+def compiled_word_groups(jit):
     """The compiled kernel of `word_groups`, or None without numba."""
-    try:
-        from numba import njit
-    except ImportError:  # pragma: no cover - numba is a declared dependency
-        return None
 
-    @njit(cache=True, nogil=True)
+    @jit
     def groups(word_id, parent, page, vocab):  # pragma: no cover - compiled
         m = word_id.shape[0]
         in_page = np.empty(m, dtype=np.int64)
@@ -154,15 +163,11 @@ def compiled_word_groups():
     return groups
 
 
-@lru_cache(maxsize=1)
-def compiled_window_means():
+@_kernel
+def compiled_window_means(jit):
     """The compiled kernel of `window_means`, or None without numba."""
-    try:
-        from numba import njit
-    except ImportError:  # pragma: no cover - numba is a declared dependency
-        return None
 
-    @njit(cache=True, nogil=True)
+    @jit
     def means(cols, first, end, offsets):  # pragma: no cover - compiled
         n, m = cols.shape
         out = np.zeros((offsets.shape[0], n, m))
@@ -196,15 +201,11 @@ def window_means(cols: np.ndarray, first: np.ndarray, end: np.ndarray,
     return list(out)
 
 
-@lru_cache(maxsize=1)
-def compiled_ranks():
+@_kernel
+def compiled_ranks(jit):
     """The compiled kernel of `ranks_in_page`, or None without numba."""
-    try:
-        from numba import njit
-    except ImportError:  # pragma: no cover - numba is a declared dependency
-        return None
 
-    @njit(cache=True, nogil=True)
+    @jit
     def ranks(key_page, key_count):  # pragma: no cover - compiled
         n = key_page.shape[0]
         rank = np.empty(n, dtype=np.int64)
