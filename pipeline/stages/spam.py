@@ -216,9 +216,14 @@ def _may_pitch(text: str) -> bool:
         a = text.rfind("\n", 0, m.start()) + 1
         b = text.find("\n", m.end())
         line = text[a: b if b >= 0 else len(text)]
-        if "!" in line or "?" in line or has_cta(line) or not _YOU.isdisjoint(WORD.findall(line.lower())):
+        if _addresses_reader(line):
             return True
     return False
+
+
+def _addresses_reader(line: str) -> bool:
+    """A pitch's second signal beside a sum: 'you', a '!' or '?', a call to action."""
+    return "!" in line or "?" in line or has_cta(line) or not _YOU.isdisjoint(WORD.findall(line.lower()))
 
 
 def _weight_is_lexical(text: str) -> bool:
@@ -229,7 +234,7 @@ def _weight_is_lexical(text: str) -> bool:
         return False
     if not _MONEY.search(text):
         return True
-    return not ("!" in text or "?" in text or has_cta(text) or not _YOU.isdisjoint(WORD.findall(text.lower())))
+    return not _addresses_reader(text)
 
 
 # A necessary condition for the document gates of `Spam.apply`, as one RE2 pattern over a whole
