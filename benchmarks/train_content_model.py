@@ -11,7 +11,9 @@ held-out sets of `benchmarks/eval_cleaning.py --content`.
 
 Model: gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, fixed seed), its
 trees exported to plain arrays that `pipeline.stages.content_model` walks in numpy, so the
-package needs no scikit-learn at run time. `--cv` first reports group k-fold figures (folds by
+package needs no scikit-learn at run time; and a logistic regression over each line's hashed
+words and word pairs (`pipeline.stages.lexical`), whose out-of-fold score the first forest reads,
+with a forest without it for pages in languages the regression never saw. `--cv` first reports group k-fold figures (folds by
 the page's domain) for choosing the decoder settings.
 """
 
@@ -29,8 +31,8 @@ if __package__ in (None, ""):
 
 from benchmarks import content_data  # noqa: E402
 from benchmarks.scores import word_prf  # noqa: E402
-from pipeline.stages import content_model  # noqa: E402
-from pipeline.stages.content_features import BASE, NAMES, line_features  # noqa: E402
+from pipeline.stages import content_model, lexical  # noqa: E402
+from pipeline.stages.content_features import BASE, LEXICAL_NAMES, NAMES, lexical_columns, line_features, page_words  # noqa: E402
 
 SEED = 20261130
 LABEL_CUT = 0.5  # a line is content when at least half of its words are covered by the truth
@@ -106,6 +108,54 @@ def doc_weights(owner: np.ndarray, docs: list[dict], article_weight: float = 1.0
     return w * (len(w) / w.sum())
 
 
+# A word the lexical regression knows: seen at least this often in the training lines.
+KNOWN_MIN_COUNT = 5
+
+
+def ngram_matrix(docs: list[dict], owner: np.ndarray):
+    """Each line's hashed unigram and bigram counts (`lexical.line_ngrams` on the features' own
+    words), divided by their sum: the mean the run-time score takes (sparse, lines x BUCKETS);
+    the CRC-32 of the known words (`KNOWN_MIN_COUNT`); each line's page coverage by them."""
+    from scipy import sparse
+
+    words, _sizes = page_words([d["lines"] for d in docs])
+    vocab_hash = lexical.word_hashes(words.vocab)
+    word_hash = vocab_hash[words.word_id]
+    buckets, line = lexical.line_ngrams(word_hash, words.parent)
+    n = sum(len(d["lines"]) for d in docs)
+    counts = sparse.csr_matrix((np.ones(len(buckets)), (line, buckets)), shape=(n, lexical.BUCKETS))
+    per_line = np.asarray(counts.sum(axis=1)).ravel()
+    H = sparse.diags(1.0 / np.maximum(per_line, 1)) @ counts
+    seen = np.bincount(words.word_id, minlength=len(words.vocab)) >= KNOWN_MIN_COUNT
+    known = np.unique(lexical.word_hashes(words.vocab)[seen])
+    probe = lexical.LexicalModel(np.zeros(lexical.BUCKETS, np.float32), 0.0, known)
+    coverage = probe.coverage(vocab_hash, words.word_id, owner[words.parent], len(docs))[owner]
+    return H, known, coverage
+
+
+def fit_lexical(H, y: np.ndarray, weights: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=1.0, solver="liblinear", max_iter=300, random_state=SEED).fit(H, y, sample_weight=weights)
+
+
+def lexical_out_of_fold(H, y: np.ndarray, rows: np.ndarray, groups: np.ndarray, weights: np.ndarray,
+                        folds: int = 3) -> np.ndarray:
+    """Lexical scores (logits) of `rows`, each from a regression that never saw its domain: the
+    trees train on these, as they will meet scores of pages the regression never saw."""
+    from sklearn.model_selection import GroupKFold
+
+    out = np.zeros(len(rows))
+    for tr, te in GroupKFold(folds).split(rows, y[rows], groups[rows]):
+        out[te] = fit_lexical(H[rows[tr]], y[rows[tr]], weights[rows[tr]]).decision_function(H[rows[te]])
+    return out
+
+
+def with_lexical(X: np.ndarray, scores: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """`X` (rows of `NAMES`) with the `LEXICAL_NAMES` columns of `scores` appended."""
+    return np.hstack([X, lexical_columns(scores, coverage)])
+
+
 def evaluate(docs: list[dict], probs: list[np.ndarray], settings: dict) -> dict:
     """Macro token P/R/F1 per render of the lines the decoder keeps."""
     out: dict = {}
@@ -123,16 +173,24 @@ def evaluate(docs: list[dict], probs: list[np.ndarray], settings: dict) -> dict:
 
 
 def out_of_fold(X: np.ndarray, y: np.ndarray, owner: np.ndarray, docs: list[dict], folds: int,
-                weights: np.ndarray) -> np.ndarray:
-    """Each line's content probability from a model that never saw its page's domain."""
+                weights: np.ndarray, H=None, coverage=None) -> np.ndarray:
+    """Each line's content probability from a model that never saw its page's domain (with the
+    n-gram matrix `H`, the lexical scores of its training lines are themselves out of fold,
+    nested, and its own lines' from a regression on all the training lines)."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.array([docs[i]["domain"] for i in owner])
     probs = np.zeros(len(y))
     w = weights
     for k, (tr, te) in enumerate(GroupKFold(folds).split(X, y, groups)):
-        clf = fit(X[tr], y[tr], w[tr])
-        probs[te] = clf.predict_proba(X[te])[:, 1]
+        Xk = X
+        if H is not None:
+            scores = np.zeros(len(y))
+            scores[tr] = lexical_out_of_fold(H, y, tr, groups, w)
+            scores[te] = fit_lexical(H[tr], y[tr], w[tr]).decision_function(H[te])
+            Xk = with_lexical(X, scores, coverage)
+        clf = fit(Xk[tr], y[tr], w[tr])
+        probs[te] = clf.predict_proba(Xk[te])[:, 1]
         print(f"fold {k}: line accuracy {np.mean((probs[te] >= 0.5) == y[te]):.3f}", flush=True)
     return probs
 
@@ -150,13 +208,16 @@ def grid_report(docs: list[dict], probs: np.ndarray, owner: np.ndarray, grid: li
     return results
 
 
-def export(first, line, path: Path) -> None:
-    """Write the fitted trees of each pass as flat arrays (see `content_model.Trees`)."""
-    arrays = {}
-    for prefix, clf in (("first_", first), ("line_", line)):
+def export(first, line, plain, lex, known: np.ndarray, path: Path) -> None:
+    """Write the fitted trees of each pass as flat arrays (see `content_model.Trees`) and the
+    lexical regression's weights and known words (`lexical.LexicalModel`)."""
+    arrays = {"lex_known": known.astype(np.uint32)}
+    for prefix, clf in (("first_", first), ("line_", line), ("plain_", plain)):
         nodes = [pred[0].nodes for pred in clf._predictors]
         arrays.update(content_model.tree_arrays(nodes, float(clf._baseline_prediction.ravel()[0]), prefix))
-    np.savez_compressed(path, names=np.array(NAMES), **arrays)
+    arrays["lex_weights"] = lex.coef_.ravel().astype(np.float32)
+    arrays["lex_intercept"] = np.float32(lex.intercept_[0])
+    np.savez_compressed(path, names=np.array(NAMES + LEXICAL_NAMES), **arrays)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,24 +238,36 @@ def main(argv: list[str] | None = None) -> int:
     X, y, owner = matrix(docs, args.content / "dev-features.npz")
     weights = doc_weights(owner, docs, args.article_weight)
     grid = [{"threshold": t, "outside_threshold": o} for t in (0.2, 0.3, 0.4, 0.5) for o in (t, 0.5, 0.7, 0.8) if o >= t]
+    H, known, coverage = ngram_matrix(docs, owner)
     if args.cv_only:
-        oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}-t{FIRST_TREES['max_iter']}.npy"
-        probs = np.load(oof) if oof.exists() and len(np.load(oof)) == len(y) else out_of_fold(X, y, owner, docs, args.cv, weights)
+        oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}-t{FIRST_TREES['max_iter']}-lex.npy"
+        probs = (np.load(oof) if oof.exists() and len(np.load(oof)) == len(y)
+                 else out_of_fold(X, y, owner, docs, args.cv, weights, H, coverage))
         np.save(oof, probs)
         grid_report(docs, probs, owner, grid)
         return 0
-    first = fit(X, y, weights)
+    groups = np.array([docs[i]["domain"] for i in owner])
+    Xl = with_lexical(X, lexical_out_of_fold(H, y, np.arange(len(y)), groups, weights), coverage)
+    first = fit(Xl, y, weights)
+    plain = fit(X, y, weights)  # pages the lexical regression cannot read
     line = fit(X[:, :len(BASE)], y, weights, LINE_TREES)  # the line's own shape, no neighbours
-    export(first, line, args.out)
-    return _check(args.out, first, X)
+    lex = fit_lexical(H, y, weights)
+    export(first, line, plain, lex, known, args.out)
+    return _check(args.out, first, Xl, docs, lex, H)
 
 
-def _check(path: Path, first, X: np.ndarray) -> int:
-    """The numpy tree walk must give scikit-learn's probabilities."""
-    check = content_model.ContentModel.load(path).first.predict(X[:5000])
-    agree = np.abs(check - first.predict_proba(X[:5000])[:, 1]).max()
-    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB); max |numpy - sklearn| {agree:.2e}")
-    return 0 if agree < 1e-4 else 1
+def _check(path: Path, first, X: np.ndarray, docs: list[dict], lex, H) -> int:
+    """The numpy tree walk must give scikit-learn's probabilities, and the run-time lexical
+    score (`page_features`) the regression's logits."""
+    model = content_model.ContentModel.load(path)
+    agree = np.abs(model.first.predict(X[:5000]) - first.predict_proba(X[:5000])[:, 1]).max()
+    pages = [d["lines"] for d in docs[:300]]
+    rows = sum(len(p) for p in pages)
+    run_time = np.vstack([line_features(p, model.lexical) for p in pages])[:, len(NAMES)]
+    lex_agree = np.abs(run_time - lex.decision_function(H[:rows])).max()
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB); max |numpy - sklearn| {agree:.2e}, "
+          f"lexical {lex_agree:.2e}")
+    return 0 if agree < 1e-4 and lex_agree < 1e-4 else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pipeline.core.document import Document, apply_edits
 from pipeline.stages.boilerplate import Boilerplate, BoilerplateConfig
 from pipeline.stages.content_features import NAMES, line_features
+from pipeline.stages import content_model
 from pipeline.stages.content_model import ContentModel, decide
 from benchmarks.content_data import render_page
 from benchmarks.scores import word_prf
@@ -46,9 +47,15 @@ def token_prf(pred: str, truth: str) -> tuple[float, float]:
 
 
 def test_shipped_model_matches_its_feature_list():
+    import numpy as np
+
+    from pipeline.stages.content_features import LEXICAL_NAMES
+
     model = ContentModel.load()
-    X = line_features(["Home", "News", "The council approved the budget on Tuesday after a long debate."])
-    assert X.shape == (3, len(NAMES))
+    with np.load(content_model.WEIGHTS) as z:
+        assert list(z["names"]) == list(NAMES + LEXICAL_NAMES)
+    X = line_features(["Home", "News", "The council approved the budget on Tuesday after a long debate."], model.lexical)
+    assert X.shape == (3, len(NAMES) + len(LEXICAL_NAMES))
     p = model.predict(X)
     assert p.shape == (3,) and ((p >= 0) & (p <= 1)).all()
 
@@ -224,7 +231,7 @@ def test_every_removal_has_reason_and_score():
     assert out.edits
     for e in out.edits:
         family = e.reason.split(" | ")[0]
-        assert family in ("boilerplate:chrome", "boilerplate:outside_main")
+        assert family in ("boilerplate:chrome", "boilerplate:outside_main", "boilerplate:line_shape")
         assert 0.0 <= e.score <= 1.0 and "p_content=" in e.reason
 
 
@@ -265,13 +272,14 @@ def test_features_of_a_page_do_not_depend_on_its_batch():
     from pipeline.stages.content_features import page_features
 
     pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages()]
-    together, sizes = page_features(pages)
+    lexical = ContentModel.load().lexical  # its columns too: the score and the page's coverage
+    together, sizes = page_features(pages, lexical)
     assert list(sizes) == [len(p) for p in pages]
-    alone = [line_features(p) for p in pages]
+    alone = [line_features(p, lexical) for p in pages]
     import numpy as np
 
     assert np.array_equal(together, np.vstack(alone))
-    backwards, _ = page_features(pages[::-1])
+    backwards, _ = page_features(pages[::-1], lexical)
     assert np.array_equal(backwards, np.vstack(alone[::-1]))
 
 
@@ -295,8 +303,9 @@ def test_compiled_tree_walk_equals_the_numpy_walk():
     with gzip.open(FIXTURES / "wikinews-300.jsonl.gz", "rt", encoding="utf-8") as fh:
         articles = [json.loads(line)["text"] for line in fh][:200]
     pages = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in _real_pages() + articles]
-    X = np.vstack([line_features(p) for p in pages])
-    trees = ContentModel.load().first
+    model = ContentModel.load()
+    X = np.vstack([line_features(p, model.lexical) for p in pages])
+    trees = model.first
     arrays = (trees.feature, trees.threshold, trees.left, trees.right, trees.value)
     X = np.ascontiguousarray(X[:len(X) // 8 * 8 - 3], dtype=np.float32)  # 5 rows after the eights
     assert len(X) > 2 * content_model._ROW_BLOCK  # several blocks, the last one partial

@@ -459,12 +459,14 @@ def test_shards_close_at_shard_bytes_and_a_limit_reads_the_first_documents(tmp_p
 
 def test_corpus_wide_lines_are_counted_across_shards(tmp_path):
     """The corpus-wide step (repeated lines) merges every shard's observations before the post
-    phase: a footer in three documents of one folder, in three different shards, is removed."""
+    phase: a footer in three documents of one folder, in three different shards, is removed.
+    (Boilerplate is off: the content model already takes this footer out of some documents,
+    which would leave fewer than three to count.)"""
     inputs = write_articles(tmp_path / "in", ["a0", "a1", "a2"])
     footer = "Subscribe to the Harbour Herald for the latest council news."
     for p in inputs.iterdir():
         p.write_text(p.read_text(encoding="utf-8") + "\n" + footer + "\n", encoding="utf-8")
-    cfg = CFG.with_overrides(run={"shard_size": 1}, repeated_lines={"min_docs": 3})
+    cfg = CFG.with_overrides(run={"shard_size": 1}, repeated_lines={"min_docs": 3}, boilerplate={"threshold": 1.01})
     run([inputs], tmp_path / "o", cfg)
     corpus = pq.read_table(tmp_path / "o" / "corpus").to_pylist()
     assert len(corpus) == 3 and all(footer not in c["text"] and "The council met on day 1" in c["text"] for c in corpus)

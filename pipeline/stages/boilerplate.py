@@ -2,7 +2,8 @@
 
 `score_lines` (pure, no thresholds) gives every non-blank line its probability of being content
 from the content model: gradient-boosted trees over the shape of the line and of its neighbours
-(`content_features`), learned from real pages (`benchmarks/train_content_model.py`).
+(`content_features`) and a learned lexical score of what the line says (`lexical`), learned from
+real pages (`benchmarks/train_content_model.py`).
 `Boilerplate.apply` decides over the whole document at once (`content_model.decide`): the page's
 main block is found first, and lines before and after it must be far more clearly content to
 stay, so a short line inside the article stays and an unknown word in a menu around it goes. A removed line that carries a date moves it to `doc.date`.
@@ -28,7 +29,7 @@ from pipeline.stages.date_stamps import parse_date
 from pipeline.stages.lines import Line, line_spans, measure, removal_edits
 
 NAME = "boilerplate"
-VERSION = "boilerplate_v6"  # v6: pages extract rendered whole are decided by the page model's scores (issue 17); v5: Han, kana and Thai characters are words of their own in the features, and on a page the stop-word list does not cover its own frequent words count as function words; forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
+VERSION = "boilerplate_v7"  # v7: the content model also reads a learned lexical score of each line (lexical.py), with a forest without it for pages in languages the score never saw; v6: pages extract rendered whole are decided by the page model's scores (issue 17); v5: Han, kana and Thai characters are words of their own in the features, and on a page the stop-word list does not cover its own frequent words count as function words; forests retrained; v4: 60 shape-only trees instead of 200, both forests retrained on the batched features (issue 13); v3: features computed for a whole batch of pages at once (issue 13); v2: the content model (issue 17)
 
 
 class BoilerplateConfig(BaseModel):
@@ -67,7 +68,7 @@ def _model() -> ContentModel:
 def score_lines(lines: list[Line]) -> np.ndarray:
     """Content probability of each non-blank line of `lines`, in order."""
     texts = [ln.text for ln in lines if not ln.blank]
-    return _model().predict(line_features(texts))
+    return _model().predict(line_features(texts, _model().lexical))
 
 
 class Boilerplate:
@@ -107,7 +108,8 @@ class Boilerplate:
         c = self.config
         pages = [_nonblank(doc.text) for doc in docs]
         scored = [len(p) >= c.min_lines and c.threshold <= 1.0 for p in pages]
-        X, sizes = page_features([[t for _, t in p] if ok else [] for p, ok in zip(pages, scored)])
+        X, sizes = page_features([[t for _, t in p] if ok else [] for p, ok in zip(pages, scored)],
+                                 self._model.lexical)
         probs = self._model.predict(X)
         line_probs = self._model.predict_line(X)
         bounds = np.concatenate(([0], np.cumsum(sizes)))

@@ -16,12 +16,14 @@ same for one page.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.stages.lexical import LexicalModel, word_hashes
 from pipeline.stages.lines import CJK_CHARS, STOPWORDS
 from pipeline.stages.feature_kernels import LineScan, ranks_in_page, scan_lines, window_means, word_groups
 
@@ -81,6 +83,10 @@ WINDOWS = ((-1, -1), (1, 1), (-3, -1), (1, 3), (-8, 8))
 POSITIONAL = ("position", "long_words_before", "long_words_after", "dist_long_before", "dist_long_after",
               "doc_log_lines", "doc_long_share", "doc_log_words", "doc_max_log_words")
 NAMES = BASE + tuple(f"{f}@{a}:{b}" for a, b in WINDOWS for f in CONTEXT) + POSITIONAL
+# The learned lexical score (`lexical.py`) of the line and its page's coverage, after `NAMES` in
+# the content model's rows (the page model reads `NAMES` alone). The line's own score only: a
+# neighbour's would carry an injected menu's low score onto the paragraph beside it.
+LEXICAL_NAMES = ("lexical", "lexical_coverage@page")
 _COL = {name: j for j, name in enumerate(BASE)}
 
 
@@ -106,6 +112,16 @@ class _Pages:
         return c - values - (c[self.first] - values[self.first])
 
 
+@dataclass(frozen=True)
+class Words:
+    """Every word of a batch of lines, flat: the distinct lowercased words (`vocab`), each
+    word's index in it and each word's line."""
+
+    vocab: pa.Array
+    word_id: np.ndarray
+    parent: np.ndarray
+
+
 def _group_count(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(count of each element's key, inverse index, first occurrence of each unique key)."""
     uniq, first, inverse, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
@@ -128,9 +144,11 @@ def _words(texts: Sequence[str], scan: LineScan | None) -> tuple[pa.Array, np.nd
     return flat.filter(nonempty), parent[nonempty.to_numpy(zero_copy_only=False)]
 
 
-def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n: int) -> dict[str, np.ndarray]:
+def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages,
+                   n: int) -> tuple[dict[str, np.ndarray], "Words"]:
     """Per-line sums over the line's words: tokens, letters, title and upper case, function
-    words (`_stop_words`), the page's frequent words, words shared with other lines of the page."""
+    words (`_stop_words`), the page's frequent words, words shared with other lines of the page;
+    and the words themselves (for the lexical score)."""
     words, parent = _words(texts, scan)
     per_line = lambda w: np.bincount(parent, weights=w, minlength=n)  # noqa: E731
     # Each distinct spelling is measured once and its figures taken back to every occurrence (a
@@ -167,7 +185,7 @@ def _word_features(texts: Sequence[str], scan: LineScan | None, pages: _Pages, n
         "stop": per_line(stop),
         "frequent": per_line(frequent),
         "shared": per_line(in_page > in_line),
-    }
+    }, Words(vocab, word_id, parent)
 
 
 def _stop_words(vocab: pa.Array, word_id: np.ndarray, frequent: np.ndarray, page: np.ndarray,
@@ -235,7 +253,7 @@ def _line_shape(texts: Sequence[str], lines: pa.Array, scan: LineScan | None) ->
     }
 
 
-def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
+def _base(texts: Sequence[str], pages: _Pages) -> tuple[np.ndarray, Words]:
     n = len(texts)
     lines = pa.array(texts, type=pa.large_string())
     # A big batch is scanned once by a compiled kernel (words and class counts); a small one
@@ -243,7 +261,7 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
     _count_rows(n)
     scan = scan_lines(lines, tuple(COUNTED.values()), _SOLO) if compiled_pays(n) else None
     s = _line_shape(texts, lines, scan)
-    w = _word_features(texts, scan, pages, n)
+    w, words = _word_features(texts, scan, pages, n)
     chars, tokens = s["chars"], w["tokens"]
     # Words as a reader counts them (~2 characters each in CJK text) for the length features;
     # shares of the line's words are taken over the words found (single characters there).
@@ -265,7 +283,7 @@ def _base(texts: Sequence[str], pages: _Pages) -> np.ndarray:
         "repeats": np.log(repeats), "is_long": (n_words >= LONG_WORDS) & (s["ends_sentence"] > 0),
         "cjk_share": s["cjk"] / per_char,
     }
-    return np.column_stack([cols[name] for name in BASE]).astype(np.float32)
+    return np.column_stack([cols[name] for name in BASE]).astype(np.float32), words
 
 
 def _window_means(cols: np.ndarray, pages: _Pages) -> list[np.ndarray]:
@@ -331,23 +349,42 @@ def _positional(base: np.ndarray, pages: _Pages) -> list[np.ndarray]:
     ]
 
 
-def page_features(pages: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Features of every line of many pages at once: (rows of `NAMES`, line count per page).
-    Each page is its non-blank, stripped lines in order; rows follow pages, then lines."""
+def page_features(pages: Sequence[Sequence[str]], lexical: LexicalModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Features of every line of many pages at once: (rows of `NAMES`, line count per page);
+    with a `lexical` model, rows of `NAMES + LEXICAL_NAMES`. Each page is its non-blank,
+    stripped lines in order; rows follow pages, then lines."""
     sizes = np.fromiter((len(p) for p in pages), dtype=np.int64, count=len(pages))
+    width = len(NAMES) + (len(LEXICAL_NAMES) if lexical is not None else 0)
     if not sizes.sum():
-        return np.zeros((0, len(NAMES)), dtype=np.float32), sizes
+        return np.zeros((0, width), dtype=np.float32), sizes
     keep = sizes > 0
     layout = _Pages(sizes[keep])
-    base = _base([ln for p in pages for ln in p], layout)
+    base, words = _base([ln for p in pages for ln in p], layout)
     context = _window_means(base[:, [_COL[f] for f in CONTEXT]].astype(np.float64), layout)
-    X = np.column_stack([base, *context, *_positional(base, layout)]).astype(np.float32)
-    return X, sizes
+    columns = [base, *context, *_positional(base, layout)]
+    if lexical is not None:
+        vocab_hash = word_hashes(words.vocab)
+        word_hash = vocab_hash[words.word_id]
+        coverage = lexical.coverage(vocab_hash, words.word_id, layout.page[words.parent], len(layout.sizes))[layout.page]
+        columns += [lexical.scores(word_hash, words.parent, len(base)), coverage]
+    return np.column_stack(columns).astype(np.float32), sizes
 
 
-def line_features(lines: Sequence[str]) -> np.ndarray:
-    """One row of `NAMES` features per (non-blank, stripped) line of one page."""
-    return page_features([lines])[0]
+def lexical_columns(scores: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """The `LEXICAL_NAMES` rows from the lines' scores and their pages' coverage (one value per line)."""
+    return np.column_stack([scores, coverage]).astype(np.float32)
+
+
+def page_words(pages: Sequence[Sequence[str]]) -> tuple[Words, np.ndarray]:
+    """The words of many pages' lines (as the features find them) and each page's line count."""
+    sizes = np.fromiter((len(p) for p in pages), dtype=np.int64, count=len(pages))
+    layout = _Pages(sizes[sizes > 0])
+    return _base([ln for p in pages for ln in p], layout)[1], sizes
+
+
+def line_features(lines: Sequence[str], lexical: LexicalModel | None = None) -> np.ndarray:
+    """One row of features per (non-blank, stripped) line of one page (see `page_features`)."""
+    return page_features([lines], lexical)[0]
 
 
 # The decision finds the page's main block from the line probabilities.

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.stages.content_features import BASE, compiled_pays, main_span
+from pipeline.stages.content_features import BASE, NAMES, compiled_pays, main_span
+from pipeline.stages.lexical import MIN_COVERAGE, LexicalModel
 
 WEIGHTS = Path(__file__).with_name("content_model.npz")
 _CJK = BASE.index("cjk_share")
@@ -156,12 +157,18 @@ class ContentModel:
 
     first: Trees
     line: Trees | None = None
+    # The learned lexical score: `first` then reads `NAMES + LEXICAL_NAMES` (page_features), and
+    # `plain`, the forest over `NAMES` alone, scores the pages whose words the lexical regression
+    # mostly never saw (`lexical.MIN_COVERAGE`).
+    lexical: LexicalModel | None = None
+    plain: Trees | None = None
 
     @classmethod
     def load(cls, path: Path = WEIGHTS) -> "ContentModel":
         with np.load(path) as z:
             line = Trees.from_arrays(z, "line_") if "line_feature" in z.files else None
-            return cls(first=Trees.from_arrays(z, "first_"), line=line)
+            plain = Trees.from_arrays(z, "plain_") if "plain_feature" in z.files else None
+            return cls(first=Trees.from_arrays(z, "first_"), line=line, lexical=LexicalModel.from_arrays(z), plain=plain)
 
     def predict_line(self, X: np.ndarray) -> np.ndarray | None:
         """Content probability of each line from its own shape alone (None without those trees).
@@ -175,8 +182,17 @@ class ContentModel:
         return p
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Probability that each line (a row of `content_features.NAMES`) is content."""
-        return self.first.predict(X)
+        """Probability that each line (a row of `content_features.NAMES`, then `LEXICAL_NAMES`
+        when the model has a lexical score) is content."""
+        if self.lexical is None:
+            return self.first.predict(X)
+        if X.shape[1] == len(NAMES):  # rows without the lexical columns
+            return self.plain.predict(X)
+        read = X[:, -1] >= MIN_COVERAGE  # the page's lexical coverage
+        probs = np.empty(len(X), dtype=np.float32)
+        probs[read] = self.first.predict(X[read])
+        probs[~read] = self.plain.predict(X[~read, :len(NAMES)])
+        return probs
 
 
 def decide(probs: np.ndarray, threshold: float = 0.3, outside_threshold: float = 0.7,
