@@ -12,9 +12,9 @@ held-out sets of `benchmarks/eval_cleaning.py --content`.
 Model: gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, fixed seed), its
 trees exported to plain arrays that `pipeline.stages.content_model` walks in numpy, so the
 package needs no scikit-learn at run time; and a logistic regression over each line's hashed
-words and word pairs (`pipeline.stages.lexical`), whose out-of-fold score the first forest reads,
-with a forest without it for pages in languages the regression never saw. `--cv` first reports group k-fold figures (folds by
-the page's domain) for choosing the decoder settings.
+words and word pairs (`pipeline.stages.lexical`), whose out-of-fold score the first forest
+reads, with a forest without it for pages in languages the regression never saw. `--cv` first
+reports group k-fold figures (folds by the page's domain) for choosing the decoder settings.
 """
 
 from __future__ import annotations
@@ -54,14 +54,18 @@ def documents(content: Path, data: Path) -> list[dict]:
     return docs
 
 
-def _features_version() -> str:
-    """Digest of the code that computes the features: a cache made by other code is stale."""
+def _code_version(*modules) -> str:
+    """Digest of the code of `modules`: a cache made by other code is stale."""
     import hashlib
 
+    return hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in modules)).hexdigest()[:16]
+
+
+def _features_version() -> str:
+    """Digest of the code that computes the features."""
     from pipeline.stages import content_features, feature_kernels
 
-    sources = (Path(m.__file__).read_bytes() for m in (content_features, feature_kernels))
-    return hashlib.sha256(b"".join(sources)).hexdigest()[:16]
+    return _code_version(content_features, feature_kernels)
 
 
 def matrix(docs: list[dict], cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,7 +131,7 @@ def ngram_matrix(docs: list[dict], owner: np.ndarray):
     per_line = np.asarray(counts.sum(axis=1)).ravel()
     H = sparse.diags(1.0 / np.maximum(per_line, 1)) @ counts
     seen = np.bincount(words.word_id, minlength=len(words.vocab)) >= KNOWN_MIN_COUNT
-    known = np.unique(lexical.word_hashes(words.vocab)[seen])
+    known = np.unique(vocab_hash[seen])
     probe = lexical.LexicalModel(np.zeros(lexical.BUCKETS, np.float32), 0.0, known)
     coverage = probe.coverage(vocab_hash, words.word_id, owner[words.parent], len(docs))[owner]
     return H, known, coverage
@@ -240,7 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     grid = [{"threshold": t, "outside_threshold": o} for t in (0.2, 0.3, 0.4, 0.5) for o in (t, 0.5, 0.7, 0.8) if o >= t]
     H, known, coverage = ngram_matrix(docs, owner)
     if args.cv_only:
-        oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}-t{FIRST_TREES['max_iter']}-lex.npy"
+        # Keyed by the code that makes it: an out-of-fold cache from other features, another
+        # lexical score or another training script would report another model's figures.
+        code = _code_version(sys.modules[__name__], lexical, *(sys.modules[m] for m in (
+            "pipeline.stages.content_features", "pipeline.stages.feature_kernels")))
+        oof = args.content / f"oof-{args.cv}-w{args.article_weight:g}-{code}.npy"
         probs = (np.load(oof) if oof.exists() and len(np.load(oof)) == len(y)
                  else out_of_fold(X, y, owner, docs, args.cv, weights, H, coverage))
         np.save(oof, probs)

@@ -68,7 +68,8 @@ def _model() -> ContentModel:
 def score_lines(lines: list[Line]) -> np.ndarray:
     """Content probability of each non-blank line of `lines`, in order."""
     texts = [ln.text for ln in lines if not ln.blank]
-    return _model().predict(line_features(texts, _model().lexical))
+    model = _model()
+    return model.predict(line_features(texts, model.lexical))
 
 
 class Boilerplate:
