@@ -189,6 +189,8 @@ class ContentModel:
         if X.shape[1] == len(NAMES):  # rows without the lexical columns
             return self.plain.predict(X)
         read = X[:, -1] >= MIN_COVERAGE  # the page's lexical coverage
+        if read.all():  # the usual batch: no copy of the rows to split them
+            return self.first.predict(X)
         probs = np.empty(len(X), dtype=np.float32)
         probs[read] = self.first.predict(X[read])
         probs[~read] = self.plain.predict(X[~read, :len(NAMES)])
